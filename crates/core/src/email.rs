@@ -1,0 +1,143 @@
+//! Email addresses: normalised once, at the edge.
+
+use crate::Error;
+
+/// A syntactically plausible email address, trimmed, with its domain lower-cased.
+///
+/// The local part keeps its case as typed (RFC 5321 lets it matter, and users like to see
+/// their address as they wrote it), but [`Email::key`] — used for lookups and uniqueness — is
+/// the whole address lower-cased, because no real mail provider treats `Ann@x.io` and
+/// `ann@x.io` as two people and a careful user expects one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// RFC 5321 caps a forward path at 256 octets including the angle brackets.
+    pub const MAX_LEN: usize = 254;
+    const MAX_LOCAL_LEN: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let trimmed = raw.trim();
+        let invalid = |reason| Err(Error::InvalidEmail { reason });
+        if trimmed.is_empty() {
+            return invalid("it is empty");
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return invalid("it is longer than 254 characters");
+        }
+        if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return invalid("it contains spaces or control characters");
+        }
+        let Some((local, domain)) = trimmed.split_once('@') else {
+            return invalid("it has no @");
+        };
+        if domain.contains('@') {
+            return invalid("it has more than one @");
+        }
+        if local.is_empty() || local.len() > Self::MAX_LOCAL_LEN {
+            return invalid("the part before @ must be 1 to 64 characters");
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return invalid("the part before @ has a misplaced dot");
+        }
+        if local.chars().any(|c| "\"(),:;<>[\\]".contains(c)) {
+            return invalid("the part before @ contains a character that needs quoting");
+        }
+        let domain = domain.to_lowercase();
+        if !is_domain(&domain) {
+            return invalid("the domain is not a valid host name");
+        }
+        Ok(Email(format!("{local}@{domain}")))
+    }
+
+    /// The address as stored and shown.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The lookup key: the whole address lower-cased.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The part before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map_or("", |(local, _)| local)
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// At least two dot-separated labels of letters, digits and inner hyphens, none over 63.
+fn is_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_lowercases_the_domain_only() {
+        let e = Email::parse("  Ann.Lee@Example.COM \n").unwrap();
+        assert_eq!(e.as_str(), "Ann.Lee@example.com");
+        assert_eq!(e.key(), "ann.lee@example.com");
+        assert_eq!(e.local_part(), "Ann.Lee");
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_an_address() {
+        let long = format!("{}@example.com", "a".repeat(250));
+        for bad in [
+            "",
+            "   ",
+            "no-at-sign",
+            "a@b@c.com",
+            "@example.com",
+            "ann@",
+            "ann@localhost",
+            "ann@exa mple.com",
+            "ann\u{0}@example.com",
+            "ann\r\n@example.com",
+            "ann@example..com",
+            "ann@-example.com",
+            ".ann@example.com",
+            "an..n@example.com",
+            "<ann>@example.com",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(Email::parse(bad), Err(Error::InvalidEmail { .. })),
+                "accepted {bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_length_limit_is_254() {
+        let local = "a".repeat(64);
+        let domain = format!(
+            "{}.{}.{}.com",
+            "b".repeat(61),
+            "c".repeat(61),
+            "d".repeat(61)
+        );
+        let ok = format!("{local}@{domain}");
+        assert_eq!(ok.len(), 254);
+        assert!(Email::parse(&ok).is_ok());
+        let too_long = format!("{local}@x{domain}");
+        assert!(Email::parse(&too_long).is_err());
+    }
+}

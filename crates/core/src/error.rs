@@ -1,0 +1,171 @@
+//! One error enum for the whole core, with stable codes.
+//!
+//! The code (`Error::code`) is the contract: the server puts it in every error body as
+//! `{"error": code}` and the npm package returns it to JavaScript. Messages may be reworded;
+//! codes may not. Errors never carry secrets, tokens or passwords.
+
+/// Everything that can go wrong in Latchkey's logic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // --- access tokens -------------------------------------------------------------------
+    #[error("the token is not a well-formed compact JWT")]
+    MalformedToken,
+    #[error("the token's algorithm is not the one this key is pinned to")]
+    UnsupportedAlgorithm,
+    #[error("the token header carries a key or key reference (jwk, jku, x5u, x5c) or a crit list")]
+    ForbiddenTokenHeader,
+    #[error("the token is not an access token (typ must be at+jwt)")]
+    WrongTokenType,
+    #[error("the token signature does not match")]
+    InvalidSignature,
+    #[error("the token's claims are missing, mistyped, or for another issuer or audience")]
+    InvalidClaims,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("the token is not valid yet")]
+    TokenNotYetValid,
+
+    // --- secrets -------------------------------------------------------------------------
+    #[error("the secret must be at least {min} bytes long")]
+    WeakSecret { min: usize },
+
+    // --- emails and passwords ------------------------------------------------------------
+    #[error("the email address is not valid: {reason}")]
+    InvalidEmail { reason: &'static str },
+    #[error("the password must be at least {min} characters long")]
+    PasswordTooShort { min: usize },
+    #[error("the password must be at most {max} characters long")]
+    PasswordTooLong { max: usize },
+    #[error("the password is one of the most common passwords; choose another")]
+    PasswordTooCommon,
+    #[error("the password must not contain the email address's name")]
+    PasswordContainsEmail,
+    #[error("the minimum password length cannot be below {floor}")]
+    PolicyFloorTooLow { floor: usize },
+    #[error("the stored password hash is malformed or uses an unsupported algorithm")]
+    UnsupportedPasswordHash,
+    #[error("the stored password hash asks for more work than this server allows")]
+    PasswordHashTooCostly,
+
+    // --- flows (raised by the server, coded here so every client sees one vocabulary) ------
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("authentication is required")]
+    MissingToken,
+    #[error("the session has ended; sign in again")]
+    SessionRevoked,
+    #[error("not found")]
+    NotFound,
+    #[error("the request is not valid: {0}")]
+    InvalidRequest(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("the service is not ready")]
+    Unavailable,
+    #[error("internal error")]
+    Internal,
+}
+
+impl Error {
+    /// The stable, snake_case code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::MalformedToken => "malformed_token",
+            Error::UnsupportedAlgorithm => "unsupported_algorithm",
+            Error::ForbiddenTokenHeader => "forbidden_token_header",
+            Error::WrongTokenType => "wrong_token_type",
+            Error::InvalidSignature => "invalid_signature",
+            Error::InvalidClaims => "invalid_claims",
+            Error::TokenExpired => "token_expired",
+            Error::TokenNotYetValid => "token_not_yet_valid",
+            Error::WeakSecret { .. } => "weak_secret",
+            Error::InvalidEmail { .. } => "invalid_email",
+            Error::PasswordTooShort { .. } => "password_too_short",
+            Error::PasswordTooLong { .. } => "password_too_long",
+            Error::PasswordTooCommon => "password_too_common",
+            Error::PasswordContainsEmail => "password_contains_email",
+            Error::PolicyFloorTooLow { .. } => "policy_floor_too_low",
+            Error::UnsupportedPasswordHash => "unsupported_password_hash",
+            Error::PasswordHashTooCostly => "password_hash_too_costly",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::EmailTaken => "email_taken",
+            Error::MissingToken => "missing_token",
+            Error::SessionRevoked => "session_revoked",
+            Error::NotFound => "not_found",
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::Unavailable => "unavailable",
+            Error::Internal => "internal_error",
+        }
+    }
+
+    /// True for the errors that mean "this access token cannot be trusted".
+    pub fn is_token_error(&self) -> bool {
+        matches!(
+            self,
+            Error::MalformedToken
+                | Error::UnsupportedAlgorithm
+                | Error::ForbiddenTokenHeader
+                | Error::WrongTokenType
+                | Error::InvalidSignature
+                | Error::InvalidClaims
+                | Error::TokenExpired
+                | Error::TokenNotYetValid
+                | Error::MissingToken
+                | Error::SessionRevoked
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_are_snake_case_and_distinct() {
+        let all = [
+            Error::MalformedToken,
+            Error::UnsupportedAlgorithm,
+            Error::ForbiddenTokenHeader,
+            Error::WrongTokenType,
+            Error::InvalidSignature,
+            Error::InvalidClaims,
+            Error::TokenExpired,
+            Error::TokenNotYetValid,
+            Error::WeakSecret { min: 32 },
+            Error::InvalidEmail { reason: "x" },
+            Error::PasswordTooShort { min: 8 },
+            Error::PasswordTooLong { max: 128 },
+            Error::PasswordTooCommon,
+            Error::PasswordContainsEmail,
+            Error::PolicyFloorTooLow { floor: 8 },
+            Error::UnsupportedPasswordHash,
+            Error::PasswordHashTooCostly,
+            Error::InvalidCredentials,
+            Error::EmailTaken,
+            Error::MissingToken,
+            Error::SessionRevoked,
+            Error::NotFound,
+            Error::InvalidRequest(String::new()),
+            Error::PayloadTooLarge,
+            Error::UnsupportedMediaType,
+            Error::Unavailable,
+            Error::Internal,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for e in &all {
+            let code = e.code();
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+            assert!(seen.insert(code), "duplicate code {code}");
+        }
+    }
+}

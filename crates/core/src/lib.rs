@@ -1,0 +1,34 @@
+//! # latchkey-core
+//!
+//! The pure logic of Latchkey, shared by the server (native) and the npm package
+//! (WebAssembly). Nothing here performs I/O, reads a clock or draws randomness inside its
+//! logic: the current time and any random bytes come in as arguments, so the same inputs give
+//! the same answers on both targets and tests never sleep.
+//!
+//! # Layout
+//!
+//! - [`error`]: the one error enum, with the stable snake_case codes that the HTTP API and the
+//!   npm package both return.
+//! - [`secret`]: the signing secret; refuses anything shorter than 32 bytes and never prints.
+//! - [`token`]: HS256 access tokens (`typ: at+jwt`): issuing, and verification strict enough
+//!   to refuse every classic JWT forgery before a signature is even computed.
+//! - [`email`]: the normalised, validated email address.
+//! - [`password`]: the password policy (length, common-password blocklist, not the email).
+//! - `hash` (feature `hashing`, native only): argon2id hashing and bounded verification.
+//! - [`random`]: the one place randomness is drawn (OS on native, `crypto.getRandomValues` on
+//!   wasm32), for callers that need fresh bytes to pass into the logic above.
+
+pub mod email;
+pub mod error;
+#[cfg(feature = "hashing")]
+pub mod hash;
+pub mod password;
+pub mod random;
+pub mod secret;
+pub mod token;
+
+pub use email::Email;
+pub use error::Error;
+pub use password::PasswordPolicy;
+pub use secret::Secret;
+pub use token::{AccessClaims, AccessTokens, TokenSubject};

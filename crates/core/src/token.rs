@@ -1,0 +1,258 @@
+//! Access tokens: short-lived HS256 JWTs with `typ: at+jwt` (RFC 9068).
+//!
+//! Verification is deliberately stricter than a JWT library's defaults. Before any signature
+//! is computed the raw token is checked by hand: compact form only, bounded size, a header
+//! naming exactly the pinned algorithm and carrying no key material or key references. Only
+//! then does `jsonwebtoken` check the signature, issuer and audience; expiry and not-before are
+//! checked here against the caller's `now`, so the logic never reads a clock.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{Error, Secret};
+
+/// The claims of a Latchkey access token. Every one is required on verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    #[serde(deserialize_with = "one_audience")]
+    pub aud: String,
+    /// The user's id.
+    pub sub: String,
+    /// The session's id; the server refuses the token once this session is revoked.
+    pub sid: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// Who a token is issued to.
+#[derive(Debug, Clone)]
+pub struct TokenSubject<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub email: &'a str,
+    pub email_verified: bool,
+}
+
+/// Issues and verifies access tokens under one HS256 secret.
+#[derive(Clone)]
+pub struct AccessTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    lifetime_secs: i64,
+    leeway_secs: i64,
+}
+
+impl std::fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokens")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("lifetime_secs", &self.lifetime_secs)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessTokens {
+    pub const DEFAULT_LIFETIME_SECS: i64 = 15 * 60;
+    pub const DEFAULT_LEEWAY_SECS: i64 = 30;
+    pub const MAX_LEEWAY_SECS: i64 = 60;
+    /// The largest decoded header accepted; real headers are under 100 bytes.
+    pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+    /// The largest token accepted at all, so no work scales with an attacker's input.
+    pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+    pub const TYP: &'static str = "at+jwt";
+
+    pub fn new(secret: &Secret, issuer: &str, audience: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // exp and nbf are checked in `verify` against the caller's clock, not the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        AccessTokens {
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
+            validation,
+            issuer: issuer.to_owned(),
+            audience: audience.to_owned(),
+            lifetime_secs: Self::DEFAULT_LIFETIME_SECS,
+            leeway_secs: Self::DEFAULT_LEEWAY_SECS,
+        }
+    }
+
+    /// Sets the lifetime of issued tokens (at least one second).
+    pub fn with_lifetime(mut self, secs: i64) -> Self {
+        self.lifetime_secs = secs.max(1);
+        self
+    }
+
+    /// Sets the clock-skew leeway, capped at [`Self::MAX_LEEWAY_SECS`].
+    pub fn with_leeway(mut self, secs: i64) -> Self {
+        self.leeway_secs = secs.clamp(0, Self::MAX_LEEWAY_SECS);
+        self
+    }
+
+    pub fn lifetime_secs(&self) -> i64 {
+        self.lifetime_secs
+    }
+
+    /// Issues a token for `subject` at `now` (Unix seconds) with the given unique `jti`.
+    pub fn issue(
+        &self,
+        subject: &TokenSubject<'_>,
+        now: i64,
+        jti: &str,
+    ) -> Result<(String, AccessClaims), Error> {
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: subject.user_id.to_owned(),
+            sid: subject.session_id.to_owned(),
+            email: subject.email.to_owned(),
+            email_verified: subject.email_verified,
+            iat: now,
+            nbf: now,
+            exp: now + self.lifetime_secs,
+            jti: jti.to_owned(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(Self::TYP.to_owned());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|_| Error::Internal)?;
+        Ok((token, claims))
+    }
+
+    /// Verifies `token` at `now` (Unix seconds) and returns its claims.
+    pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
+        check_header(token, Algorithm::HS256)?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map_err(map_jwt_error)?;
+        let claims = data.claims;
+        if now > claims.exp.saturating_add(self.leeway_secs) {
+            return Err(Error::TokenExpired);
+        }
+        if claims.nbf > now.saturating_add(self.leeway_secs)
+            || claims.iat > now.saturating_add(self.leeway_secs)
+        {
+            return Err(Error::TokenNotYetValid);
+        }
+        Ok(claims)
+    }
+}
+
+/// Reads a token's claims without checking anything — for display only, never for trust.
+pub fn decode_unverified(token: &str) -> Result<Map<String, Value>, Error> {
+    let (_, payload, _) = split_compact(token)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| Error::MalformedToken)?;
+    serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken)
+}
+
+/// The three segments of a compact JWS, each non-empty and in the base64url alphabet.
+fn split_compact(token: &str) -> Result<(&str, &str, &str), Error> {
+    if token.len() > AccessTokens::MAX_TOKEN_BYTES {
+        return Err(Error::MalformedToken);
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::MalformedToken);
+    };
+    let is_b64url = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !(is_b64url(header) && is_b64url(payload) && is_b64url(signature)) {
+        return Err(Error::MalformedToken);
+    }
+    Ok((header, payload, signature))
+}
+
+/// Refuses a token whose header is oversized, names another algorithm (including any
+/// spelling of `none`), embeds or points to a key, lists critical extensions, or is not an
+/// access token.
+fn check_header(token: &str, pinned: Algorithm) -> Result<(), Error> {
+    let (header, _, _) = split_compact(token)?;
+    // base64 expands by 4/3; checking the encoded length first bounds the decode itself.
+    if header.len() > AccessTokens::MAX_HEADER_BYTES / 3 * 4 + 4 {
+        return Err(Error::MalformedToken);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| Error::MalformedToken)?;
+    if bytes.len() > AccessTokens::MAX_HEADER_BYTES {
+        return Err(Error::MalformedToken);
+    }
+    let fields: Map<String, Value> =
+        serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken)?;
+    let pinned_name = match pinned {
+        Algorithm::HS256 => "HS256",
+        Algorithm::EdDSA => "EdDSA",
+        _ => return Err(Error::UnsupportedAlgorithm),
+    };
+    if fields.get("alg").and_then(Value::as_str) != Some(pinned_name) {
+        return Err(Error::UnsupportedAlgorithm);
+    }
+    if ["jwk", "jku", "x5u", "x5c", "crit"]
+        .iter()
+        .any(|k| fields.contains_key(*k))
+    {
+        return Err(Error::ForbiddenTokenHeader);
+    }
+    let typ = fields.get("typ").and_then(Value::as_str).unwrap_or("");
+    let typ = typ.strip_prefix("application/").unwrap_or(typ);
+    if !typ.eq_ignore_ascii_case(AccessTokens::TYP) {
+        return Err(Error::WrongTokenType);
+    }
+    Ok(())
+}
+
+fn map_jwt_error(err: jsonwebtoken::errors::Error) -> Error {
+    use jsonwebtoken::errors::ErrorKind as K;
+    match err.kind() {
+        K::InvalidSignature => Error::InvalidSignature,
+        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => {
+            Error::UnsupportedAlgorithm
+        }
+        K::InvalidToken | K::Base64(_) | K::Utf8(_) => Error::MalformedToken,
+        K::ExpiredSignature => Error::TokenExpired,
+        K::ImmatureSignature => Error::TokenNotYetValid,
+        // Missing or mistyped claims, wrong iss/aud, undecodable JSON.
+        _ => Error::InvalidClaims,
+    }
+}
+
+/// `aud` may be a string or, per RFC 7519, an array; Latchkey's tokens have one audience.
+fn one_audience<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Aud {
+        One(String),
+        Many(Vec<String>),
+    }
+    match Aud::deserialize(de)? {
+        Aud::One(aud) => Ok(aud),
+        Aud::Many(mut list) if list.len() == 1 => Ok(list.remove(0)),
+        Aud::Many(_) => Err(serde::de::Error::custom("expected exactly one audience")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! Liveness and readiness.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::ApiTags;
+use crate::error::ErrorBody;
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Readiness {
+    /// `ok`.
+    pub status: String,
+    /// The storage backend in use: `sqlite` or `postgres`.
+    pub database: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Live {
+    /// The process is up.
+    #[oai(status = 200)]
+    Ok(Json<Health>),
+}
+
+#[derive(ApiResponse)]
+pub enum Ready {
+    /// The database answers.
+    #[oai(status = 200)]
+    Ok(Json<Readiness>),
+    /// The database does not answer (`unavailable`).
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+pub struct HealthApi;
+
+#[OpenApi(tag = "ApiTags::Health")]
+impl HealthApi {
+    /// Liveness
+    #[oai(path = "/healthz", method = "get", operation_id = "healthz")]
+    async fn healthz(&self) -> Live {
+        Live::Ok(Json(Health {
+            status: "ok".into(),
+        }))
+    }
+
+    /// Readiness: checks the database
+    #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
+    async fn readyz(&self, state: Data<&Arc<AppState>>) -> Ready {
+        match state.store.ping().await {
+            Ok(()) => Ready::Ok(Json(Readiness {
+                status: "ok".into(),
+                database: state.store.backend().into(),
+            })),
+            Err(err) => {
+                tracing::error!(error = %err, "readiness check failed");
+                Ready::Unavailable(Json(ErrorBody {
+                    error: "unavailable".into(),
+                    message: "The database is not answering.".into(),
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The API: one `#[OpenApi]` struct per tag, assembled into one service.
+
+pub mod auth;
+pub mod dto;
+pub mod health;
+pub mod tasks;
+mod text;
+
+use poem_openapi::{OpenApiService, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration, sign-in, sign-out and the current user.
+    Auth,
+    /// The signed-in user's tasks; every query is scoped to the caller.
+    Tasks,
+    /// Liveness and readiness probes.
+    Health,
+}
+
+pub type Apis = (auth::AuthApi, tasks::TasksApi, health::HealthApi);
+
+/// The service whose document is `openapi/openapi.json`.
+pub fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (auth::AuthApi, tasks::TasksApi, health::HealthApi),
+        "Latchkey",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Authentication for Next.js apps with a Rust core. Every error answers with \
+         `{\"error\": code, \"message\": text}`; match on the stable `error` code.",
+    )
+}

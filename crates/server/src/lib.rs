@@ -1,0 +1,27 @@
+//! # latchkey-server
+//!
+//! The HTTP face of Latchkey: a poem-openapi API over the core's logic and the store's state.
+//! `main.rs` only parses the command line, starts tracing and awaits [`startup::run`].
+//!
+//! # Layout
+//!
+//! - [`config`]: the one settings struct (flags, then environment), and the signing secret's
+//!   rules for development and production.
+//! - [`state`]: [`state::AppState`], everything a request handler may touch.
+//! - [`clock`]: the injected clock (system time in production, a hand-moved one in tests).
+//! - [`passwords`]: argon2id on the blocking pool, with bounded concurrency and a dummy hash.
+//! - [`error`]: the single place where an error becomes an HTTP status and a JSON body.
+//! - [`auth`]: the bearer security scheme and the authenticated [`auth::Principal`].
+//! - [`api`]: one `#[OpenApi]` struct per tag (auth, tasks, health) and the DTOs.
+//! - [`limits`]: the request-body size limit.
+//! - [`startup`]: assembling the routes and serving them on a listener.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod limits;
+pub mod passwords;
+pub mod startup;
+pub mod state;

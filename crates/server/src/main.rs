@@ -1,0 +1,108 @@
+//! `latchkey`: the server binary. It parses the command line, starts tracing, and awaits.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use latchkey_server::clock::SystemClock;
+use latchkey_server::config::Settings;
+use latchkey_server::{api, startup};
+
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Authentication for Next.js apps, with a Rust core"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Settings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(Box<Settings>),
+    /// Create or upgrade the database schema, then exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://latchkey.db")]
+        database_url: String,
+    },
+    /// Write openapi.json and openapi.yaml.
+    Openapi {
+        #[arg(long, default_value = "openapi")]
+        out: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,poem=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(settings)) => serve(*settings).await,
+        Some(Command::Migrate { database_url }) => migrate(&database_url).await,
+        Some(Command::Openapi { out }) => write_openapi(&out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("latchkey: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let state = startup::build_state(&settings, Arc::new(SystemClock)).await?;
+    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    tracing::info!(
+        "listening on http://{} ({}); API docs at /docs",
+        listener.local_addr()?,
+        state.store.backend()
+    );
+    startup::run(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let store = latchkey_store::connect(database_url).await?;
+    tracing::info!(backend = store.backend(), "migrations applied");
+    Ok(())
+}
+
+fn write_openapi(out: &Path) -> anyhow::Result<()> {
+    let service = api::service();
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("openapi.json"), service.spec() + "\n")?;
+    std::fs::write(out.join("openapi.yaml"), service.spec_yaml())?;
+    println!("wrote {0}/openapi.json and {0}/openapi.yaml", out.display());
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,80 @@
+//! Password hashing on the blocking pool.
+//!
+//! argon2id at the default cost takes tens of milliseconds of CPU and 19 MiB of memory, so it
+//! must not run on the async workers, and it must not run unboundedly in parallel either: a
+//! burst of sign-ins would otherwise exhaust memory. A semaphore admits one hash per core.
+
+use std::sync::Arc;
+
+use latchkey_core::hash::{self, Cost};
+use latchkey_core::{Error, random};
+use tokio::sync::{OnceCell, Semaphore};
+
+pub struct Hasher {
+    cost: Cost,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password, verified against when the account does not exist, so an
+    /// unknown email costs the same time as a wrong password.
+    dummy: OnceCell<String>,
+}
+
+impl Hasher {
+    pub fn new(cost: Cost) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Hasher {
+            cost,
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy: OnceCell::new(),
+        }
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, Error> {
+        let salt = random::bytes::<16>()?;
+        let cost = self.cost;
+        self.blocking(move || hash::hash_password(&password, &salt, cost))
+            .await
+    }
+
+    /// Verifies `password` against `stored`; a corrupt stored hash counts as a mismatch
+    /// (and is logged), so no stored row can turn sign-in into a 500.
+    pub async fn verify(&self, password: String, stored: String) -> Result<bool, Error> {
+        let verdict = self
+            .blocking(move || hash::verify_password(&password, &stored))
+            .await;
+        match verdict {
+            Err(Error::UnsupportedPasswordHash | Error::PasswordHashTooCostly) => {
+                tracing::error!("a stored password hash is unusable; treating it as a mismatch");
+                Ok(false)
+            }
+            other => other,
+        }
+    }
+
+    /// Spends the same work as a real verification, then says no.
+    pub async fn verify_dummy(&self, password: String) -> Result<bool, Error> {
+        let dummy = self
+            .dummy
+            .get_or_try_init(|| async {
+                let random_password = random::bytes::<16>()?;
+                self.hash(format!("{random_password:?}")).await
+            })
+            .await?
+            .clone();
+        self.verify(password, dummy).await?;
+        Ok(false)
+    }
+
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        hash::needs_rehash(stored, self.cost)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let _permit = self.permits.acquire().await.map_err(|_| Error::Internal)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| Error::Internal)?
+    }
+}

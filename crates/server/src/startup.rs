@@ -1,0 +1,52 @@
+//! Assembling the application and serving it.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::TcpAcceptor;
+use poem::{Endpoint, EndpointExt, Route, Server};
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::{api, error, limits};
+
+/// Connects the store (running its migrations), loads the secret, and builds the state.
+pub async fn build_state(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<AppState>> {
+    let secret = settings.load_secret()?;
+    let store = latchkey_store::connect(&settings.database_url).await?;
+    Ok(Arc::new(AppState::new(settings, &secret, store, clock)?))
+}
+
+/// Every route: the API, its contract (`/openapi.json`, `/openapi.yaml`) and Swagger UI.
+pub fn routes(state: Arc<AppState>) -> impl Endpoint {
+    let service = api::service();
+    let spec_json = service.spec_endpoint();
+    let spec_yaml = service.spec_endpoint_yaml();
+    let docs = service.swagger_ui();
+    Route::new()
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .nest("/docs", docs)
+        .nest("/", service)
+        .around(|next, req| limits::limit_body(next, req))
+        .data(state)
+        .catch_all_error(|err| async move { error::normalize(err) })
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then drains for up to 10 s.
+pub async fn run(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(routes(state), shutdown, Some(Duration::from_secs(10)))
+        .await
+}

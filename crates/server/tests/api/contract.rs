@@ -1,0 +1,90 @@
+//! The OpenAPI contract: committed, served, and in step with the code.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+fn committed(name: &str) -> String {
+    let path = format!("{}/../../openapi/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} is missing"))
+}
+
+const REGENERATE: &str =
+    "the contract drifted: run `cargo run -p latchkey-server -- openapi --out openapi` and commit";
+
+#[test]
+fn the_committed_openapi_files_match_the_code() {
+    let service = latchkey_server::api::service();
+    assert!(
+        committed("openapi.json") == service.spec() + "\n",
+        "{REGENERATE}"
+    );
+    assert!(
+        committed("openapi.yaml") == service.spec_yaml(),
+        "{REGENERATE}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_serves_the_committed_contract_and_swagger_ui() {
+    let app = TestApp::sqlite().await;
+    let served: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let file: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
+    assert_eq!(served, file);
+    assert_eq!(
+        served["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    let yaml = app.get("/openapi.yaml", None).await.text().await.unwrap();
+    assert_eq!(yaml, committed("openapi.yaml"));
+    let docs = app.get("/docs", None).await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn every_operation_documents_its_error_statuses_with_the_error_shape() {
+    let spec: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
+    let mut checked = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let protected = op.get("security").is_some();
+            if protected {
+                assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let schema =
+                        &response["content"]["application/json; charset=utf-8"]["schema"]["$ref"];
+                    assert_eq!(
+                        schema, "#/components/schemas/ErrorBody",
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} operations");
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::sqlite().await;
+    let health: Value = app.get("/healthz", None).await.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert_eq!(ready["database"], "sqlite");
+    app.finish().await;
+}

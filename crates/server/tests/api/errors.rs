@@ -1,0 +1,132 @@
+//! Bad input of every kind gets the one JSON error shape and a 4xx — never a 500. These do
+//! not touch the database, so they run on SQLite only.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{TestApp, assert_error};
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_413() {
+    let app = TestApp::sqlite().await;
+    let huge = json!({"email": "a@example.com", "password": "x".repeat(1024 * 1024)});
+    let res = app.post("/api/v1/auth/register", &huge, None).await;
+    assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_one_mebibyte_is_413_too() {
+    let app = TestApp::sqlite().await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..20 {
+        let frame = format!("{:x}\r\n", chunk.len());
+        if stream.write_all(frame.as_bytes()).await.is_err()
+            || stream.write_all(&chunk).await.is_err()
+            || stream.write_all(b"\r\n").await.is_err()
+        {
+            break; // the server may answer and close before we finish sending
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415_or_400_never_500() {
+    let app = TestApp::sqlite().await;
+    let url = app.url("/api/v1/auth/signin");
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let res = app.client.post(&url).body("{}").send().await.unwrap();
+    assert_error(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let res = app
+        .post(
+            "/api/v1/auth/signin",
+            &json!({"email": "a@example.com"}),
+            None,
+        )
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_mistyped_password_is_never_echoed_in_the_error() {
+    let app = TestApp::sqlite().await;
+    for password in [
+        json!(31415926535_i64),
+        json!([31415926535_i64]),
+        json!({"p": "31415926535"}),
+    ] {
+        let body = json!({"email": "a@example.com", "password": password});
+        let res = app.post("/api/v1/auth/signin", &body, None).await;
+        assert!(
+            res.status().is_client_error(),
+            "{password}: {}",
+            res.status()
+        );
+        let text = res.text().await.unwrap();
+        assert!(text.contains("\"error\""), "{text}");
+        assert!(!text.contains("31415926535"), "{password} echoed: {text}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_shape() {
+    let app = TestApp::sqlite().await;
+    assert_error(
+        app.get("/api/v1/nope", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/auth/signin"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    app.finish().await;
+}

@@ -1,0 +1,10 @@
+//! The server's integration suite: one binary, every test against a real server on port 0
+//! with a fresh database. Tests declared with `both_backends!` run on SQLite always and on
+//! PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test says which ran).
+
+mod helpers;
+
+mod auth;
+mod contract;
+mod errors;
+mod tasks;

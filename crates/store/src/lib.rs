@@ -1,0 +1,92 @@
+//! # latchkey-store
+//!
+//! Everything Latchkey keeps, behind one [`Store`] trait with a SQLite and a PostgreSQL
+//! implementation. The backend is chosen once, at start-up, from the database URL's scheme
+//! ([`connect`]); nothing above this crate knows which one it got.
+//!
+//! # Layout
+//!
+//! - [`model`]: the rows the store hands out and the inputs it takes.
+//! - [`error`]: [`StoreError`], which separates "the caller asked for something impossible"
+//!   (a conflict) from "the database failed".
+//! - `sql`: both implementations, generated from one body of SQL (the statements are the same
+//!   text on both; `$1` placeholders work on each), with per-backend connection set-up.
+//! - `migrations/{sqlite,postgres}/`: the schema per dialect, run on every start.
+//!
+//! Timestamps are Unix milliseconds in `BIGINT` columns on both backends: the server's clock
+//! is injected (tests move it by hand), and plain integers make every comparison the same SQL
+//! on SQLite and PostgreSQL. Ids are UUID strings for the same reason.
+
+pub mod error;
+pub mod model;
+mod sql;
+
+use std::sync::Arc;
+
+pub use error::StoreError;
+pub use model::*;
+pub use sql::{PgStore, SqliteStore};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database-backed state of Latchkey. Every method that changes more than one row does
+/// so in a single transaction.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is ("sqlite" or "postgres"), for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+
+    /// A trivial round-trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    /// Creates a user, their password credential and their first session, all or nothing.
+    /// An email already in use (by [`NewUser::email_key`]) is [`StoreError::Conflict`].
+    async fn register(&self, user: &NewUser, session: &NewSession) -> Result<User>;
+
+    /// The user with this email key and their password hash, if any.
+    async fn find_login(&self, email_key: &str) -> Result<Option<Login>>;
+
+    async fn find_user(&self, user_id: &str) -> Result<Option<User>>;
+
+    /// Replaces a user's password hash (e.g. a rehash at higher cost on sign-in).
+    async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()>;
+
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+
+    /// True when the session exists, belongs to `user_id`, is not revoked and not expired.
+    async fn session_is_live(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool>;
+
+    /// Revokes one of the user's sessions; false if there was no live one to revoke.
+    async fn revoke_session(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool>;
+
+    /// The user's tasks, newest first.
+    async fn list_tasks(&self, user_id: &str) -> Result<Vec<Task>>;
+
+    async fn create_task(&self, task: &NewTask) -> Result<Task>;
+
+    /// The task if it exists *and* belongs to `user_id`.
+    async fn find_task(&self, user_id: &str, task_id: &str) -> Result<Option<Task>>;
+
+    /// Applies `patch` to the user's task; `None` if the user has no such task.
+    async fn update_task(
+        &self,
+        user_id: &str,
+        task_id: &str,
+        patch: &TaskPatch,
+        now_ms: i64,
+    ) -> Result<Option<Task>>;
+
+    /// Deletes the user's task; false if the user has no such task.
+    async fn delete_task(&self, user_id: &str, task_id: &str) -> Result<bool>;
+}
+
+/// Connects to `database_url` (`sqlite://…` or `postgres://…`/`postgresql://…`), runs that
+/// backend's migrations, and returns the store.
+pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>> {
+    let scheme = database_url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::connect(database_url).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect(database_url).await?)),
+        _ => Err(StoreError::UnsupportedUrl),
+    }
+}

@@ -1,0 +1,303 @@
+//! The SQLite and PostgreSQL stores.
+//!
+//! Both run the very same SQL, so the method bodies are written once, in `impl_store!`, and
+//! stamped out for each backend's pool type. Only connecting differs: SQLite needs its pragmas
+//! (WAL, `synchronous=FULL`, foreign keys, a busy timeout) on every connection.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{Login, NewSession, NewTask, NewUser, Result, Store, Task, TaskPatch, User};
+
+/// SQLite, embedded: the zero-setup default.
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// PostgreSQL (including Neon), for production.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // WAL lets readers run beside the one writer; FULL makes each commit durable
+            // across power loss, not just process crashes.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+// Column lists as macros, so `concat!` can splice them into static SQL strings.
+macro_rules! user_columns {
+    () => {
+        "u.id, u.email, u.name, u.email_verified, u.created_at"
+    };
+}
+macro_rules! task_columns {
+    () => {
+        "id, title, description, completed, created_at, updated_at"
+    };
+}
+
+macro_rules! impl_store {
+    ($store:ty, $name:literal) => {
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $name
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn register(&self, user: &NewUser, session: &NewSession) -> Result<User> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO users (id, email, email_key, name, email_verified, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, FALSE, $5, $5)",
+                )
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(&user.email_key)
+                .bind(&user.name)
+                .bind(user.now_ms)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&user.id)
+                .bind(&user.password_hash)
+                .bind(user.now_ms)
+                .execute(&mut *tx)
+                .await?;
+                insert_session!(session, &mut *tx);
+                tx.commit().await?;
+                Ok(User {
+                    id: user.id.clone(),
+                    email: user.email.clone(),
+                    name: user.name.clone(),
+                    email_verified: false,
+                    created_at: user.now_ms,
+                })
+            }
+
+            async fn find_login(&self, email_key: &str) -> Result<Option<Login>> {
+                let sql = concat!(
+                    "SELECT ", user_columns!(), ", c.password_hash FROM users u
+                     JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1"
+                );
+                let row: Option<(String, String, Option<String>, bool, i64, String)> =
+                    sqlx::query_as(sql).bind(email_key).fetch_optional(&self.pool).await?;
+                Ok(row.map(|(id, email, name, email_verified, created_at, password_hash)| Login {
+                    user: User { id, email, name, email_verified, created_at },
+                    password_hash,
+                }))
+            }
+
+            async fn find_user(&self, user_id: &str) -> Result<Option<User>> {
+                let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1");
+                Ok(sqlx::query_as(sql).bind(user_id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()> {
+                sqlx::query("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
+                    .bind(hash)
+                    .bind(now_ms)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn create_session(&self, session: &NewSession) -> Result<()> {
+                insert_session!(session, &self.pool);
+                Ok(())
+            }
+
+            async fn session_is_live(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool> {
+                let found: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM sessions
+                     WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+                )
+                .bind(session_id)
+                .bind(user_id)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(found.is_some())
+            }
+
+            async fn revoke_session(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET revoked_at = $1
+                     WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(now_ms)
+                .bind(session_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_tasks(&self, user_id: &str) -> Result<Vec<Task>> {
+                let sql = concat!(
+                    "SELECT ", task_columns!(), " FROM tasks WHERE user_id = $1
+                     ORDER BY created_at DESC, id DESC"
+                );
+                Ok(sqlx::query_as(sql).bind(user_id).fetch_all(&self.pool).await?)
+            }
+
+            async fn create_task(&self, task: &NewTask) -> Result<Task> {
+                sqlx::query(
+                    "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, FALSE, $5, $5)",
+                )
+                .bind(&task.id)
+                .bind(&task.user_id)
+                .bind(&task.title)
+                .bind(&task.description)
+                .bind(task.now_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(Task {
+                    id: task.id.clone(),
+                    title: task.title.clone(),
+                    description: task.description.clone(),
+                    completed: false,
+                    created_at: task.now_ms,
+                    updated_at: task.now_ms,
+                })
+            }
+
+            async fn find_task(&self, user_id: &str, task_id: &str) -> Result<Option<Task>> {
+                let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = $1 AND user_id = $2");
+                Ok(sqlx::query_as(sql).bind(task_id).bind(user_id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn update_task(
+                &self,
+                user_id: &str,
+                task_id: &str,
+                patch: &TaskPatch,
+                now_ms: i64,
+            ) -> Result<Option<Task>> {
+                // One statement: the ownership check and the write cannot be separated.
+                let sql = concat!(
+                    "UPDATE tasks SET
+                        title = COALESCE($1, title),
+                        description = CASE WHEN $2 THEN $3 ELSE description END,
+                        completed = COALESCE($4, completed),
+                        updated_at = $5
+                     WHERE id = $6 AND user_id = $7
+                     RETURNING ", task_columns!()
+                );
+                Ok(sqlx::query_as(sql)
+                    .bind(&patch.title)
+                    .bind(patch.description.is_some())
+                    .bind(patch.description.clone().flatten())
+                    .bind(patch.completed)
+                    .bind(now_ms)
+                    .bind(task_id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn delete_task(&self, user_id: &str, task_id: &str) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+                    .bind(task_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+macro_rules! insert_session {
+    ($session:expr, $executor:expr) => {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
+             VALUES ($1, $2, $3, $3, $4, $5, $6)",
+        )
+        .bind(&$session.id)
+        .bind(&$session.user_id)
+        .bind($session.now_ms)
+        .bind($session.expires_at_ms)
+        .bind(&$session.user_agent)
+        .bind(&$session.ip)
+        .execute($executor)
+        .await?;
+    };
+}
+
+impl_store!(SqliteStore, "sqlite");
+impl_store!(PgStore, "postgres");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_mode_with_full_synchronous_commits() {
+        let dir = std::env::temp_dir().join(format!("latchkey-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/pragmas.db", dir.display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "2 is FULL");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
