@@ -34,7 +34,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
         .nest("/", service)
-        .around(|next, req| limits::limit_body(next, req))
+        .around(limits::limit_body)
         .data(state)
         .catch_all_error(|err| async move { error::normalize(err) })
 }
