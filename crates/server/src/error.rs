@@ -36,17 +36,8 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::PasswordTooCommon
         | Error::PasswordContainsEmail
         | Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-        Error::MalformedToken
-        | Error::UnsupportedAlgorithm
-        | Error::ForbiddenTokenHeader
-        | Error::WrongTokenType
-        | Error::InvalidSignature
-        | Error::InvalidClaims
-        | Error::TokenExpired
-        | Error::TokenNotYetValid
-        | Error::MissingToken
-        | Error::SessionRevoked
-        | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        e if e.is_token_error() => StatusCode::UNAUTHORIZED,
+        Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

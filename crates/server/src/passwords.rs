@@ -50,18 +50,26 @@ impl Hasher {
         }
     }
 
+    /// Makes the dummy hash now, so the first unknown-email sign-in costs no more than any
+    /// other. Called in the background at start-up.
+    pub async fn warm_up(&self) -> Result<(), Error> {
+        self.dummy().await.map(drop)
+    }
+
     /// Spends the same work as a real verification, then says no.
     pub async fn verify_dummy(&self, password: String) -> Result<bool, Error> {
-        let dummy = self
-            .dummy
+        let dummy = self.dummy().await?.clone();
+        self.verify(password, dummy).await?;
+        Ok(false)
+    }
+
+    async fn dummy(&self) -> Result<&String, Error> {
+        self.dummy
             .get_or_try_init(|| async {
                 let random_password = random::bytes::<16>()?;
                 self.hash(format!("{random_password:?}")).await
             })
-            .await?
-            .clone();
-        self.verify(password, dummy).await?;
-        Ok(false)
+            .await
     }
 
     pub fn needs_rehash(&self, stored: &str) -> bool {

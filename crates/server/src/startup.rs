@@ -4,7 +4,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use poem::http::header::CACHE_CONTROL;
 use poem::listener::TcpAcceptor;
+use poem::middleware::SetHeader;
 use poem::{Endpoint, EndpointExt, Route, Server};
 use tokio::net::TcpListener;
 
@@ -20,10 +22,14 @@ pub async fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
     let store = latchkey_store::connect(&settings.database_url).await?;
-    Ok(Arc::new(AppState::new(settings, &secret, store, clock)?))
+    let state = Arc::new(AppState::new(settings, &secret, store, clock)?);
+    let warming = state.clone();
+    tokio::spawn(async move { warming.hasher.warm_up().await });
+    Ok(state)
 }
 
 /// Every route: the API, its contract (`/openapi.json`, `/openapi.yaml`) and Swagger UI.
+/// Responses carry tokens and personal data, so no cache may keep them (RFC 6749 §5.1).
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let service = api::service();
     let spec_json = service.spec_endpoint();
@@ -37,6 +43,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .around(limits::limit_body)
         .data(state)
         .catch_all_error(|err| async move { error::normalize(err) })
+        .with(SetHeader::new().overriding(CACHE_CONTROL, "no-store"))
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then drains for up to 10 s.

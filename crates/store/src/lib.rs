@@ -90,3 +90,17 @@ pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>> {
         _ => Err(StoreError::UnsupportedUrl),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_url_for_another_database_is_refused_clearly() {
+        for url in ["mysql://localhost/db", "latchkey.db", ""] {
+            let err = super::connect(url).await.err().expect("refused");
+            assert!(
+                matches!(err, super::StoreError::UnsupportedUrl),
+                "{url}: {err}"
+            );
+        }
+    }
+}

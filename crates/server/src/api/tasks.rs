@@ -133,7 +133,7 @@ impl TasksApi {
         };
         let task = state
             .store
-            .update_task(&auth.0.user_id, &id.0, &patch, state.clock.now_ms())
+            .update_task(&auth.0.user_id, task_id(&id)?, &patch, state.clock.now_ms())
             .await?
             .ok_or(Error::NotFound)?;
         Ok(TaskFound::Ok(Json(task.into())))
@@ -147,11 +147,22 @@ impl TasksApi {
         auth: BearerAuth,
         id: Path<String>,
     ) -> Result<TaskDeleted, Failure<FindErrors>> {
-        if !state.store.delete_task(&auth.0.user_id, &id.0).await? {
+        if !state
+            .store
+            .delete_task(&auth.0.user_id, task_id(&id)?)
+            .await?
+        {
             return Err(Error::NotFound.into());
         }
         Ok(TaskDeleted::NoContent)
     }
+}
+
+/// Task ids are UUIDs; anything else cannot name a task, so it is a 404 without a query
+/// (and a stray NUL never reaches PostgreSQL, which would refuse it).
+fn task_id(id: &Path<String>) -> Result<&str, Error> {
+    uuid::Uuid::try_parse(&id.0).map_err(|_| Error::NotFound)?;
+    Ok(&id.0)
 }
 
 fn title_of(raw: &str) -> Result<String, Error> {

@@ -33,6 +33,7 @@ both_backends! {
             .post("/api/v1/auth/register", &json!({"email": " Ann@Example.COM ", "password": PASSWORD, "name": "Ann"}), None)
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.headers()["cache-control"], "no-store");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["tokenType"], "Bearer");
         assert_eq!(body["expiresIn"], 900);
@@ -102,7 +103,9 @@ both_backends! {
 
     async fn me_refuses_missing_malformed_tampered_and_expired_tokens_with_stable_codes(app) {
         let token = app.signed_up("di@example.com").await;
-        assert_error(app.get("/api/v1/auth/me", None).await, StatusCode::UNAUTHORIZED, "missing_token").await;
+        let missing = app.get("/api/v1/auth/me", None).await;
+        assert_eq!(missing.headers()["cache-control"], "no-store");
+        assert_error(missing, StatusCode::UNAUTHORIZED, "missing_token").await;
         assert_error(app.get("/api/v1/auth/me", Some("garbage")).await, StatusCode::UNAUTHORIZED, "malformed_token").await;
         let mut tampered = token.clone().into_bytes();
         let last = tampered.len() - 3;

@@ -83,6 +83,16 @@ both_backends! {
         assert_eq!(list, json!([]));
     }
 
+    async fn ids_that_are_not_uuids_are_404_not_500(app) {
+        let token = app.signed_up("eve@example.com").await;
+        for id in ["nope", "%00", "1%27%20OR%20%271%27=%271", "00000000-0000-0000-0000-000000000000"] {
+            let path = format!("/api/v1/tasks/{id}");
+            assert_error(app.get(&path, Some(&token)).await, StatusCode::NOT_FOUND, "not_found").await;
+            assert_error(app.patch(&path, &json!({"completed": true}), &token).await, StatusCode::NOT_FOUND, "not_found").await;
+            assert_error(app.delete(&path, &token).await, StatusCode::NOT_FOUND, "not_found").await;
+        }
+    }
+
     async fn tasks_need_a_valid_token(app) {
         assert_error(app.get("/api/v1/tasks", None).await, StatusCode::UNAUTHORIZED, "missing_token").await;
         let res = app.post("/api/v1/tasks", &json!({"title": "x"}), Some("a.b.c")).await;
