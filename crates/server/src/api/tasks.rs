@@ -102,7 +102,7 @@ impl TasksApi {
     ) -> Result<TaskFound, Failure<FindErrors>> {
         let task = state
             .store
-            .find_task(&auth.0.user_id, &id.0)
+            .find_task(&auth.0.user_id, task_id(&id)?)
             .await?
             .ok_or(Error::NotFound)?;
         Ok(TaskFound::Ok(Json(task.into())))

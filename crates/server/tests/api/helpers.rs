@@ -94,6 +94,13 @@ impl TestApp {
     }
 
     async fn spawn(database_url: &str, cleanup: Cleanup) -> TestApp {
+        // Server logs show up with the test's output when RUST_LOG is set (e.g. RUST_LOG=error).
+        if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let settings = Settings::for_tests(database_url, SECRET);
         let clock = Arc::new(ManualClock::new(START_MS));
         let state = startup::build_state(&settings, clock.clone())
