@@ -13,7 +13,7 @@ import os
 SECRET = "vector-secret-0123456789abcdef-0123456789abcdef"
 OTHER_SECRET = "another-secret-0123456789abcdef-0123456789abcde"
 ISSUER = "latchkey"
-AUDIENCE = "latchkey"
+AUDIENCE = "my-app"  # distinct from ISSUER, so a swap of the two is caught
 NOW = 1_800_000_000
 LEEWAY = 30
 
@@ -74,6 +74,11 @@ ok("expired but within the leeway", valid, now=NOW + 840 + LEEWAY)
 err("expired beyond the leeway", valid, "token_expired", now=NOW + 840 + LEEWAY + 1)
 err("exp in the past", sign(HDR, claims(exp=NOW - 3600)), "token_expired")
 err("nbf in the future", sign(HDR, claims(nbf=NOW + 3600)), "token_not_yet_valid")
+ok("nbf in the future but within the leeway", sign(HDR, claims(nbf=NOW + LEEWAY)))
+err("nbf just beyond the leeway", sign(HDR, claims(nbf=NOW + LEEWAY + 1)), "token_not_yet_valid")
+err("missing nbf", sign(HDR, claims(nbf=None)), "invalid_claims")
+err("missing iat", sign(HDR, claims(iat=None)), "invalid_claims")
+err("iss and aud swapped", sign(HDR, claims(iss=AUDIENCE, aud=ISSUER)), "invalid_claims")
 err("iat in the future", sign(HDR, claims(iat=NOW + 3600)), "token_not_yet_valid")
 err("string exp", sign(HDR, claims(exp=str(NOW + 840))), "invalid_claims")
 err("fractional exp", sign(HDR, claims(exp=NOW + 840.5)), "invalid_claims")
@@ -112,7 +117,15 @@ err("x5c", sign({**HDR, "x5c": ["MIIB"]}, claims()), "forbidden_token_header")
 err("crit", sign({**HDR, "crit": ["exp"]}, claims()), "forbidden_token_header")
 err("typ JWT (not an access token)", sign({"alg": "HS256", "typ": "JWT"}, claims()), "wrong_token_type")
 err("typ missing", sign({"alg": "HS256"}, claims()), "wrong_token_type")
-err("oversized header", sign({**HDR, "pad": "x" * 9000}, claims()), "malformed_token")
+def header_of_size(n):
+    base = json.dumps({**HDR, "pad": ""}, separators=(",", ":"))
+    return {**HDR, "pad": "x" * (n - len(base))}
+
+
+assert len(seg(header_of_size(8192))) > 0
+ok("header of exactly 8192 bytes", sign(header_of_size(8192), claims()))
+err("header of 8193 bytes", sign(header_of_size(8193), claims()), "malformed_token")
+err("header far over the limit", sign({**HDR, "pad": "x" * 20000}, claims()), "malformed_token")
 
 err("empty string", "", "malformed_token")
 err("garbage", "not a token", "malformed_token")

@@ -1,13 +1,20 @@
 //! Email addresses: normalised once, at the edge.
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::Error;
 
-/// A syntactically plausible email address, trimmed, with its domain lower-cased.
+/// A syntactically plausible email address: trimmed, in Unicode NFC, with its domain
+/// lower-cased.
 ///
 /// The local part keeps its case as typed (RFC 5321 lets it matter, and users like to see
 /// their address as they wrote it), but [`Email::key`] — used for lookups and uniqueness — is
 /// the whole address lower-cased, because no real mail provider treats `Ann@x.io` and
 /// `ann@x.io` as two people and a careful user expects one account.
+///
+/// NFC makes a composed and a decomposed "é" one address, not two accounts. The domain must
+/// be ASCII (an internationalised domain is written in its `xn--` form): Unicode domains allow
+/// look-alike hosts (`exаmple.com` with a Cyrillic `а`) that no user could tell apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -17,7 +24,8 @@ impl Email {
     const MAX_LOCAL_LEN: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, Error> {
-        let trimmed = raw.trim();
+        let normalized: String = raw.trim().nfc().collect();
+        let trimmed = normalized.as_str();
         let invalid = |reason| Err(Error::InvalidEmail { reason });
         if trimmed.is_empty() {
             return invalid("it is empty");
@@ -43,9 +51,9 @@ impl Email {
         if local.chars().any(|c| "\"(),:;<>[\\]".contains(c)) {
             return invalid("the part before @ contains a character that needs quoting");
         }
-        let domain = domain.to_lowercase();
+        let domain = domain.to_ascii_lowercase();
         if !is_domain(&domain) {
-            return invalid("the domain is not a valid host name");
+            return invalid("the domain must be an ASCII host name (use the xn-- form)");
         }
         Ok(Email(format!("{local}@{domain}")))
     }
@@ -72,7 +80,7 @@ impl std::fmt::Display for Email {
     }
 }
 
-/// At least two dot-separated labels of letters, digits and inner hyphens, none over 63.
+/// At least two dot-separated labels of ASCII letters, digits and inner hyphens, none over 63.
 fn is_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
@@ -81,7 +89,9 @@ fn is_domain(domain: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -116,6 +126,8 @@ mod tests {
             ".ann@example.com",
             "an..n@example.com",
             "<ann>@example.com",
+            "ann@exаmple.com", // Cyrillic а
+            "ann@bücher.de",
             long.as_str(),
         ] {
             assert!(
@@ -123,6 +135,17 @@ mod tests {
                 "accepted {bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn composed_and_decomposed_forms_are_one_address() {
+        let composed = Email::parse("jos\u{e9}@example.com").unwrap();
+        let decomposed = Email::parse("jose\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(
+            Email::parse("ann@xn--bcher-kva.de").unwrap().as_str(),
+            "ann@xn--bcher-kva.de"
+        );
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! codes may not. Errors never carry secrets, tokens or passwords.
 
 /// Everything that can go wrong in Latchkey's logic.
+///
+/// Deliberately not `#[non_exhaustive]`: the server maps every variant to a status in one
+/// exhaustive `match`, so a new variant cannot silently become a 500.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     // --- access tokens -------------------------------------------------------------------
     #[error("the token is not a well-formed compact JWT")]
@@ -41,8 +43,8 @@ pub enum Error {
     PasswordTooCommon,
     #[error("the password must not contain the email address's name")]
     PasswordContainsEmail,
-    #[error("the minimum password length cannot be below {floor}")]
-    PolicyFloorTooLow { floor: usize },
+    #[error("the minimum password length must be between {floor} and {max} characters")]
+    InvalidPasswordPolicy { floor: usize, max: usize },
     #[error("the stored password hash is malformed or uses an unsupported algorithm")]
     UnsupportedPasswordHash,
     #[error("the stored password hash asks for more work than this server allows")]
@@ -65,6 +67,8 @@ pub enum Error {
     PayloadTooLarge,
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
     #[error("the service is not ready")]
     Unavailable,
     #[error("internal error")]
@@ -89,7 +93,7 @@ impl Error {
             Error::PasswordTooLong { .. } => "password_too_long",
             Error::PasswordTooCommon => "password_too_common",
             Error::PasswordContainsEmail => "password_contains_email",
-            Error::PolicyFloorTooLow { .. } => "policy_floor_too_low",
+            Error::InvalidPasswordPolicy { .. } => "invalid_password_policy",
             Error::UnsupportedPasswordHash => "unsupported_password_hash",
             Error::PasswordHashTooCostly => "password_hash_too_costly",
             Error::InvalidCredentials => "invalid_credentials",
@@ -100,6 +104,7 @@ impl Error {
             Error::InvalidRequest(_) => "invalid_request",
             Error::PayloadTooLarge => "payload_too_large",
             Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::MethodNotAllowed => "method_not_allowed",
             Error::Unavailable => "unavailable",
             Error::Internal => "internal_error",
         }
@@ -123,43 +128,49 @@ impl Error {
     }
 }
 
+/// One value of every variant, for tests that must cover them all (the error-code golden
+/// file, the server's status mapping).
+pub fn every_variant() -> Vec<Error> {
+    vec![
+        Error::MalformedToken,
+        Error::UnsupportedAlgorithm,
+        Error::ForbiddenTokenHeader,
+        Error::WrongTokenType,
+        Error::InvalidSignature,
+        Error::InvalidClaims,
+        Error::TokenExpired,
+        Error::TokenNotYetValid,
+        Error::WeakSecret { min: 32 },
+        Error::InvalidEmail { reason: "x" },
+        Error::PasswordTooShort { min: 8 },
+        Error::PasswordTooLong { max: 128 },
+        Error::PasswordTooCommon,
+        Error::PasswordContainsEmail,
+        Error::InvalidPasswordPolicy { floor: 8, max: 128 },
+        Error::UnsupportedPasswordHash,
+        Error::PasswordHashTooCostly,
+        Error::InvalidCredentials,
+        Error::EmailTaken,
+        Error::MissingToken,
+        Error::SessionRevoked,
+        Error::NotFound,
+        Error::InvalidRequest(String::new()),
+        Error::PayloadTooLarge,
+        Error::UnsupportedMediaType,
+        Error::MethodNotAllowed,
+        Error::Unavailable,
+        Error::Internal,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Error;
+    use super::every_variant;
 
     #[test]
     fn codes_are_snake_case_and_distinct() {
-        let all = [
-            Error::MalformedToken,
-            Error::UnsupportedAlgorithm,
-            Error::ForbiddenTokenHeader,
-            Error::WrongTokenType,
-            Error::InvalidSignature,
-            Error::InvalidClaims,
-            Error::TokenExpired,
-            Error::TokenNotYetValid,
-            Error::WeakSecret { min: 32 },
-            Error::InvalidEmail { reason: "x" },
-            Error::PasswordTooShort { min: 8 },
-            Error::PasswordTooLong { max: 128 },
-            Error::PasswordTooCommon,
-            Error::PasswordContainsEmail,
-            Error::PolicyFloorTooLow { floor: 8 },
-            Error::UnsupportedPasswordHash,
-            Error::PasswordHashTooCostly,
-            Error::InvalidCredentials,
-            Error::EmailTaken,
-            Error::MissingToken,
-            Error::SessionRevoked,
-            Error::NotFound,
-            Error::InvalidRequest(String::new()),
-            Error::PayloadTooLarge,
-            Error::UnsupportedMediaType,
-            Error::Unavailable,
-            Error::Internal,
-        ];
         let mut seen = std::collections::HashSet::new();
-        for e in &all {
+        for e in every_variant() {
             let code = e.code();
             assert!(
                 code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
@@ -167,5 +178,19 @@ mod tests {
             );
             assert!(seen.insert(code), "duplicate code {code}");
         }
+    }
+
+    /// Codes are a contract with every client: renaming one must be a deliberate change to
+    /// `tests/vectors/error-codes.json`, which the npm package's tests read too.
+    #[test]
+    fn the_codes_are_exactly_the_published_list() {
+        #[derive(serde::Deserialize)]
+        struct Published {
+            codes: Vec<String>,
+        }
+        let raw = include_str!("../../../tests/vectors/error-codes.json");
+        let published: Published = serde_json::from_str(raw).unwrap();
+        let ours: Vec<&str> = every_variant().iter().map(|e| e.code()).collect();
+        assert_eq!(ours, published.codes);
     }
 }

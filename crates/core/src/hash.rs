@@ -48,7 +48,13 @@ pub fn hash_password(password: &str, salt: &[u8; 16], cost: Cost) -> Result<Stri
 /// used (malformed, not argon2id, or over [`MAX_COST`]).
 pub fn verify_password(password: &str, stored: &str) -> Result<bool, Error> {
     let hash = PasswordHash::new(stored).map_err(|_| Error::UnsupportedPasswordHash)?;
-    if hash.algorithm.as_str() != "argon2id" || hash.version != Some(0x13) {
+    // Without a salt and an output there is nothing to compare: refuse, rather than let the
+    // library answer "wrong password" instantly (a timing tell).
+    if hash.algorithm.as_str() != "argon2id"
+        || hash.version != Some(0x13)
+        || hash.salt.is_none()
+        || hash.hash.is_none()
+    {
         return Err(Error::UnsupportedPasswordHash);
     }
     let params = Params::try_from(&hash).map_err(|_| Error::UnsupportedPasswordHash)?;
@@ -135,6 +141,8 @@ mod tests {
             "plaintext",
             "$argon2id$",
             "$argon2id$v=19$m=abc,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
+            "$argon2id$v=19$m=64,t=1,p=1",
+            "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ",
             "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5nq/6R1Sg1h3WQ3vvvUU2h7sP/YS/J.",
             argon2i.as_str(),
         ] {

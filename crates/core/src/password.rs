@@ -29,11 +29,9 @@ impl PasswordPolicy {
     const MIN_LOCAL_TO_BAN: usize = 3;
 
     pub fn new(min_chars: usize) -> Result<Self, Error> {
-        if min_chars < Self::FLOOR {
-            return Err(Error::PolicyFloorTooLow { floor: Self::FLOOR });
-        }
-        if min_chars > Self::MAX_CHARS {
-            return Err(Error::PasswordTooLong {
+        if !(Self::FLOOR..=Self::MAX_CHARS).contains(&min_chars) {
+            return Err(Error::InvalidPasswordPolicy {
+                floor: Self::FLOOR,
                 max: Self::MAX_CHARS,
             });
         }
@@ -98,10 +96,9 @@ mod tests {
 
     #[test]
     fn the_floor_cannot_go_below_eight() {
-        assert_eq!(
-            PasswordPolicy::new(7),
-            Err(Error::PolicyFloorTooLow { floor: 8 })
-        );
+        let invalid = Err(Error::InvalidPasswordPolicy { floor: 8, max: 128 });
+        assert_eq!(PasswordPolicy::new(7), invalid);
+        assert_eq!(PasswordPolicy::new(129), invalid);
         assert_eq!(PasswordPolicy::new(12).unwrap().min_chars(), 12);
     }
 

@@ -66,6 +66,8 @@ impl std::fmt::Debug for AccessTokens {
 
 impl AccessTokens {
     pub const DEFAULT_LIFETIME_SECS: i64 = 15 * 60;
+    /// Access tokens cannot be revoked at the edge, so they must stay short-lived.
+    pub const MAX_LIFETIME_SECS: i64 = 24 * 3600;
     pub const DEFAULT_LEEWAY_SECS: i64 = 30;
     pub const MAX_LEEWAY_SECS: i64 = 60;
     /// The largest decoded header accepted; real headers are under 100 bytes.
@@ -94,9 +96,9 @@ impl AccessTokens {
         }
     }
 
-    /// Sets the lifetime of issued tokens (at least one second).
+    /// Sets the lifetime of issued tokens, clamped to one second … one day.
     pub fn with_lifetime(mut self, secs: i64) -> Self {
-        self.lifetime_secs = secs.max(1);
+        self.lifetime_secs = secs.clamp(1, Self::MAX_LIFETIME_SECS);
         self
     }
 
@@ -126,7 +128,8 @@ impl AccessTokens {
             email_verified: subject.email_verified,
             iat: now,
             nbf: now,
-            exp: now + self.lifetime_secs,
+            // An absurd `now` must be an error, not an overflow panic.
+            exp: now.checked_add(self.lifetime_secs).ok_or(Error::Internal)?,
             jti: jti.to_owned(),
         };
         let mut header = Header::new(Algorithm::HS256);

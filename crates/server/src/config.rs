@@ -18,7 +18,18 @@ pub enum Environment {
     Production,
 }
 
-/// Everything `latchkey serve` can be told.
+/// A secret as configured: `Debug` never shows it, so no log line or panic can.
+#[derive(Clone, Default)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Everything `latchkey serve` can be told. The secret is read from the environment only
+/// (`LATCHKEY_SECRET`, then `BETTER_AUTH_SECRET`): a command-line flag would show it in `ps`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to listen on.
@@ -38,9 +49,9 @@ pub struct Settings {
     )]
     pub environment: Environment,
 
-    /// The HS256 signing secret, at least 32 bytes (BETTER_AUTH_SECRET is read too).
-    #[arg(long, env = "LATCHKEY_SECRET", hide_env_values = true, hide = true)]
-    pub secret: Option<String>,
+    /// The HS256 signing secret, when given in code rather than the environment (tests).
+    #[arg(skip)]
+    pub secret: Option<SecretText>,
 
     /// Where development mode keeps its generated secret.
     #[arg(long, env = "LATCHKEY_SECRET_FILE", default_value = "latchkey.secret")]
@@ -54,17 +65,20 @@ pub struct Settings {
     #[arg(long, env = "LATCHKEY_AUDIENCE", default_value = "latchkey")]
     pub audience: String,
 
-    /// Access-token lifetime in seconds.
-    #[arg(long, env = "LATCHKEY_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    /// Access-token lifetime in seconds (60 to 86400).
+    #[arg(long, env = "LATCHKEY_ACCESS_TOKEN_TTL", default_value_t = 900,
+          value_parser = clap::value_parser!(i64).range(60..=86_400))]
     pub access_token_ttl: i64,
 
-    /// Session lifetime in seconds.
-    #[arg(long, env = "LATCHKEY_SESSION_TTL", default_value_t = 30 * 24 * 3600)]
+    /// Session lifetime in seconds (one hour to one year).
+    #[arg(long, env = "LATCHKEY_SESSION_TTL", default_value_t = 30 * 24 * 3600,
+          value_parser = clap::value_parser!(i64).range(3_600..=366 * 24 * 3_600))]
     pub session_ttl: i64,
 
-    /// Minimum password length in characters (never below 8).
-    #[arg(long, env = "LATCHKEY_PASSWORD_MIN_LENGTH", default_value_t = 8)]
-    pub password_min_length: usize,
+    /// Minimum password length in characters (8 to 128).
+    #[arg(long, env = "LATCHKEY_PASSWORD_MIN_LENGTH", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(8..=128))]
+    pub password_min_length: u16,
 }
 
 impl Settings {
@@ -75,10 +89,10 @@ impl Settings {
             listen: ([127, 0, 0, 1], 0).into(),
             database_url: database_url.to_owned(),
             environment: Environment::Development,
-            secret: Some(secret.to_owned()),
+            secret: Some(SecretText(secret.to_owned())),
             secret_file: PathBuf::from("latchkey.secret"),
             issuer: "latchkey".into(),
-            audience: "latchkey".into(),
+            audience: "latchkey-tests".into(),
             access_token_ttl: 900,
             session_ttl: 30 * 24 * 3600,
             password_min_length: 8,
@@ -87,15 +101,20 @@ impl Settings {
 
     /// Resolves the signing secret according to the environment's rules.
     pub fn load_secret(&self) -> anyhow::Result<Secret> {
-        let given = self.secret.clone().filter(|s| !s.is_empty()).or_else(|| {
-            std::env::var("BETTER_AUTH_SECRET")
+        let from_env = |name: &'static str| {
+            std::env::var(name)
                 .ok()
                 .filter(|s| !s.is_empty())
-        });
+                .map(|s| (name, s))
+        };
+        let given = match &self.secret {
+            Some(SecretText(s)) if !s.is_empty() => Some(("the configured secret", s.clone())),
+            _ => from_env("LATCHKEY_SECRET").or_else(|| from_env("BETTER_AUTH_SECRET")),
+        };
         match (given, self.environment) {
-            (Some(secret), _) => Secret::parse(secret).map_err(|_| {
+            (Some((name, secret)), _) => Secret::parse(secret).map_err(|_| {
                 anyhow::anyhow!(
-                    "LATCHKEY_SECRET is too short: it must be at least {} bytes \
+                    "{name} is too short: it must be at least {} bytes \
                      (generate one with `openssl rand -base64 48`)",
                     Secret::MIN_LEN
                 )
@@ -111,15 +130,21 @@ impl Settings {
 
 /// Reads the development secret from `path`, creating it (readable by its owner only) first.
 fn development_secret(path: &Path) -> anyhow::Result<Secret> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        tracing::warn!(file = %path.display(), "using the development secret kept in this file; set LATCHKEY_SECRET in production");
-        return Secret::parse(existing.trim())
-            .map_err(|_| anyhow::anyhow!("{} holds a secret under 32 bytes", path.display()));
-    }
     let fresh = URL_SAFE_NO_PAD.encode(random::bytes::<32>()?);
-    write_private(path, &fresh)?;
-    tracing::warn!(file = %path.display(), "generated a development secret and saved it in this file; set LATCHKEY_SECRET in production");
-    Ok(Secret::parse(fresh)?)
+    match write_private(path, &fresh) {
+        Ok(()) => {
+            tracing::warn!(file = %path.display(), "generated a development secret and saved it in this file; set LATCHKEY_SECRET in production");
+            return Ok(Secret::parse(fresh)?);
+        }
+        // Already there (from an earlier start, or a process starting beside this one).
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(err) => anyhow::bail!("cannot create {}: {err}", path.display()),
+    }
+    let existing = std::fs::read_to_string(path)
+        .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
+    tracing::warn!(file = %path.display(), "using the development secret kept in this file; set LATCHKEY_SECRET in production");
+    Secret::parse(existing.trim())
+        .map_err(|_| anyhow::anyhow!("{} holds a secret under 32 bytes", path.display()))
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

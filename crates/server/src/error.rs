@@ -27,7 +27,8 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// The HTTP status for each error: the one mapping in the codebase.
+/// The HTTP status for each error: the one mapping in the codebase. Exhaustive on purpose:
+/// a new error variant does not compile until someone decides its status.
 pub fn status_of(error: &Error) -> StatusCode {
     match error {
         Error::InvalidEmail { .. }
@@ -36,14 +37,29 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::PasswordTooCommon
         | Error::PasswordContainsEmail
         | Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-        e if e.is_token_error() => StatusCode::UNAUTHORIZED,
-        Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Error::MalformedToken
+        | Error::UnsupportedAlgorithm
+        | Error::ForbiddenTokenHeader
+        | Error::WrongTokenType
+        | Error::InvalidSignature
+        | Error::InvalidClaims
+        | Error::TokenExpired
+        | Error::TokenNotYetValid
+        | Error::MissingToken
+        | Error::SessionRevoked
+        | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
         Error::NotFound => StatusCode::NOT_FOUND,
+        Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        // Configuration and stored-data faults: never the client's doing.
+        Error::WeakSecret { .. }
+        | Error::InvalidPasswordPolicy { .. }
+        | Error::UnsupportedPasswordHash
+        | Error::PasswordHashTooCostly
+        | Error::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -184,14 +200,11 @@ pub fn normalize(err: poem::Error) -> Response {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
         StatusCode::UNAUTHORIZED => Error::MissingToken,
         StatusCode::NOT_FOUND => Error::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => {
-            return json_status(
-                status,
-                "method_not_allowed",
-                "This method is not allowed here.",
-            );
+        StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
+        s if s.is_client_error() => {
+            tracing::debug!(error = %err, "request refused");
+            Error::InvalidRequest(describe_rejection(&err.to_string()))
         }
-        s if s.is_client_error() => Error::InvalidRequest(redact_values(&err.to_string())),
         _ => {
             tracing::error!(error = %err, "unhandled error");
             Error::Internal
@@ -200,34 +213,22 @@ pub fn normalize(err: poem::Error) -> Response {
     into_json_response(&error)
 }
 
-fn json_status(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": code, "message": message });
-    poem::web::Json(body).with_status(status).into_response()
-}
-
-/// Parse errors quote the offending value (serde: "invalid type: integer `12345678`, expected
-/// a string"; poem-openapi: "Expected input type \"string\", found [12345678]"). A password
-/// sent with the wrong type must not come back in an error body, so values are cut out.
-fn redact_values(message: &str) -> String {
-    // (what introduces a value, how much of that to keep, what follows the value)
-    const VALUES: [(&str, usize, &str); 3] = [
-        ("invalid type: ", 12, ", expected"),
-        ("invalid value: ", 13, ", expected"),
-        (", found ", 0, ". (occurred"),
-    ];
-    let mut out = message.to_owned();
-    for (intro, keep, follow) in VALUES {
-        let mut searched = 0;
-        while let Some(at) = out[searched..].find(intro).map(|i| searched + i) {
-            let value_start = at + intro.len();
-            let value_end = out[value_start..]
-                .find(follow)
-                .map_or(out.len(), |i| value_start + i);
-            out.replace_range(at + keep..value_end, "");
-            searched = at;
+/// A fixed sentence for a body or parameter that did not parse. The parser's own text quotes
+/// the offending value, which may be a password sent with the wrong type, so it is never
+/// echoed; only a missing field's name (which comes from our schema) is passed on.
+fn describe_rejection(detail: &str) -> String {
+    let missing = detail
+        .split_once("field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name)
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()));
+    match missing {
+        Some(name) if detail.contains("missing field") => {
+            format!("the body does not match this operation's schema: `{name}` is missing")
         }
+        _ => "the body or a parameter does not match this operation's schema (see /openapi.json)"
+            .to_owned(),
     }
-    out
 }
 
 #[cfg(test)]
@@ -235,38 +236,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redaction_drops_the_offending_value_but_keeps_the_expectation() {
-        assert_eq!(
-            redact_values("parse error: invalid type: integer `12345678`, expected a string"),
-            "parse error: invalid type, expected a string"
-        );
-        assert_eq!(
-            redact_values("missing field `password`"),
-            "missing field `password`"
-        );
-        assert_eq!(
-            redact_values("invalid value: string \"x\""),
-            "invalid value"
-        );
-        assert_eq!(
-            redact_values(
-                "Expected input type \"string\", found [1234]. (occurred while parsing \"X\")"
-            ),
-            "Expected input type \"string\". (occurred while parsing \"X\")"
-        );
+    fn rejections_never_quote_the_value_only_a_missing_fields_name() {
+        let typed = "parse request payload error: Expected input type \"string\", found 31415926. \
+                     (occurred while parsing \"SignInRequest\")";
+        assert!(!describe_rejection(typed).contains("31415926"));
+        let missing = "parse request payload error: missing field `password`";
+        assert!(describe_rejection(missing).contains("`password` is missing"));
+        let sneaky = "missing field `hunter2 secret`";
+        assert!(!describe_rejection(sneaky).contains("hunter2"));
     }
 
     #[test]
-    fn every_core_error_has_a_status_and_only_internal_ones_are_5xx() {
-        assert_eq!(status_of(&Error::EmailTaken), StatusCode::CONFLICT);
-        assert_eq!(status_of(&Error::TokenExpired), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            status_of(&Error::Internal),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
-        assert_eq!(
-            status_of(&Error::WeakSecret { min: 32 }),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
+    fn only_server_side_faults_are_5xx() {
+        for error in latchkey_core::error::every_variant() {
+            let server_side = matches!(
+                error,
+                Error::WeakSecret { .. }
+                    | Error::InvalidPasswordPolicy { .. }
+                    | Error::UnsupportedPasswordHash
+                    | Error::PasswordHashTooCostly
+                    | Error::Internal
+                    | Error::Unavailable
+            );
+            assert_eq!(
+                status_of(&error).is_server_error(),
+                server_side,
+                "{error:?}"
+            );
+            if status_of(&error) == StatusCode::UNAUTHORIZED {
+                assert!(error.is_token_error() || error == Error::InvalidCredentials);
+            }
+        }
     }
 }

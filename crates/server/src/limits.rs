@@ -7,8 +7,16 @@ use crate::error::ApiError;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Buffers the body up to the limit (a declared `Content-Length` over it fails at once; a
-/// chunked body fails as soon as it crosses it), so no handler ever sees more.
+/// chunked body fails as soon as it crosses it), so no handler ever sees more. GET, HEAD,
+/// DELETE and OPTIONS carry no body in this API; theirs is never read, so never buffered.
 pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    use poem::http::Method;
+    if matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
+    ) {
+        return Ok(next.call(req).await?.into_response());
+    }
     let too_large = || poem::Error::from(ApiError(latchkey_core::Error::PayloadTooLarge));
     let declared = req
         .header(poem::http::header::CONTENT_LENGTH)

@@ -2,13 +2,20 @@
 //!
 //! argon2id at the default cost takes tens of milliseconds of CPU and 19 MiB of memory, so it
 //! must not run on the async workers, and it must not run unboundedly in parallel either: a
-//! burst of sign-ins would otherwise exhaust memory. A semaphore admits one hash per core.
+//! burst of sign-ins would otherwise exhaust memory. A semaphore admits one hash per core; the
+//! permit travels into the blocking task, so a client that hangs up mid-request cannot free its
+//! slot while its hash is still running.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use latchkey_core::hash::{self, Cost};
 use latchkey_core::{Error, random};
 use tokio::sync::{OnceCell, Semaphore};
+
+/// How long a request may queue for a hashing slot before it is told to come back later.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Hasher {
     cost: Cost,
@@ -16,6 +23,8 @@ pub struct Hasher {
     /// A hash of a random password, verified against when the account does not exist, so an
     /// unknown email costs the same time as a wrong password.
     dummy: OnceCell<String>,
+    /// Verifications performed, real and dummy: lets tests prove the dummy work is done.
+    verifications: AtomicU64,
 }
 
 impl Hasher {
@@ -25,6 +34,7 @@ impl Hasher {
             cost,
             permits: Arc::new(Semaphore::new(cores)),
             dummy: OnceCell::new(),
+            verifications: AtomicU64::new(0),
         }
     }
 
@@ -38,6 +48,7 @@ impl Hasher {
     /// Verifies `password` against `stored`; a corrupt stored hash counts as a mismatch
     /// (and is logged), so no stored row can turn sign-in into a 500.
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, Error> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let verdict = self
             .blocking(move || hash::verify_password(&password, &stored))
             .await;
@@ -50,8 +61,7 @@ impl Hasher {
         }
     }
 
-    /// Makes the dummy hash now, so the first unknown-email sign-in costs no more than any
-    /// other. Called in the background at start-up.
+    /// Makes the dummy hash, so that no unknown-email sign-in ever pays for creating it.
     pub async fn warm_up(&self) -> Result<(), Error> {
         self.dummy().await.map(drop)
     }
@@ -63,6 +73,14 @@ impl Hasher {
         Ok(false)
     }
 
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        hash::needs_rehash(stored, self.cost)
+    }
+
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
     async fn dummy(&self) -> Result<&String, Error> {
         self.dummy
             .get_or_try_init(|| async {
@@ -72,17 +90,19 @@ impl Hasher {
             .await
     }
 
-    pub fn needs_rehash(&self, stored: &str) -> bool {
-        hash::needs_rehash(stored, self.cost)
-    }
-
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::Internal)?;
-        tokio::task::spawn_blocking(work)
+        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| Error::Internal)?
+            .map_err(|_| Error::Unavailable)?
+            .map_err(|_| Error::Internal)?;
+        tokio::task::spawn_blocking(move || {
+            let _held_until_the_work_is_done = permit;
+            work()
+        })
+        .await
+        .map_err(|_| Error::Internal)?
     }
 }

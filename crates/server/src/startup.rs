@@ -4,9 +4,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use latchkey_core::Error;
 use poem::http::header::CACHE_CONTROL;
 use poem::listener::TcpAcceptor;
-use poem::middleware::SetHeader;
+use poem::middleware::{CatchPanic, SetHeader};
 use poem::{Endpoint, EndpointExt, Route, Server};
 use tokio::net::TcpListener;
 
@@ -23,8 +24,8 @@ pub async fn build_state(
     let secret = settings.load_secret()?;
     let store = latchkey_store::connect(&settings.database_url).await?;
     let state = Arc::new(AppState::new(settings, &secret, store, clock)?);
-    let warming = state.clone();
-    tokio::spawn(async move { warming.hasher.warm_up().await });
+    // Before the first request, so even the first unknown-email sign-in costs one hash.
+    state.hasher.warm_up().await?;
     Ok(state)
 }
 
@@ -43,6 +44,8 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .around(limits::limit_body)
         .data(state)
         .catch_all_error(|err| async move { error::normalize(err) })
+        // A panic is a bug; the client still gets the JSON 500 shape, not a dropped connection.
+        .with(CatchPanic::new().with_handler(|_| error::into_json_response(&Error::Internal)))
         .with(SetHeader::new().overriding(CACHE_CONTROL, "no-store"))
 }
 

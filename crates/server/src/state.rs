@@ -31,7 +31,7 @@ impl AppState {
         Ok(AppState {
             store,
             tokens,
-            policy: PasswordPolicy::new(settings.password_min_length)?,
+            policy: PasswordPolicy::new(usize::from(settings.password_min_length))?,
             hasher: Hasher::new(DEFAULT_COST),
             clock,
             session_ttl_ms: settings.session_ttl.saturating_mul(1000),

@@ -10,15 +10,16 @@ pub struct User {
     pub created_at: i64,
 }
 
-/// A user with their password hash, for sign-in only.
-#[derive(Debug, Clone)]
+/// A user with their password hash, for sign-in only. No `Debug`: hashes stay out of logs.
+#[derive(Clone)]
 pub struct Login {
     pub user: User,
     pub password_hash: String,
 }
 
 /// A new account. `email_key` is the lower-cased address that uniqueness is enforced on.
-#[derive(Debug, Clone)]
+/// No `Debug`: it carries the password hash.
+#[derive(Clone)]
 pub struct NewUser {
     pub id: String,
     pub email: String,

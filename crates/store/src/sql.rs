@@ -300,4 +300,24 @@ mod tests {
         assert_eq!(sync, 2, "2 is FULL");
         std::fs::remove_dir_all(&dir).ok();
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_in_memory_database_is_one_migrated_database() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        // Concurrent queries would open more connections if the pool allowed it; each must
+        // still find the migrated tables.
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let pool = store.pool().clone();
+                tokio::spawn(async move {
+                    sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM users")
+                        .fetch_one(&pool)
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().0, 0);
+        }
+    }
 }

@@ -166,6 +166,17 @@ fn a_token_from_a_hand_rolled_hmac_signer_is_accepted() {
 }
 
 #[test]
+fn an_absurd_clock_is_an_error_not_a_panic() {
+    assert_eq!(
+        tokens().issue(&subject(), i64::MAX, "j").unwrap_err(),
+        Error::Internal
+    );
+    let (token, _) = tokens().issue(&subject(), 1_000, "j").unwrap();
+    assert!(tokens().verify(&token, i64::MAX).is_err());
+    assert!(tokens().verify(&token, i64::MIN).is_err());
+}
+
+#[test]
 fn decode_unverified_reads_claims_but_refuses_garbage() {
     let (token, _) = tokens().issue(&subject(), 1_000, "j").unwrap();
     let claims = decode_unverified(&token).unwrap();

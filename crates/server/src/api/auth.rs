@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use latchkey_core::{Email, Error, TokenSubject, random};
+use latchkey_core::{Email, Error, TokenSubject};
 use latchkey_store::{NewSession, NewUser, User};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -10,6 +10,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::dto::{AuthSession, RegisterRequest, SignInRequest, UserView};
+use super::ids::new_id;
 use super::text::plain_text;
 use crate::auth::BearerAuth;
 use crate::error::Failure;
@@ -17,8 +18,9 @@ use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    RegisterErrors = [400, 409, 413, 415, 500];
-    SignInErrors = [400, 401, 413, 415, 500];
+    RegisterErrors = [400, 409, 413, 415, 500, 503];
+    SignInErrors = [400, 401, 413, 415, 500, 503];
+    SignOutErrors = [401, 413, 500];
     AuthenticatedErrors = [401, 500];
 }
 
@@ -119,11 +121,7 @@ impl AuthApi {
             return Err(Error::InvalidCredentials.into());
         }
         if state.hasher.needs_rehash(&login.password_hash) {
-            let rehashed = state.hasher.hash(password).await?;
-            state
-                .store
-                .set_password_hash(&login.user.id, &rehashed, state.clock.now_ms())
-                .await?;
+            upgrade_hash(&state, &login.user.id, password).await;
         }
         let session = new_session(&state, &login.user.id, state.clock.now_ms())?;
         state.store.create_session(&session).await?;
@@ -139,7 +137,7 @@ impl AuthApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> Result<SignedOut, Failure<AuthenticatedErrors>> {
+    ) -> Result<SignedOut, Failure<SignOutErrors>> {
         let principal = auth.0;
         state
             .store
@@ -171,10 +169,20 @@ impl AuthApi {
     }
 }
 
-pub(super) fn new_id() -> Result<String, Error> {
-    Ok(uuid::Builder::from_random_bytes(random::bytes::<16>()?)
-        .into_uuid()
-        .to_string())
+/// Re-hashes at the current cost. Best effort: the password was right, so a failed upgrade
+/// is logged and sign-in goes on.
+async fn upgrade_hash(state: &AppState, user_id: &str, password: String) {
+    let result = match state.hasher.hash(password).await {
+        Ok(hash) => state
+            .store
+            .set_password_hash(user_id, &hash, state.clock.now_ms())
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = result {
+        tracing::warn!(%user_id, %error, "password rehash failed");
+    }
 }
 
 fn new_session(state: &AppState, user_id: &str, now_ms: i64) -> Result<NewSession, Error> {

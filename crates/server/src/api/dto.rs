@@ -12,21 +12,25 @@ pub fn timestamp(ms: i64) -> Timestamp {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
-#[derive(Debug, Object)]
+// The request bodies that carry a password do not derive `Debug`, so they cannot be logged.
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct RegisterRequest {
     pub email: String,
     /// 8–128 characters (the minimum is configurable), not a common password, and not
     /// containing the email's name.
+    #[oai(validator(max_length = 1024))]
     pub password: String,
     #[oai(validator(max_length = 100))]
     pub name: Option<String>,
 }
 
-#[derive(Debug, Object)]
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct SignInRequest {
     pub email: String,
+    /// Capped well above any password the policy allows, so no request buys a costly hash.
+    #[oai(validator(max_length = 1024))]
     pub password: String,
 }
 

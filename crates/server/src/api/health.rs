@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use latchkey_core::Error;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -64,7 +65,7 @@ impl HealthApi {
             Err(err) => {
                 tracing::error!(error = %err, "readiness check failed");
                 Ready::Unavailable(Json(ErrorBody {
-                    error: "unavailable".into(),
+                    error: Error::Unavailable.code().into(),
                     message: "The database is not answering.".into(),
                 }))
             }

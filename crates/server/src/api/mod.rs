@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod dto;
 pub mod health;
+mod ids;
 pub mod tasks;
 mod text;
 

@@ -13,6 +13,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use super::auth::AuthenticatedErrors;
 use super::dto::{CreateTaskRequest, TaskView, UpdateTaskRequest};
+use super::ids::{canonical, new_id};
 use super::text::{multiline_text, plain_text};
 use crate::auth::BearerAuth;
 use crate::error::Failure;
@@ -80,7 +81,7 @@ impl TasksApi {
     ) -> Result<TaskCreated, Failure<CreateErrors>> {
         let CreateTaskRequest { title, description } = body.0;
         let task = NewTask {
-            id: super::auth::new_id()?,
+            id: new_id()?,
             user_id: auth.0.user_id,
             title: title_of(&title)?,
             description: description
@@ -102,7 +103,7 @@ impl TasksApi {
     ) -> Result<TaskFound, Failure<FindErrors>> {
         let task = state
             .store
-            .find_task(&auth.0.user_id, task_id(&id)?)
+            .find_task(&auth.0.user_id, &task_id(&id)?)
             .await?
             .ok_or(Error::NotFound)?;
         Ok(TaskFound::Ok(Json(task.into())))
@@ -133,7 +134,12 @@ impl TasksApi {
         };
         let task = state
             .store
-            .update_task(&auth.0.user_id, task_id(&id)?, &patch, state.clock.now_ms())
+            .update_task(
+                &auth.0.user_id,
+                &task_id(&id)?,
+                &patch,
+                state.clock.now_ms(),
+            )
             .await?
             .ok_or(Error::NotFound)?;
         Ok(TaskFound::Ok(Json(task.into())))
@@ -149,7 +155,7 @@ impl TasksApi {
     ) -> Result<TaskDeleted, Failure<FindErrors>> {
         if !state
             .store
-            .delete_task(&auth.0.user_id, task_id(&id)?)
+            .delete_task(&auth.0.user_id, &task_id(&id)?)
             .await?
         {
             return Err(Error::NotFound.into());
@@ -160,9 +166,8 @@ impl TasksApi {
 
 /// Task ids are UUIDs; anything else cannot name a task, so it is a 404 without a query
 /// (and a stray NUL never reaches PostgreSQL, which would refuse it).
-fn task_id(id: &Path<String>) -> Result<&str, Error> {
-    uuid::Uuid::try_parse(&id.0).map_err(|_| Error::NotFound)?;
-    Ok(&id.0)
+fn task_id(id: &Path<String>) -> Result<String, Error> {
+    canonical(&id.0).ok_or(Error::NotFound)
 }
 
 fn title_of(raw: &str) -> Result<String, Error> {

@@ -101,6 +101,18 @@ both_backends! {
         assert_eq!(wrong_headers.get("content-length"), unknown_headers.get("content-length"));
     }
 
+    async fn an_unknown_email_costs_one_password_verification_like_a_wrong_password(app) {
+        app.signed_up("hal@example.com").await;
+        let count = || app.state.hasher.verifications();
+        let before = count();
+        assert_eq!(app.sign_in("nobody@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+        let after_unknown = count();
+        assert_eq!(app.sign_in("hal@example.com", "not the password").await.status(), StatusCode::UNAUTHORIZED);
+        let after_wrong = count();
+        assert_eq!(after_unknown - before, 1, "the unknown email must pay for a verification");
+        assert_eq!(after_wrong - after_unknown, 1);
+    }
+
     async fn me_refuses_missing_malformed_tampered_and_expired_tokens_with_stable_codes(app) {
         let token = app.signed_up("di@example.com").await;
         let missing = app.get("/api/v1/auth/me", None).await;
@@ -114,6 +126,10 @@ both_backends! {
         assert_error(app.get("/api/v1/auth/me", Some(&tampered)).await, StatusCode::UNAUTHORIZED, "invalid_signature").await;
         let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), token.split('.').nth(1).unwrap());
         assert_error(app.get("/api/v1/auth/me", Some(&none)).await, StatusCode::UNAUTHORIZED, "malformed_token").await;
+        // alg none that keeps the original signature: refused on the algorithm, not the shape.
+        let signature = token.rsplit('.').next().unwrap();
+        let none_signed = format!("{none}{signature}");
+        assert_error(app.get("/api/v1/auth/me", Some(&none_signed)).await, StatusCode::UNAUTHORIZED, "unsupported_algorithm").await;
 
         assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status(), StatusCode::OK);
         app.clock.advance_secs(15 * 60 + 30); // the lifetime plus the whole leeway
@@ -142,7 +158,7 @@ both_backends! {
         let foreign = hs256(&json!({"alg": "HS256", "typ": "at+jwt"}), &claims);
         let me = app.get("/api/v1/auth/me", Some(&foreign)).await;
         assert_eq!(me.status(), StatusCode::OK);
-        // ...and the same claims under another key, or with alg none, are not.
+        // ...and the same claims with a key embedded in the header are not.
         let forged = hs256(&json!({"alg": "HS256", "typ": "at+jwt", "jwk": {"kty": "oct", "k": "AA"}}), &claims);
         assert_error(app.get("/api/v1/auth/me", Some(&forged)).await, StatusCode::UNAUTHORIZED, "forbidden_token_header").await;
     }

@@ -1,7 +1,10 @@
 //! The `latchkey` binary itself: secret rules at start-up, and the openapi subcommand.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+/// Runs the binary to completion, or kills it and fails after 30 s: a refusal that regressed
+/// into a running server must fail the test, not hang it.
 fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
     cmd.current_dir(dir).args(args);
@@ -17,7 +20,20 @@ fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
     cmd.env("LATCHKEY_LISTEN", "127.0.0.1:0")
         .env("DATABASE_URL", "sqlite://cli.db");
     cmd.envs(env.iter().copied());
-    cmd.output().unwrap()
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().ok();
+            panic!("latchkey {args:?} was still running after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -63,7 +79,7 @@ fn a_short_secret_is_refused_under_either_name_and_is_never_printed() {
 }
 
 #[test]
-fn development_generates_a_secret_file_once_and_says_so() {
+fn development_generates_a_secret_file_once_and_reuses_it() {
     use latchkey_server::config::{Environment, Settings};
     let dir = temp_dir("dev");
     let mut settings = Settings::for_tests("sqlite://unused.db", "");
@@ -92,6 +108,39 @@ fn development_generates_a_secret_file_once_and_says_so() {
 }
 
 #[test]
+fn production_with_a_strong_secret_uses_it_and_writes_no_file() {
+    use latchkey_server::config::{Environment, Settings};
+    let dir = temp_dir("prod-ok");
+    let mut settings =
+        Settings::for_tests("sqlite://unused.db", "production-secret-0123456789abcdef");
+    settings.environment = Environment::Production;
+    settings.secret_file = dir.join("latchkey.secret");
+    let secret = settings.load_secret().unwrap();
+    assert_eq!(secret.expose(), b"production-secret-0123456789abcdef");
+    assert!(!settings.secret_file.exists());
+    assert!(
+        !format!("{settings:?}").contains("production-secret"),
+        "Debug shows the secret"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn migrate_creates_the_schema_and_exits() {
+    let dir = temp_dir("migrate");
+    let out = latchkey(&dir, &[], &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("cli.db").exists());
+    // Twice is fine: migrations are idempotent.
+    assert!(latchkey(&dir, &[], &["migrate"]).status.success());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn the_openapi_subcommand_writes_the_committed_contract() {
     let dir = temp_dir("openapi");
     let out = latchkey(&dir, &[], &["openapi", "--out", "spec"]);
@@ -106,6 +155,9 @@ fn the_openapi_subcommand_writes_the_committed_contract() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    assert_eq!(written, committed);
+    assert!(
+        written == committed,
+        "`latchkey openapi` wrote something other than openapi/openapi.json"
+    );
     std::fs::remove_dir_all(dir).ok();
 }

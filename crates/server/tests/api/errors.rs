@@ -5,7 +5,14 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{TestApp, assert_error};
+use std::sync::Arc;
+
+use latchkey_server::clock::Clock;
+use latchkey_store::{
+    Login, NewSession, NewTask, NewUser, Store, StoreError, Task, TaskPatch, User,
+};
+
+use crate::helpers::{PASSWORD, TestApp, assert_error};
 
 #[tokio::test]
 async fn a_body_over_one_mebibyte_is_413() {
@@ -13,7 +20,6 @@ async fn a_body_over_one_mebibyte_is_413() {
     let huge = json!({"email": "a@example.com", "password": "x".repeat(1024 * 1024)});
     let res = app.post("/api/v1/auth/register", &huge, None).await;
     assert_error(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
-    app.finish().await;
 }
 
 #[tokio::test]
@@ -42,7 +48,6 @@ async fn a_chunked_body_over_one_mebibyte_is_413_too() {
     let text = String::from_utf8_lossy(&response);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("payload_too_large"), "{text}");
-    app.finish().await;
 }
 
 #[tokio::test]
@@ -87,7 +92,6 @@ async fn a_body_that_is_not_json_is_415_or_400_never_500() {
         )
         .await;
     assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
-    app.finish().await;
 }
 
 #[tokio::test]
@@ -109,7 +113,6 @@ async fn a_mistyped_password_is_never_echoed_in_the_error() {
         assert!(text.contains("\"error\""), "{text}");
         assert!(!text.contains("31415926535"), "{password} echoed: {text}");
     }
-    app.finish().await;
 }
 
 #[tokio::test]
@@ -128,5 +131,102 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
         .await
         .unwrap();
     assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
-    app.finish().await;
+}
+
+/// A store whose database is gone: every call fails. A unit-test helper for the failure path;
+/// the real backends are exercised by every other test.
+struct BrokenStore;
+
+fn gone<T>() -> Result<T, StoreError> {
+    Err(StoreError::Database(sqlx::Error::PoolClosed))
+}
+
+#[async_trait::async_trait]
+impl Store for BrokenStore {
+    fn backend(&self) -> &'static str {
+        "broken"
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn register(&self, _: &NewUser, _: &NewSession) -> Result<User, StoreError> {
+        gone()
+    }
+    async fn find_login(&self, _: &str) -> Result<Option<Login>, StoreError> {
+        gone()
+    }
+    async fn find_user(&self, _: &str) -> Result<Option<User>, StoreError> {
+        gone()
+    }
+    async fn set_password_hash(&self, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn create_session(&self, _: &NewSession) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn session_is_live(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+        gone()
+    }
+    async fn revoke_session(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+        gone()
+    }
+    async fn list_tasks(&self, _: &str) -> Result<Vec<Task>, StoreError> {
+        gone()
+    }
+    async fn create_task(&self, _: &NewTask) -> Result<Task, StoreError> {
+        gone()
+    }
+    async fn find_task(&self, _: &str, _: &str) -> Result<Option<Task>, StoreError> {
+        gone()
+    }
+    async fn update_task(
+        &self,
+        _: &str,
+        _: &str,
+        _: &TaskPatch,
+        _: i64,
+    ) -> Result<Option<Task>, StoreError> {
+        gone()
+    }
+    async fn delete_task(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+        gone()
+    }
+}
+
+#[tokio::test]
+async fn a_database_failure_is_a_generic_500_and_readiness_says_503() {
+    let app = TestApp::with_store(Arc::new(BrokenStore)).await;
+    for res in [
+        app.register("ann@example.com", PASSWORD).await,
+        app.sign_in("ann@example.com", PASSWORD).await,
+    ] {
+        let body = assert_error(res, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
+        assert_eq!(
+            body["message"],
+            "The server could not complete the request."
+        );
+    }
+    let (token, _) = app
+        .state
+        .tokens
+        .issue(
+            &latchkey_core::TokenSubject {
+                user_id: "u",
+                session_id: "s",
+                email: "a@b.co",
+                email_verified: false,
+            },
+            app.clock.now_secs(),
+            "j",
+        )
+        .unwrap();
+    let res = app.get("/api/v1/tasks", Some(&token)).await;
+    let body = assert_error(res, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
+    assert!(!body.to_string().to_lowercase().contains("pool"), "{body}");
+    assert_error(
+        app.get("/readyz", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
 }

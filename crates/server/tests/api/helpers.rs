@@ -5,6 +5,8 @@ use std::sync::Arc;
 use latchkey_server::clock::ManualClock;
 use latchkey_server::config::Settings;
 use latchkey_server::startup;
+use latchkey_server::state::AppState;
+use latchkey_store::Store;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -25,7 +27,6 @@ macro_rules! both_backends {
                 async fn $name() {
                     let $app = $crate::helpers::TestApp::sqlite().await;
                     $body
-                    $app.finish().await;
                 }
             )+
         }
@@ -37,7 +38,6 @@ macro_rules! both_backends {
                 async fn $name() {
                     let Some($app) = $crate::helpers::TestApp::postgres().await else { return };
                     $body
-                    $app.finish().await;
                 }
             )+
         }
@@ -48,12 +48,49 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
+    pub state: Arc<AppState>,
     cleanup: Cleanup,
 }
 
 enum Cleanup {
     SqliteFile(std::path::PathBuf),
     PostgresSchema { admin_url: String, schema: String },
+    Nothing,
+}
+
+/// Runs when a test ends, passed or failed, so no database is left behind either way.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        match std::mem::replace(&mut self.cleanup, Cleanup::Nothing) {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            // Drop cannot await; a helper thread with its own runtime drops the schema.
+            Cleanup::PostgresSchema { admin_url, schema } => {
+                let dropped = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime.block_on(async {
+                        let admin = sqlx::PgPool::connect(&admin_url).await?;
+                        // The name is ours (lk_test_ + hex), not input.
+                        let sql = format!("DROP SCHEMA {schema} CASCADE");
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(&admin)
+                            .await?;
+                        anyhow::Ok(())
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Ok(()))) {
+                    eprintln!("could not drop a test schema: {dropped:?}");
+                }
+            }
+            Cleanup::Nothing => {}
+        }
+    }
 }
 
 fn unique_name() -> String {
@@ -70,9 +107,14 @@ impl TestApp {
         Self::spawn(&url, Cleanup::SqliteFile(path)).await
     }
 
-    /// `None` (and a note on stderr) when no PostgreSQL is configured for tests.
+    /// `None` (and a note on stderr) when no PostgreSQL is configured for tests — unless
+    /// `LATCHKEY_REQUIRE_ALL` is set (CI sets it), when a missing PostgreSQL is a failure.
     pub async fn postgres() -> Option<TestApp> {
         let Ok(admin_url) = std::env::var("LATCHKEY_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("LATCHKEY_REQUIRE_ALL").is_none(),
+                "LATCHKEY_REQUIRE_ALL is set but LATCHKEY_TEST_POSTGRES_URL is not"
+            );
             eprintln!("SKIPPED on PostgreSQL: LATCHKEY_TEST_POSTGRES_URL is not set");
             return None;
         };
@@ -94,6 +136,24 @@ impl TestApp {
     }
 
     async fn spawn(database_url: &str, cleanup: Cleanup) -> TestApp {
+        let settings = Settings::for_tests(database_url, SECRET);
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let state = startup::build_state(&settings, clock.clone())
+            .await
+            .expect("build state");
+        Self::serve(state, clock, cleanup).await
+    }
+
+    /// An app over a store of the test's choosing (e.g. one that fails on purpose).
+    pub async fn with_store(store: Arc<dyn Store>) -> TestApp {
+        let settings = Settings::for_tests("sqlite::memory:", SECRET);
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let secret = settings.load_secret().unwrap();
+        let state = Arc::new(AppState::new(&settings, &secret, store, clock.clone()).unwrap());
+        Self::serve(state, clock, Cleanup::Nothing).await
+    }
+
+    async fn serve(state: Arc<AppState>, clock: Arc<ManualClock>, cleanup: Cleanup) -> TestApp {
         // Server logs show up with the test's output when RUST_LOG is set (e.g. RUST_LOG=error).
         if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
             let _ = tracing_subscriber::fmt()
@@ -101,36 +161,19 @@ impl TestApp {
                 .with_test_writer()
                 .try_init();
         }
-        let settings = Settings::for_tests(database_url, SECRET);
-        let clock = Arc::new(ManualClock::new(START_MS));
-        let state = startup::build_state(&settings, clock.clone())
-            .await
-            .expect("build state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(startup::run(listener, state, std::future::pending()));
+        tokio::spawn(startup::run(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
         TestApp {
             address,
             client: reqwest::Client::new(),
             clock,
+            state,
             cleanup,
-        }
-    }
-
-    pub async fn finish(self) {
-        match self.cleanup {
-            Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-            }
-            Cleanup::PostgresSchema { admin_url, schema } => {
-                let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(&admin)
-                    .await
-                    .ok();
-            }
         }
     }
 

@@ -93,6 +93,16 @@ both_backends! {
         }
     }
 
+    async fn any_spelling_of_a_tasks_uuid_finds_it(app) {
+        let token = app.signed_up("fin@example.com").await;
+        let task = app.create_task(&token, "spelled twice").await;
+        let id = task["id"].as_str().unwrap();
+        for spelling in [id.to_uppercase(), format!("urn:uuid:{id}"), id.replace('-', "")] {
+            let found: Value = app.get(&format!("/api/v1/tasks/{spelling}"), Some(&token)).await.json().await.unwrap();
+            assert_eq!(found["id"], id, "{spelling}");
+        }
+    }
+
     async fn tasks_need_a_valid_token(app) {
         assert_error(app.get("/api/v1/tasks", None).await, StatusCode::UNAUTHORIZED, "missing_token").await;
         let res = app.post("/api/v1/tasks", &json!({"title": "x"}), Some("a.b.c")).await;
