@@ -109,23 +109,6 @@ impl Error {
             Error::Internal => "internal_error",
         }
     }
-
-    /// True for the errors that mean "this access token cannot be trusted".
-    pub fn is_token_error(&self) -> bool {
-        matches!(
-            self,
-            Error::MalformedToken
-                | Error::UnsupportedAlgorithm
-                | Error::ForbiddenTokenHeader
-                | Error::WrongTokenType
-                | Error::InvalidSignature
-                | Error::InvalidClaims
-                | Error::TokenExpired
-                | Error::TokenNotYetValid
-                | Error::MissingToken
-                | Error::SessionRevoked
-        )
-    }
 }
 
 /// One value of every variant, for tests that must cover them all (the error-code golden
