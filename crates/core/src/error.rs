@@ -27,6 +27,10 @@ pub enum Error {
     TokenExpired,
     #[error("the token is not valid yet")]
     TokenNotYetValid,
+    #[error("the token names a signing key that is not (or no longer) trusted")]
+    UnknownKey,
+    #[error("the signing key material is malformed")]
+    InvalidKey,
 
     // --- secrets -------------------------------------------------------------------------
     #[error("the secret must be at least {min} bytes long")]
@@ -59,6 +63,14 @@ pub enum Error {
     MissingToken,
     #[error("the session has ended; sign in again")]
     SessionRevoked,
+    #[error("the session has expired; sign in again")]
+    SessionExpired,
+    #[error("the refresh token is not valid")]
+    InvalidRefreshToken,
+    #[error("the refresh token was already used; the session is revoked, sign in again")]
+    RefreshTokenReused,
+    #[error("a cookie-authenticated change must come from a trusted origin")]
+    CsrfRejected,
     #[error("not found")]
     NotFound,
     #[error("the request is not valid: {0}")]
@@ -87,6 +99,8 @@ impl Error {
             Error::InvalidClaims => "invalid_claims",
             Error::TokenExpired => "token_expired",
             Error::TokenNotYetValid => "token_not_yet_valid",
+            Error::UnknownKey => "unknown_key",
+            Error::InvalidKey => "invalid_key",
             Error::WeakSecret { .. } => "weak_secret",
             Error::InvalidEmail { .. } => "invalid_email",
             Error::PasswordTooShort { .. } => "password_too_short",
@@ -100,6 +114,10 @@ impl Error {
             Error::EmailTaken => "email_taken",
             Error::MissingToken => "missing_token",
             Error::SessionRevoked => "session_revoked",
+            Error::SessionExpired => "session_expired",
+            Error::InvalidRefreshToken => "invalid_refresh_token",
+            Error::RefreshTokenReused => "refresh_token_reused",
+            Error::CsrfRejected => "csrf_rejected",
             Error::NotFound => "not_found",
             Error::InvalidRequest(_) => "invalid_request",
             Error::PayloadTooLarge => "payload_too_large",
@@ -123,6 +141,8 @@ pub fn every_variant() -> Vec<Error> {
         Error::InvalidClaims,
         Error::TokenExpired,
         Error::TokenNotYetValid,
+        Error::UnknownKey,
+        Error::InvalidKey,
         Error::WeakSecret { min: 32 },
         Error::InvalidEmail { reason: "x" },
         Error::PasswordTooShort { min: 8 },
@@ -136,6 +156,10 @@ pub fn every_variant() -> Vec<Error> {
         Error::EmailTaken,
         Error::MissingToken,
         Error::SessionRevoked,
+        Error::SessionExpired,
+        Error::InvalidRefreshToken,
+        Error::RefreshTokenReused,
+        Error::CsrfRejected,
         Error::NotFound,
         Error::InvalidRequest(String::new()),
         Error::PayloadTooLarge,

@@ -10,20 +10,28 @@
 //! - [`error`]: the one error enum, with the stable snake_case codes that the HTTP API and the
 //!   npm package both return.
 //! - [`secret`]: the signing secret; refuses anything shorter than 32 bytes and never prints.
-//! - [`token`]: HS256 access tokens (`typ: at+jwt`): issuing, and verification strict enough
-//!   to refuse every classic JWT forgery before a signature is even computed.
+//! - [`token`]: access tokens (`typ: at+jwt`, HS256 or EdDSA): issuing, and verification
+//!   strict enough to refuse every classic JWT forgery before a signature is even computed.
+//! - [`keys`]: Ed25519 signing keys, their thumbprint ids, and JWKS documents.
+//! - [`refresh`]: refresh tokens (derived, stored as hashes) and the rotation decision.
+//! - [`cookie`]: the auth cookies' names and exact `Set-Cookie` lines, and reading them back.
+//! - [`csrf`]: which cookie-authenticated requests may change state.
 //! - [`email`]: the normalised, validated email address.
 //! - [`password`]: the password policy (length, common-password blocklist, not the email).
 //! - `hash` (feature `hashing`, native only): argon2id hashing and bounded verification.
 //! - [`random`]: the one place randomness is drawn (OS on native, `crypto.getRandomValues` on
 //!   wasm32), for callers that need fresh bytes to pass into the logic above.
 
+pub mod cookie;
+pub mod csrf;
 pub mod email;
 pub mod error;
 #[cfg(feature = "hashing")]
 pub mod hash;
+pub mod keys;
 pub mod password;
 pub mod random;
+pub mod refresh;
 pub mod secret;
 pub mod token;
 

@@ -1,4 +1,4 @@
-//! Access tokens: short-lived HS256 JWTs with `typ: at+jwt` (RFC 9068).
+//! Access tokens: short-lived JWTs with `typ: at+jwt` (RFC 9068), HS256 or EdDSA.
 //!
 //! Verification is deliberately stricter than a JWT library's defaults. Before any signature
 //! is computed the raw token is checked by hand: compact form only, bounded size, a header
@@ -12,6 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::keys::{PublicKey, SigningKey};
 use crate::{Error, Secret};
 
 /// The claims of a Latchkey access token. Every one is required on verification.
@@ -41,11 +42,25 @@ pub struct TokenSubject<'a> {
     pub email_verified: bool,
 }
 
-/// Issues and verifies access tokens under one HS256 secret.
+/// The keys tokens are signed and verified with: one algorithm per instance, never both.
+#[derive(Clone)]
+enum Keys {
+    Hs256 {
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    },
+    EdDsa {
+        /// The current key's id and private key; `None` for a verify-only instance.
+        signing: Option<(String, EncodingKey)>,
+        /// Every key a token may name, the current one included.
+        public: Vec<(PublicKey, DecodingKey)>,
+    },
+}
+
+/// Issues and verifies access tokens under one HS256 secret or a set of Ed25519 keys.
 #[derive(Clone)]
 pub struct AccessTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: Keys,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -56,6 +71,7 @@ pub struct AccessTokens {
 impl std::fmt::Debug for AccessTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessTokens")
+            .field("algorithm", &self.algorithm())
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("lifetime_secs", &self.lifetime_secs)
@@ -76,8 +92,46 @@ impl AccessTokens {
     pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
     pub const TYP: &'static str = "at+jwt";
 
+    /// HS256 under a shared secret (the default, and what the seeds' apps use).
     pub fn new(secret: &Secret, issuer: &str, audience: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
+        let keys = Keys::Hs256 {
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
+        };
+        Self::with_keys(keys, Algorithm::HS256, issuer, audience)
+    }
+
+    /// EdDSA (Ed25519): signs with `signing` (if given) and verifies tokens naming any of
+    /// `public` by `kid` — the signing key's public half is always included. Without a
+    /// signing key the instance only verifies, as an edge verifier fed a JWKS does.
+    pub fn eddsa(
+        signing: Option<&SigningKey>,
+        public: impl IntoIterator<Item = PublicKey>,
+        issuer: &str,
+        audience: &str,
+    ) -> Self {
+        let mut keys: Vec<PublicKey> = public.into_iter().collect();
+        if let Some(current) = signing
+            && !keys.iter().any(|k| k.kid == current.kid())
+        {
+            keys.push(current.public_key().clone());
+        }
+        let keys = Keys::EdDsa {
+            signing: signing
+                .map(|k| (k.kid().to_owned(), EncodingKey::from_ed_der(&k.pkcs8_der()))),
+            public: keys
+                .into_iter()
+                .map(|k| {
+                    let decoding = DecodingKey::from_ed_der(&k.x);
+                    (k, decoding)
+                })
+                .collect(),
+        };
+        Self::with_keys(keys, Algorithm::EdDSA, issuer, audience)
+    }
+
+    fn with_keys(keys: Keys, algorithm: Algorithm, issuer: &str, audience: &str) -> Self {
+        let mut validation = Validation::new(algorithm);
         // exp and nbf are checked in `verify` against the caller's clock, not the system's.
         validation.validate_exp = false;
         validation.validate_nbf = false;
@@ -86,13 +140,32 @@ impl AccessTokens {
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
         AccessTokens {
-            encoding: EncodingKey::from_secret(secret.expose()),
-            decoding: DecodingKey::from_secret(secret.expose()),
+            keys,
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             lifetime_secs: Self::DEFAULT_LIFETIME_SECS,
             leeway_secs: Self::DEFAULT_LEEWAY_SECS,
+        }
+    }
+
+    /// `"HS256"` or `"EdDSA"`.
+    pub fn algorithm(&self) -> &'static str {
+        match self.keys {
+            Keys::Hs256 { .. } => "HS256",
+            Keys::EdDsa { .. } => "EdDSA",
+        }
+    }
+
+    /// The public keys that verify tokens at `now` (none for HS256), for a JWKS document.
+    pub fn public_keys(&self, now: i64) -> Vec<&PublicKey> {
+        match &self.keys {
+            Keys::Hs256 { .. } => Vec::new(),
+            Keys::EdDsa { public, .. } => public
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|k| k.is_valid_at(now))
+                .collect(),
         }
     }
 
@@ -132,17 +205,41 @@ impl AccessTokens {
             exp: now.checked_add(self.lifetime_secs).ok_or(Error::Internal)?,
             jti: jti.to_owned(),
         };
-        let mut header = Header::new(Algorithm::HS256);
+        let (mut header, key) = match &self.keys {
+            Keys::Hs256 { encoding, .. } => (Header::new(Algorithm::HS256), encoding),
+            Keys::EdDsa {
+                signing: Some((kid, encoding)),
+                ..
+            } => {
+                let mut header = Header::new(Algorithm::EdDSA);
+                header.kid = Some(kid.clone());
+                (header, encoding)
+            }
+            // A verify-only instance was asked to sign: a programming error, not a panic.
+            Keys::EdDsa { signing: None, .. } => return Err(Error::InvalidKey),
+        };
         header.typ = Some(Self::TYP.to_owned());
-        let token =
-            jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|_| Error::Internal)?;
+        let token = jsonwebtoken::encode(&header, &claims, key).map_err(|_| Error::Internal)?;
         Ok((token, claims))
     }
 
     /// Verifies `token` at `now` (Unix seconds) and returns its claims.
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
-        check_header(token, Algorithm::HS256)?;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let decoding = match &self.keys {
+            Keys::Hs256 { decoding, .. } => {
+                check_header(token, Algorithm::HS256)?;
+                decoding
+            }
+            Keys::EdDsa { public, .. } => {
+                let kid = check_header(token, Algorithm::EdDSA)?.ok_or(Error::UnknownKey)?;
+                let (_, decoding) = public
+                    .iter()
+                    .find(|(k, _)| k.kid == kid && k.is_valid_at(now))
+                    .ok_or(Error::UnknownKey)?;
+                decoding
+            }
+        };
+        let data = jsonwebtoken::decode::<AccessClaims>(token, decoding, &self.validation)
             .map_err(map_jwt_error)?;
         let claims = data.claims;
         if now > claims.exp.saturating_add(self.leeway_secs) {
@@ -190,8 +287,8 @@ fn split_compact(token: &str) -> Result<(&str, &str, &str), Error> {
 
 /// Refuses a token whose header is oversized, names another algorithm (including any
 /// spelling of `none`), embeds or points to a key, lists critical extensions, or is not an
-/// access token.
-fn check_header(token: &str, pinned: Algorithm) -> Result<(), Error> {
+/// access token. Returns the `kid`, if any.
+fn check_header(token: &str, pinned: Algorithm) -> Result<Option<String>, Error> {
     let (header, _, _) = split_compact(token)?;
     // base64 expands by 4/3; checking the encoded length first bounds the decode itself.
     if header.len() > AccessTokens::MAX_HEADER_BYTES / 3 * 4 + 4 {
@@ -224,7 +321,12 @@ fn check_header(token: &str, pinned: Algorithm) -> Result<(), Error> {
     if !typ.eq_ignore_ascii_case(AccessTokens::TYP) {
         return Err(Error::WrongTokenType);
     }
-    Ok(())
+    match fields.get("kid") {
+        None => Ok(None),
+        Some(Value::String(kid)) => Ok(Some(kid.clone())),
+        // A kid that is not a string is not a key we could ever have issued.
+        Some(_) => Err(Error::UnknownKey),
+    }
 }
 
 fn map_jwt_error(err: jsonwebtoken::errors::Error) -> Error {

@@ -184,3 +184,107 @@ fn decode_unverified_reads_claims_but_refuses_garbage() {
     assert_eq!(decode_unverified("a.b"), Err(Error::MalformedToken));
     assert_eq!(decode_unverified("a.b.c"), Err(Error::MalformedToken));
 }
+
+mod eddsa {
+    use super::*;
+    use crate::keys::{Jwks, SigningKey};
+
+    fn signer(seed: u8) -> SigningKey {
+        SigningKey::from_seed([seed; 32])
+    }
+
+    fn eddsa_tokens(key: &SigningKey) -> AccessTokens {
+        AccessTokens::eddsa(Some(key), [], "latchkey", "my-app")
+    }
+
+    #[test]
+    fn an_eddsa_token_names_its_key_and_verifies_from_the_jwks_alone() {
+        let key = signer(7);
+        let t = eddsa_tokens(&key);
+        let (token, issued) = t.issue(&subject(), 1_000, "j").unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, Algorithm::EdDSA);
+        assert_eq!(header.kid.as_deref(), Some(key.kid()));
+
+        let doc = serde_json::to_string(&Jwks::publish(t.public_keys(1_000), 1_000)).unwrap();
+        let edge = AccessTokens::eddsa(None, Jwks::parse(&doc).unwrap(), "latchkey", "my-app");
+        assert_eq!(edge.verify(&token, 1_000), Ok(issued));
+        assert_eq!(
+            edge.issue(&subject(), 1_000, "j").unwrap_err(),
+            Error::InvalidKey
+        );
+    }
+
+    #[test]
+    fn a_token_from_another_key_or_without_a_kid_is_refused() {
+        let (token, _) = eddsa_tokens(&signer(1))
+            .issue(&subject(), 1_000, "j")
+            .unwrap();
+        assert_eq!(
+            eddsa_tokens(&signer(2)).verify(&token, 1_000),
+            Err(Error::UnknownKey)
+        );
+        // Same key, kid removed from the header: the signature would match, the lookup not.
+        let (_, payload, sig) = split_compact(&token).unwrap();
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","typ":"at+jwt"}"#);
+        let no_kid = format!("{header}.{payload}.{sig}");
+        assert_eq!(
+            eddsa_tokens(&signer(1)).verify(&no_kid, 1_000),
+            Err(Error::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn a_retired_key_verifies_until_its_valid_until_then_not() {
+        let old = signer(1);
+        let (token, _) = eddsa_tokens(&old).issue(&subject(), 1_000, "j").unwrap();
+        let mut retired = old.public_key().clone();
+        retired.valid_until = Some(1_000 + 900 + 30);
+        let rotated = AccessTokens::eddsa(Some(&signer(2)), [retired], "latchkey", "my-app");
+        assert!(rotated.verify(&token, 1_930).is_ok());
+        assert_eq!(rotated.verify(&token, 1_931), Err(Error::UnknownKey));
+        assert_eq!(rotated.public_keys(1_931).len(), 1);
+        assert_eq!(rotated.public_keys(1_000).len(), 2);
+    }
+
+    /// Key confusion: an attacker who knows the public key MACs an HS256 token with it.
+    #[test]
+    fn an_hs256_token_maced_with_the_public_key_is_refused() {
+        use hmac::{Hmac, Mac};
+        let key = signer(9);
+        let t = eddsa_tokens(&key);
+        let header = URL_SAFE_NO_PAD.encode(
+            format!(r#"{{"alg":"HS256","typ":"at+jwt","kid":"{}"}}"#, key.kid()).as_bytes(),
+        );
+        let payload = URL_SAFE_NO_PAD.encode(
+            serde_json::json!({
+                "iss": "latchkey", "aud": "my-app", "sub": "admin", "sid": "s",
+                "email": "x@example.com", "email_verified": true,
+                "iat": 1_000, "nbf": 1_000, "exp": 1_900, "jti": "x"
+            })
+            .to_string(),
+        );
+        let jwk_x = key.public_key().to_jwk().x;
+        for mac_key in [key.public_key().x.to_vec(), jwk_x.into_bytes()] {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&mac_key).unwrap();
+            mac.update(format!("{header}.{payload}").as_bytes());
+            let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+            assert_eq!(
+                t.verify(&format!("{header}.{payload}.{sig}"), 1_500),
+                Err(Error::UnsupportedAlgorithm)
+            );
+        }
+    }
+
+    #[test]
+    fn an_hs256_instance_refuses_eddsa_tokens_and_publishes_no_keys() {
+        let (token, _) = eddsa_tokens(&signer(3))
+            .issue(&subject(), 1_000, "j")
+            .unwrap();
+        assert_eq!(
+            tokens().verify(&token, 1_000),
+            Err(Error::UnsupportedAlgorithm)
+        );
+        assert!(tokens().public_keys(1_000).is_empty());
+    }
+}
