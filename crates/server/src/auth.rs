@@ -1,15 +1,21 @@
-//! Who is calling: the bearer security scheme.
+//! Who is calling: a bearer token or the access cookie, and the CSRF rule for the cookie.
 //!
 //! A token is trusted only after two checks: the core verifies the JWT (signature, algorithm,
-//! claims, expiry against the injected clock), then the store confirms that the session it
-//! names is still live, so signing out takes effect at once on this server.
+//! claims, expiry against the injected clock), then the session it names must still be live
+//! (asked of the store, or of the short-lived [`crate::liveness`] cache), so signing out or
+//! revoking a session takes effect on the next request.
+//!
+//! The bearer header wins when both are sent; only a cookie-authenticated request is
+//! subject to the CSRF rule, because only cookies are attached by the browser on its own.
 
 use std::sync::Arc;
 
-use latchkey_core::{AccessClaims, Error};
-use poem::Request;
-use poem_openapi::SecurityScheme;
-use poem_openapi::auth::Bearer;
+use latchkey_core::cookie::CookieKind;
+use latchkey_core::{AccessClaims, Error, csrf};
+use poem::http::header;
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{MetaSecurityScheme, Registry};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -20,33 +26,111 @@ pub struct Principal {
     pub user_id: String,
     pub session_id: String,
     pub claims: AccessClaims,
+    /// True when the access token came from the cookie rather than the bearer header.
+    pub by_cookie: bool,
 }
 
-/// `Authorization: Bearer <access token>`, as returned by register, sign-in and refresh.
-#[derive(SecurityScheme)]
-#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_bearer")]
-pub struct BearerAuth(pub Principal);
+/// Either `Authorization: Bearer <access token>` or the access cookie (`__Host-latchkey.at`,
+/// or `latchkey.at` on http://localhost). Documented as two alternative security schemes.
+pub struct Caller(pub Principal);
 
-async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
-    let state = req
-        .data::<Arc<AppState>>()
-        .ok_or(ApiError(Error::Internal))?;
-    authenticate(state, &bearer.token)
-        .await
-        .map_err(|e| ApiError(e).into())
+impl<'a> ApiExtractor<'a> for Caller {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        registry.create_security_scheme(
+            "BearerAuth",
+            MetaSecurityScheme {
+                ty: "http",
+                description: Some("The access token returned by register, sign-in and refresh."),
+                name: None,
+                key_in: None,
+                scheme: Some("bearer"),
+                bearer_format: Some("JWT"),
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+        registry.create_security_scheme(
+            "CookieAuth",
+            MetaSecurityScheme {
+                ty: "apiKey",
+                description: Some(
+                    "The access cookie set with `X-Latchkey-Transport: cookie` (named \
+                     `latchkey.at` when the server runs on http://localhost). State-changing \
+                     requests authenticated this way must come from a trusted `Origin` \
+                     (or carry `Sec-Fetch-Site: same-origin`), else 403 `csrf_rejected`.",
+                ),
+                name: Some("__Host-latchkey.at"),
+                key_in: Some("cookie"),
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        vec!["BearerAuth", "CookieAuth"]
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or(ApiError(Error::Internal))?;
+        authenticate_request(state, req)
+            .await
+            .map(Caller)
+            .map_err(|e| ApiError(e).into())
+    }
+}
+
+async fn authenticate_request(state: &AppState, req: &Request) -> Result<Principal, Error> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or(Error::MissingToken)?;
+        return authenticate(state, token, false).await;
+    }
+    let cookies = cookie_header(req);
+    let token = state
+        .cookies
+        .read(&cookies, CookieKind::Access)?
+        .ok_or(Error::MissingToken)?;
+    check_csrf(state, req)?;
+    authenticate(state, token, true).await
 }
 
 /// Verifies `token` and checks that its session is live.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Error> {
+pub async fn authenticate(state: &AppState, token: &str, by_cookie: bool) -> Result<Principal, Error> {
+    let now_ms = state.clock.now_ms();
     let claims = state.tokens.verify(token, state.clock.now_secs())?;
-    let live = state
-        .store
-        .session_is_live(&claims.sid, &claims.sub, state.clock.now_ms())
-        .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "session look-up failed");
-            Error::Internal
-        })?;
+    let live = match state.liveness.get(&claims.sid, &claims.sub, now_ms) {
+        Some(live) => live,
+        None => {
+            let expiry = state
+                .store
+                .live_session_expiry(&claims.sid, &claims.sub, now_ms)
+                .await
+                .map_err(|err| {
+                    tracing::error!(error = %err, "session look-up failed");
+                    Error::Internal
+                })?;
+            state.liveness.put(&claims.sid, &claims.sub, now_ms, expiry);
+            expiry.is_some()
+        }
+    };
     if !live {
         return Err(Error::SessionRevoked);
     }
@@ -54,5 +138,63 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Er
         user_id: claims.sub.clone(),
         session_id: claims.sid.clone(),
         claims,
+        by_cookie,
     })
+}
+
+/// The CSRF rule for a request that relies on cookies (see [`csrf::check`]).
+pub fn check_csrf(state: &AppState, req: &Request) -> Result<(), Error> {
+    let text = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let result = csrf::check(
+        req.method().as_str(),
+        text("origin"),
+        text("sec-fetch-site"),
+        &state.trusted_origins,
+    );
+    if result.is_err() {
+        tracing::info!(origin = ?text("origin"), "cookie request refused: untrusted origin");
+    }
+    result
+}
+
+/// Every `Cookie` header, joined (HTTP/2 may split cookies across several).
+pub fn cookie_header(req: &Request) -> String {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The client's address and user agent, for the session list and the audit trail. The
+/// address is the TCP peer: forwarding headers are only believed from trusted proxies, which
+/// the rate-limiting work configures.
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The longest user agent kept; real ones are a few hundred characters.
+    const MAX_USER_AGENT: usize = 512;
+
+    pub fn of(req: &Request) -> Self {
+        let ip = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|addr| addr.ip().to_canonical().to_string());
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| {
+                ua.chars()
+                    .filter(|c| !c.is_control())
+                    .take(Self::MAX_USER_AGENT)
+                    .collect::<String>()
+            })
+            .filter(|ua| !ua.is_empty());
+        ClientInfo { ip, user_agent }
+    }
 }

@@ -18,6 +18,17 @@ pub enum Environment {
     Production,
 }
 
+/// How access tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JwtAlg {
+    /// A shared secret (`LATCHKEY_SECRET`); the seeds' choice and the default.
+    #[value(name = "HS256")]
+    Hs256,
+    /// Ed25519 keys from the keys file, published at `/.well-known/jwks.json`.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
 /// A secret as configured: `Debug` never shows it, so no log line or panic can.
 #[derive(Clone, Default)]
 pub struct SecretText(pub String);
@@ -70,10 +81,46 @@ pub struct Settings {
           value_parser = clap::value_parser!(i64).range(60..=86_400))]
     pub access_token_ttl: i64,
 
-    /// Session lifetime in seconds (one hour to one year).
+    /// Absolute session lifetime in seconds, however active (one hour to one year).
     #[arg(long, env = "LATCHKEY_SESSION_TTL", default_value_t = 30 * 24 * 3600,
           value_parser = clap::value_parser!(i64).range(3_600..=366 * 24 * 3_600))]
     pub session_ttl: i64,
+
+    /// A session not refreshed for this many seconds ends (5 minutes to one year).
+    #[arg(long, env = "LATCHKEY_SESSION_IDLE_TTL", default_value_t = 7 * 24 * 3600,
+          value_parser = clap::value_parser!(i64).range(300..=366 * 24 * 3_600))]
+    pub session_idle_ttl: i64,
+
+    /// Seconds a spent refresh token may be presented again and get the same successor
+    /// (0 to 60; 0 makes every reuse a revocation).
+    #[arg(long, env = "LATCHKEY_REFRESH_GRACE", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(0..=60))]
+    pub refresh_grace: i64,
+
+    /// Seconds a live session is remembered before the database is asked again (0 to 60;
+    /// 0 asks on every request). Revocations on this instance clear it at once; the TTL
+    /// bounds how long another instance's revocation takes to be seen here.
+    #[arg(long, env = "LATCHKEY_SESSION_CACHE_TTL", default_value_t = 5,
+          value_parser = clap::value_parser!(i64).range(0..=60))]
+    pub session_cache_ttl: i64,
+
+    /// Where browsers reach the app. `https://…` gives `__Host-` cookies with `Secure`;
+    /// `http://` is accepted for localhost only. Its origin is always trusted for CSRF.
+    #[arg(long, env = "LATCHKEY_PUBLIC_URL", default_value = "http://localhost:8080")]
+    pub public_url: String,
+
+    /// More origins allowed to make cookie-authenticated changes, comma-separated
+    /// (e.g. `https://app.example.com,http://localhost:3000`).
+    #[arg(long, env = "LATCHKEY_TRUSTED_ORIGINS", value_delimiter = ',')]
+    pub trusted_origins: Vec<String>,
+
+    /// Access-token signing: `HS256` (shared secret) or `EdDSA` (Ed25519 keys, JWKS).
+    #[arg(long, env = "LATCHKEY_JWT_ALG", value_enum, ignore_case = true, default_value = "HS256")]
+    pub jwt_alg: JwtAlg,
+
+    /// The Ed25519 keys (EdDSA only); `latchkey keys generate` creates and rotates them.
+    #[arg(long, env = "LATCHKEY_KEYS_FILE", default_value = "latchkey.keys.json")]
+    pub keys_file: PathBuf,
 
     /// Minimum password length in characters (8 to 128).
     #[arg(long, env = "LATCHKEY_PASSWORD_MIN_LENGTH", default_value_t = 8,
@@ -95,6 +142,13 @@ impl Settings {
             audience: "latchkey-tests".into(),
             access_token_ttl: 900,
             session_ttl: 30 * 24 * 3600,
+            session_idle_ttl: 7 * 24 * 3600,
+            refresh_grace: 10,
+            session_cache_ttl: 5,
+            public_url: "http://localhost:8080".into(),
+            trusted_origins: Vec::new(),
+            jwt_alg: JwtAlg::Hs256,
+            keys_file: PathBuf::from("latchkey.keys.json"),
             password_min_length: 8,
         }
     }
@@ -126,6 +180,17 @@ impl Settings {
             (None, Environment::Development) => development_secret(&self.secret_file),
         }
     }
+}
+
+/// Writes `contents` to `path` atomically (a private temporary file, then a rename), so a
+/// crash never leaves a half-written file behind.
+pub fn replace_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::remove_file(&tmp).ok();
+    write_private(&tmp, contents)
+        .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|err| anyhow::anyhow!("cannot replace {}: {err}", path.display()))
 }
 
 /// Reads the development secret from `path`, creating it (readable by its owner only) first.

@@ -45,9 +45,14 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::InvalidClaims
         | Error::TokenExpired
         | Error::TokenNotYetValid
+        | Error::UnknownKey
         | Error::MissingToken
         | Error::SessionRevoked
+        | Error::SessionExpired
+        | Error::InvalidRefreshToken
+        | Error::RefreshTokenReused
         | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Error::CsrfRejected => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::EmailTaken => StatusCode::CONFLICT,
@@ -56,6 +61,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         // Configuration and stored-data faults: never the client's doing.
         Error::WeakSecret { .. }
+        | Error::InvalidKey
         | Error::InvalidPasswordPolicy { .. }
         | Error::UnsupportedPasswordHash
         | Error::PasswordHashTooCostly
@@ -155,7 +161,10 @@ fn describe(status: u16) -> &'static str {
             "The input breaks a rule; `error` names it (e.g. `invalid_email`, `password_too_short`, `invalid_request`)."
         }
         401 => {
-            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `invalid_credentials`, …"
+            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, …"
+        }
+        403 => {
+            "A cookie-authenticated change from an origin that is not trusted (`csrf_rejected`); send `Origin` from an origin in LATCHKEY_TRUSTED_ORIGINS, or use a bearer token."
         }
         404 => "No such resource for this user (`not_found`).",
         409 => "Conflicts with existing data (`email_taken`).",
@@ -253,6 +262,7 @@ mod tests {
             let server_side = matches!(
                 error,
                 Error::WeakSecret { .. }
+                    | Error::InvalidKey
                     | Error::InvalidPasswordPolicy { .. }
                     | Error::UnsupportedPasswordHash
                     | Error::PasswordHashTooCostly

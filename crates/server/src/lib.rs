@@ -11,8 +11,11 @@
 //! - [`clock`]: the injected clock (system time in production, a hand-moved one in tests).
 //! - [`passwords`]: argon2id on the blocking pool, with bounded concurrency and a dummy hash.
 //! - [`error`]: the single place where an error becomes an HTTP status and a JSON body.
-//! - [`auth`]: the bearer security scheme and the authenticated [`auth::Principal`].
-//! - [`api`]: one `#[OpenApi]` struct per tag (auth, tasks, health) and the DTOs.
+//! - [`auth`]: the caller (bearer header or access cookie), the CSRF rule, client info.
+//! - [`liveness`]: the short-lived cache of "is this session still live".
+//! - [`keys`]: the Ed25519 keys file (EdDSA), its rotation and pruning.
+//! - [`api`]: one `#[OpenApi]` struct per tag (auth, sessions, tasks, health, keys), the
+//!   DTOs, and the bearer/cookie transport of auth responses.
 //! - [`limits`]: the request-body size limit.
 //! - [`startup`]: assembling the routes and serving them on a listener.
 
@@ -21,7 +24,9 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod keys;
 pub mod limits;
+pub mod liveness;
 pub mod passwords;
 pub mod startup;
 pub mod state;

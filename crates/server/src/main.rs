@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use latchkey_server::clock::SystemClock;
+use latchkey_server::clock::{Clock, SystemClock};
+use latchkey_server::keys::KeyFile;
 use latchkey_server::config::Settings;
 use latchkey_server::{api, startup};
 
@@ -32,10 +33,28 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://latchkey.db")]
         database_url: String,
     },
+    /// Manage the Ed25519 signing keys used with LATCHKEY_JWT_ALG=EdDSA.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Write openapi.json and openapi.yaml.
     Openapi {
         #[arg(long, default_value = "openapi")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key and retire the current one (it keeps verifying until the last
+    /// token it signed expires). Restart the server to start signing with the new key.
+    Generate {
+        #[arg(long, env = "LATCHKEY_KEYS_FILE", default_value = "latchkey.keys.json")]
+        keys_file: PathBuf,
+    },
+    /// List the keys in the file (ids and dates only; never the private keys).
+    List {
+        #[arg(long, env = "LATCHKEY_KEYS_FILE", default_value = "latchkey.keys.json")]
+        keys_file: PathBuf,
     },
 }
 
@@ -52,6 +71,7 @@ async fn main() -> ExitCode {
         None => serve(cli.serve).await,
         Some(Command::Serve(settings)) => serve(*settings).await,
         Some(Command::Migrate { database_url }) => migrate(&database_url).await,
+        Some(Command::Keys(command)) => keys(command),
         Some(Command::Openapi { out }) => write_openapi(&out),
     };
     match result {
@@ -78,6 +98,28 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn migrate(database_url: &str) -> anyhow::Result<()> {
     let store = latchkey_store::connect(database_url).await?;
     tracing::info!(backend = store.backend(), "migrations applied");
+    Ok(())
+}
+
+fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    let now = SystemClock.now_secs();
+    match command {
+        KeysCommand::Generate { keys_file } => {
+            let mut file = KeyFile::read(&keys_file)?;
+            let kid = file.rotate(now)?;
+            file.write(&keys_file)?;
+            println!("generated key {kid} in {}", keys_file.display());
+        }
+        KeysCommand::List { keys_file } => {
+            for key in KeyFile::read(&keys_file)?.keys {
+                let state = match key.retired_at {
+                    None => "current".to_owned(),
+                    Some(at) => format!("retired at {at}"),
+                };
+                println!("{}  created at {}  {state}", key.kid, key.created_at);
+            }
+        }
+    }
     Ok(())
 }
 

@@ -39,9 +39,10 @@ pub trait Store: Send + Sync + 'static {
     /// A trivial round-trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
 
-    /// Creates a user, their password credential and their first session, all or nothing.
-    /// An email already in use (by [`NewUser::email_key`]) is [`StoreError::Conflict`].
-    async fn register(&self, user: &NewUser, session: &NewSession) -> Result<User>;
+    /// Creates a user, their password credential, their first session and its first refresh
+    /// token, and records `event`, all or nothing. An email already in use (by
+    /// [`NewUser::email_key`]) is [`StoreError::Conflict`].
+    async fn register(&self, user: &NewUser, session: &NewSession, event: &NewEvent) -> Result<User>;
 
     /// The user with this email key and their password hash, if any.
     async fn find_login(&self, email_key: &str) -> Result<Option<Login>>;
@@ -51,13 +52,53 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a user's password hash (e.g. a rehash at higher cost on sign-in).
     async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()>;
 
-    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// Creates a session with its first refresh token, and records `event`.
+    async fn create_session(&self, session: &NewSession, event: &NewEvent) -> Result<()>;
 
-    /// True when the session exists, belongs to `user_id`, is not revoked and not expired.
-    async fn session_is_live(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool>;
+    /// When the session ends, if it exists, belongs to `user_id` and is live (not revoked,
+    /// not expired) at `now_ms`; `None` otherwise.
+    async fn live_session_expiry(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>>;
 
-    /// Revokes one of the user's sessions; false if there was no live one to revoke.
-    async fn revoke_session(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool>;
+    /// The record of the refresh token with this hash, with its session and user.
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>>;
+
+    /// Rotates in one transaction: compare-and-set the session's generation, mark the
+    /// presented token spent, store the successor's hash, slide the expiry. False (and
+    /// nothing written) when the session was no longer at `from_generation` or is revoked.
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<bool>;
+
+    /// The user's live sessions, most recently used first.
+    async fn list_sessions(&self, user_id: &str, now_ms: i64) -> Result<Vec<SessionInfo>>;
+
+    /// Revokes one of the user's sessions and records `event`, in one transaction; false
+    /// (and no event) if there was no unrevoked session of theirs with that id.
+    async fn revoke_session(
+        &self,
+        session_id: &str,
+        user_id: &str,
+        now_ms: i64,
+        event: &NewEvent,
+    ) -> Result<bool>;
+
+    /// Revokes every unrevoked session of the user except `keep`, records `event`, and
+    /// returns the ids it revoked.
+    async fn revoke_other_sessions(
+        &self,
+        user_id: &str,
+        keep: &str,
+        now_ms: i64,
+        event: &NewEvent,
+    ) -> Result<Vec<String>>;
+
+    async fn record_event(&self, event: &NewEvent) -> Result<()>;
+
+    /// The user's security events, newest first (at most `limit`).
+    async fn security_events(&self, user_id: &str, limit: i64) -> Result<Vec<SecurityEvent>>;
 
     /// The user's tasks, newest first.
     async fn list_tasks(&self, user_id: &str) -> Result<Vec<Task>>;

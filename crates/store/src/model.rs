@@ -29,15 +29,85 @@ pub struct NewUser {
     pub now_ms: i64,
 }
 
-/// A new sign-in session.
+/// A new sign-in session and its first refresh token (generation 0).
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub id: String,
     pub user_id: String,
     pub now_ms: i64,
+    /// The sliding (idle) expiry, already capped by the absolute one.
     pub expires_at_ms: i64,
+    pub absolute_expires_at_ms: i64,
+    /// The random per-session input the refresh tokens are derived from.
+    pub refresh_seed: String,
+    /// SHA-256 of the generation-0 refresh token.
+    pub refresh_hash: String,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+}
+
+/// A live session, as its owner may see it. Nothing here can be used to act as the session.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A presented refresh token's record, with its session and user: everything the rotation
+/// decision and the new access token need, read in one query.
+#[derive(Debug, Clone)]
+pub struct RefreshRecord {
+    pub user: User,
+    pub session_id: String,
+    pub refresh_seed: String,
+    /// The presented token's generation, and when it was spent (`None`: it is the live one).
+    pub token_generation: i64,
+    pub spent_at: Option<i64>,
+    /// The session's live generation.
+    pub session_generation: i64,
+    pub revoked: bool,
+    pub expires_at: i64,
+    pub absolute_expires_at: i64,
+}
+
+/// Advance a session from `from_generation` to `from_generation + 1`, if nobody else has.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub session_id: String,
+    pub from_generation: i64,
+    pub presented_hash: String,
+    pub next_hash: String,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// A security event to record (sign-in, refresh-token reuse, revocation, …).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    /// A stable snake_case name, e.g. `signed_in`, `refresh_token_reused`.
+    pub kind: &'static str,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub now_ms: i64,
+}
+
+/// A recorded security event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SecurityEvent {
+    pub id: String,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
 }
 
 /// A user's task (the seeds' per-user resource).

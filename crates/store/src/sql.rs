@@ -12,7 +12,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::{Login, NewSession, NewTask, NewUser, Result, Store, Task, TaskPatch, User};
+use crate::{
+    Login, NewEvent, NewSession, NewTask, NewUser, RefreshRecord, Result, Rotation, SecurityEvent,
+    SessionInfo, Store, Task, TaskPatch, User,
+};
 
 /// SQLite, embedded: the zero-setup default.
 pub struct SqliteStore {
@@ -91,7 +94,7 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn register(&self, user: &NewUser, session: &NewSession) -> Result<User> {
+            async fn register(&self, user: &NewUser, session: &NewSession, event: &NewEvent) -> Result<User> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO users (id, email, email_key, name, email_verified, created_at, updated_at)
@@ -113,6 +116,7 @@ macro_rules! impl_store {
                 .execute(&mut *tx)
                 .await?;
                 insert_session!(session, &mut *tx);
+                insert_event!(event, &mut *tx);
                 tx.commit().await?;
                 Ok(User {
                     id: user.id.clone(),
@@ -151,14 +155,22 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn create_session(&self, session: &NewSession) -> Result<()> {
-                insert_session!(session, &self.pool);
+            async fn create_session(&self, session: &NewSession, event: &NewEvent) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                insert_session!(session, &mut *tx);
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
                 Ok(())
             }
 
-            async fn session_is_live(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool> {
-                let found: Option<(String,)> = sqlx::query_as(
-                    "SELECT id FROM sessions
+            async fn live_session_expiry(
+                &self,
+                session_id: &str,
+                user_id: &str,
+                now_ms: i64,
+            ) -> Result<Option<i64>> {
+                let found: Option<(i64,)> = sqlx::query_as(
+                    "SELECT expires_at FROM sessions
                      WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
                 )
                 .bind(session_id)
@@ -166,10 +178,97 @@ macro_rules! impl_store {
                 .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(found.is_some())
+                Ok(found.map(|(expires_at,)| expires_at))
             }
 
-            async fn revoke_session(&self, session_id: &str, user_id: &str, now_ms: i64) -> Result<bool> {
+            async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>> {
+                let sql = concat!(
+                    "SELECT ", user_columns!(), ", s.id, s.refresh_seed, r.generation, r.spent_at,
+                            s.generation, s.revoked_at, s.expires_at,
+                            COALESCE(s.absolute_expires_at, s.expires_at)
+                     FROM refresh_tokens r
+                     JOIN sessions s ON s.id = r.session_id
+                     JOIN users u ON u.id = s.user_id
+                     WHERE r.token_hash = $1"
+                );
+                type Row = (
+                    String, String, Option<String>, bool, i64,
+                    String, Option<String>, i64, Option<i64>, i64, Option<i64>, i64, i64,
+                );
+                let row: Option<Row> = sqlx::query_as(sql).bind(token_hash).fetch_optional(&self.pool).await?;
+                Ok(row.and_then(|(id, email, name, email_verified, created_at,
+                                  session_id, seed, token_generation, spent_at,
+                                  session_generation, revoked_at, expires_at, absolute_expires_at)| {
+                    // A session from before refresh tokens has no seed, and so no tokens.
+                    Some(RefreshRecord {
+                        user: User { id, email, name, email_verified, created_at },
+                        session_id,
+                        refresh_seed: seed?,
+                        token_generation,
+                        spent_at,
+                        session_generation,
+                        revoked: revoked_at.is_some(),
+                        expires_at,
+                        absolute_expires_at,
+                    })
+                }))
+            }
+
+            async fn rotate_refresh(&self, r: &Rotation) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                // The compare-and-set comes first: it takes the write lock at once on SQLite
+                // (no stale read to upgrade) and the row lock on PostgreSQL, where a
+                // concurrent loser re-checks `generation` after the winner commits and finds
+                // nothing to update.
+                let advanced = sqlx::query(
+                    "UPDATE sessions SET generation = $1, last_seen_at = $2, expires_at = $3
+                     WHERE id = $4 AND generation = $5 AND revoked_at IS NULL",
+                )
+                .bind(r.from_generation + 1)
+                .bind(r.now_ms)
+                .bind(r.expires_at_ms)
+                .bind(&r.session_id)
+                .bind(r.from_generation)
+                .execute(&mut *tx)
+                .await?;
+                if advanced.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "UPDATE refresh_tokens SET spent_at = $1
+                     WHERE token_hash = $2 AND session_id = $3 AND spent_at IS NULL",
+                )
+                .bind(r.now_ms)
+                .bind(&r.presented_hash)
+                .bind(&r.session_id)
+                .execute(&mut *tx)
+                .await?;
+                insert_refresh_token!(&r.next_hash, &r.session_id, r.from_generation + 1, r.now_ms, &mut *tx);
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_sessions(&self, user_id: &str, now_ms: i64) -> Result<Vec<SessionInfo>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions
+                     WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+                     ORDER BY last_seen_at DESC, id",
+                )
+                .bind(user_id)
+                .bind(now_ms)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn revoke_session(
+                &self,
+                session_id: &str,
+                user_id: &str,
+                now_ms: i64,
+                event: &NewEvent,
+            ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE sessions SET revoked_at = $1
                      WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
@@ -177,9 +276,54 @@ macro_rules! impl_store {
                 .bind(now_ms)
                 .bind(session_id)
                 .bind(user_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() == 1)
+                let revoked = done.rows_affected() == 1;
+                if revoked {
+                    insert_event!(event, &mut *tx);
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn revoke_other_sessions(
+                &self,
+                user_id: &str,
+                keep: &str,
+                now_ms: i64,
+                event: &NewEvent,
+            ) -> Result<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                let revoked: Vec<(String,)> = sqlx::query_as(
+                    "UPDATE sessions SET revoked_at = $1
+                     WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL
+                     RETURNING id",
+                )
+                .bind(now_ms)
+                .bind(user_id)
+                .bind(keep)
+                .fetch_all(&mut *tx)
+                .await?;
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(revoked.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn record_event(&self, event: &NewEvent) -> Result<()> {
+                insert_event!(event, &self.pool);
+                Ok(())
+            }
+
+            async fn security_events(&self, user_id: &str, limit: i64) -> Result<Vec<SecurityEvent>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, kind, user_id, session_id, ip, user_agent, created_at
+                     FROM security_events WHERE user_id = $1
+                     ORDER BY created_at DESC, id DESC LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn list_tasks(&self, user_id: &str) -> Result<Vec<Task>> {
@@ -261,15 +405,52 @@ macro_rules! impl_store {
 macro_rules! insert_session {
     ($session:expr, $executor:expr) => {
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
-             VALUES ($1, $2, $3, $3, $4, $5, $6)",
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at,
+                                   absolute_expires_at, refresh_seed, generation, user_agent, ip)
+             VALUES ($1, $2, $3, $3, $4, $5, $6, 0, $7, $8)",
         )
         .bind(&$session.id)
         .bind(&$session.user_id)
         .bind($session.now_ms)
         .bind($session.expires_at_ms)
+        .bind($session.absolute_expires_at_ms)
+        .bind(&$session.refresh_seed)
         .bind(&$session.user_agent)
         .bind(&$session.ip)
+        .execute(&mut *$executor)
+        .await?;
+        insert_refresh_token!(&$session.refresh_hash, &$session.id, 0_i64, $session.now_ms, &mut *$executor);
+    };
+}
+
+macro_rules! insert_refresh_token {
+    ($hash:expr, $session_id:expr, $generation:expr, $now_ms:expr, $executor:expr) => {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, generation, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind($hash)
+        .bind($session_id)
+        .bind($generation)
+        .bind($now_ms)
+        .execute($executor)
+        .await?;
+    };
+}
+
+macro_rules! insert_event {
+    ($event:expr, $executor:expr) => {
+        sqlx::query(
+            "INSERT INTO security_events (id, kind, user_id, session_id, ip, user_agent, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&$event.id)
+        .bind($event.kind)
+        .bind(&$event.user_id)
+        .bind(&$event.session_id)
+        .bind(&$event.ip)
+        .bind(&$event.user_agent)
+        .bind($event.now_ms)
         .execute($executor)
         .await?;
     };

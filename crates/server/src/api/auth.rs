@@ -2,25 +2,31 @@
 
 use std::sync::Arc;
 
-use latchkey_core::{Email, Error, TokenSubject};
-use latchkey_store::{NewSession, NewUser, User};
+use latchkey_core::cookie::CookieKind;
+use latchkey_core::refresh::{self, Decision, PresentedToken, SessionState};
+use latchkey_core::{Email, Error, TokenSubject, random};
+use latchkey_store::{NewEvent, NewSession, NewUser, RefreshRecord, Rotation, User};
+use poem::Request;
 use poem::web::Data;
+use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use super::dto::{AuthSession, RegisterRequest, SignInRequest, UserView};
+use super::dto::{AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView};
 use super::ids::new_id;
 use super::text::plain_text;
-use crate::auth::BearerAuth;
+use super::transport::{Transport, WithCookies};
+use crate::auth::{Caller, ClientInfo, check_csrf, cookie_header};
 use crate::error::Failure;
 use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    RegisterErrors = [400, 409, 413, 415, 500, 503];
-    SignInErrors = [400, 401, 413, 415, 500, 503];
-    SignOutErrors = [401, 413, 500];
+    RegisterErrors = [400, 403, 409, 413, 415, 500, 503];
+    SignInErrors = [400, 401, 403, 413, 415, 500, 503];
+    RefreshErrors = [400, 401, 403, 413, 415, 500];
+    SignOutErrors = [401, 403, 413, 500];
     AuthenticatedErrors = [401, 500];
 }
 
@@ -34,6 +40,13 @@ pub enum Registered {
 #[derive(ApiResponse)]
 pub enum SignedIn {
     /// Signed in.
+    #[oai(status = 200)]
+    Ok(Json<AuthSession>),
+}
+
+#[derive(ApiResponse)]
+pub enum Refreshed {
+    /// A new access token and the session's next refresh token; the presented one is spent.
     #[oai(status = 200)]
     Ok(Json<AuthSession>),
 }
@@ -58,14 +71,21 @@ pub struct AuthApi;
 impl AuthApi {
     /// Create an account
     ///
-    /// Creates the account, signs it in and returns an access token. The password must follow
-    /// the policy; the error code names the rule it broke.
+    /// Creates the account, signs it in and returns an access token and a refresh token.
+    /// The password must follow the policy; the error code names the rule it broke. With
+    /// `X-Latchkey-Transport: cookie` the tokens are set as HttpOnly cookies instead (the
+    /// request must then come from a trusted origin).
     #[oai(path = "/register", method = "post", operation_id = "register")]
     async fn register(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
+        /// `cookie` to receive the tokens as HttpOnly cookies rather than in the body.
+        #[oai(name = "X-Latchkey-Transport")]
+        transport: Header<Option<Transport>>,
         body: Json<RegisterRequest>,
-    ) -> Result<Registered, Failure<RegisterErrors>> {
+    ) -> Result<WithCookies<Registered>, Failure<RegisterErrors>> {
+        let cookies = wants_cookies(&state, req, transport.0)?;
         let RegisterRequest {
             email,
             password,
@@ -87,26 +107,36 @@ impl AuthApi {
             password_hash,
             now_ms,
         };
-        let session = new_session(&state, &user.id, now_ms)?;
-        let user = match state.store.register(&user, &session).await {
+        let client = ClientInfo::of(req);
+        let (session, refresh_token) = new_session(&state, &user.id, now_ms, &client)?;
+        let event = event("registered", &user.id, &session.id, &client, now_ms)?;
+        let user = match state.store.register(&user, &session, &event).await {
             Err(latchkey_store::StoreError::Conflict) => return Err(Error::EmailTaken.into()),
             other => other?,
         };
-        tracing::info!(user_id = %user.id, "registered");
-        Ok(Registered::Created(Json(issue(&state, user, &session.id)?)))
+        tracing::info!(user_id = %user.id, session_id = %session.id, "registered");
+        let (body, set) = respond(&state, user, &session.id, refresh_token, session.expires_at_ms, cookies)?;
+        Ok(WithCookies::new(Registered::Created(Json(body)), set))
     }
 
     /// Sign in
     ///
-    /// An unknown email and a wrong password get the same answer, in the same time.
+    /// An unknown email and a wrong password get the same answer, in the same time. Returns
+    /// an access token and a refresh token (or sets them as cookies, as for register).
     #[oai(path = "/signin", method = "post", operation_id = "signIn")]
     async fn sign_in(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
+        /// `cookie` to receive the tokens as HttpOnly cookies rather than in the body.
+        #[oai(name = "X-Latchkey-Transport")]
+        transport: Header<Option<Transport>>,
         body: Json<SignInRequest>,
-    ) -> Result<SignedIn, Failure<SignInErrors>> {
+    ) -> Result<WithCookies<SignedIn>, Failure<SignInErrors>> {
+        let cookies = wants_cookies(&state, req, transport.0)?;
         let SignInRequest { email, password } = body.0;
         let email = Email::parse(&email)?;
+        let client = ClientInfo::of(req);
         let Some(login) = state.store.find_login(&email.key()).await? else {
             state.hasher.verify_dummy(password).await?;
             tracing::info!("sign-in failed");
@@ -118,37 +148,88 @@ impl AuthApi {
             .await?
         {
             tracing::info!(user_id = %login.user.id, "sign-in failed");
+            let failed = event("sign_in_failed", &login.user.id, "", &client, state.clock.now_ms())?;
+            state.store.record_event(&failed).await?;
             return Err(Error::InvalidCredentials.into());
         }
         if state.hasher.needs_rehash(&login.password_hash) {
             upgrade_hash(&state, &login.user.id, password).await;
         }
-        let session = new_session(&state, &login.user.id, state.clock.now_ms())?;
-        state.store.create_session(&session).await?;
-        tracing::info!(user_id = %login.user.id, "signed in");
-        Ok(SignedIn::Ok(Json(issue(&state, login.user, &session.id)?)))
+        let now_ms = state.clock.now_ms();
+        let (session, refresh_token) = new_session(&state, &login.user.id, now_ms, &client)?;
+        let event = event("signed_in", &login.user.id, &session.id, &client, now_ms)?;
+        state.store.create_session(&session, &event).await?;
+        tracing::info!(user_id = %login.user.id, session_id = %session.id, "signed in");
+        let (body, set) = respond(&state, login.user, &session.id, refresh_token, session.expires_at_ms, cookies)?;
+        Ok(WithCookies::new(SignedIn::Ok(Json(body)), set))
+    }
+
+    /// Refresh
+    ///
+    /// Trades a refresh token (from the body, or else the refresh cookie) for a new access
+    /// token and the next refresh token; the presented one is spent. Presenting a spent token
+    /// again within the grace window (default 10 s) returns the same live token — two tabs
+    /// refreshing at once both stay signed in; after the window it is treated as theft: the
+    /// whole session is revoked and the answer is 401 `refresh_token_reused`. Each refresh
+    /// slides the session's idle expiry (default 7 days), never past its absolute lifetime
+    /// (default 30 days); an expired session answers 401 `session_expired`.
+    #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        /// `cookie` to receive the tokens as HttpOnly cookies rather than in the body.
+        /// Implied when the refresh token comes from the cookie.
+        #[oai(name = "X-Latchkey-Transport")]
+        transport: Header<Option<Transport>>,
+        body: Json<RefreshRequest>,
+    ) -> Result<WithCookies<Refreshed>, Failure<RefreshErrors>> {
+        let (token, cookies) = match body.0.refresh_token {
+            Some(token) => (token, wants_cookies(&state, req, transport.0)?),
+            None => {
+                let header = cookie_header(req);
+                let token = state
+                    .cookies
+                    .read(&header, CookieKind::Refresh)?
+                    .ok_or(Error::InvalidRefreshToken)?
+                    .to_owned();
+                check_csrf(&state, req)?;
+                (token, true)
+            }
+        };
+        refresh::check_shape(&token)?;
+        let client = ClientInfo::of(req);
+        let (record, next_token, expires_at_ms) = rotate(&state, &token, &client).await?;
+        let (body, set) = respond(&state, record.user, &record.session_id, next_token, expires_at_ms, cookies)?;
+        Ok(WithCookies::new(Refreshed::Ok(Json(body)), set))
     }
 
     /// Sign out
     ///
-    /// Revokes the current session on the server.
+    /// Revokes the current session on the server (its access and refresh tokens are refused
+    /// from now on) and clears the auth cookies.
     #[oai(path = "/signout", method = "post", operation_id = "signOut")]
     async fn sign_out(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
-    ) -> Result<SignedOut, Failure<SignOutErrors>> {
+        req: &Request,
+        auth: Caller,
+    ) -> Result<WithCookies<SignedOut>, Failure<SignOutErrors>> {
         let principal = auth.0;
+        let now_ms = state.clock.now_ms();
+        let client = ClientInfo::of(req);
+        let event = event("signed_out", &principal.user_id, &principal.session_id, &client, now_ms)?;
         state
             .store
-            .revoke_session(
-                &principal.session_id,
-                &principal.user_id,
-                state.clock.now_ms(),
-            )
+            .revoke_session(&principal.session_id, &principal.user_id, now_ms, &event)
             .await?;
-        tracing::info!(user_id = %principal.user_id, "signed out");
-        Ok(SignedOut::NoContent)
+        state.liveness.forget(&principal.session_id);
+        tracing::info!(user_id = %principal.user_id, session_id = %principal.session_id, "signed out");
+        let clear = vec![
+            state.cookies.clear(CookieKind::Access),
+            state.cookies.clear(CookieKind::Refresh),
+        ];
+        Ok(WithCookies::new(SignedOut::NoContent, clear))
     }
 
     /// The current user
@@ -156,7 +237,7 @@ impl AuthApi {
     async fn me(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Caller,
     ) -> Result<Me, Failure<AuthenticatedErrors>> {
         // A live session whose user is gone cannot happen (ON DELETE CASCADE); treat it as
         // a revoked session rather than a server error all the same.
@@ -167,6 +248,98 @@ impl AuthApi {
             .ok_or(Error::SessionRevoked)?;
         Ok(Me::Ok(Json(user.into())))
     }
+}
+
+/// Whether tokens go into cookies. Asking for cookies is itself a cookie flow, so the
+/// request must pass the CSRF rule: otherwise any site could sign a visitor in to an
+/// account of the attacker's choosing (login CSRF).
+fn wants_cookies(state: &AppState, req: &Request, transport: Option<Transport>) -> Result<bool, Error> {
+    if transport == Some(Transport::Cookie) {
+        check_csrf(state, req)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Applies the rotation policy to a presented refresh token. Returns the session's record,
+/// the refresh token to hand out and the session's (new) expiry.
+async fn rotate(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<(RefreshRecord, String, i64), Failure<RefreshErrors>> {
+    let hash = refresh::hash(token);
+    // A lost compare-and-set means another request rotated first; reading again turns this
+    // request into a grace-window resend of that request's token. Twice is enough: one
+    // loss is the most a single rotation can cause.
+    for _ in 0..3 {
+        let now_ms = state.clock.now_ms();
+        let record = state
+            .store
+            .find_refresh(&hash)
+            .await?
+            .ok_or(Error::InvalidRefreshToken)?;
+        let session = SessionState {
+            generation: record.session_generation,
+            revoked: record.revoked,
+            expires_at_ms: record.expires_at,
+            absolute_expires_at_ms: record.absolute_expires_at,
+        };
+        let presented = PresentedToken {
+            generation: record.token_generation,
+            spent_at_ms: record.spent_at,
+        };
+        match refresh::decide(&session, &presented, now_ms, &state.refresh_policy)? {
+            Decision::Rotate {
+                generation,
+                expires_at_ms,
+            } => {
+                let next = state
+                    .refresh_key
+                    .token(&record.session_id, &record.refresh_seed, generation);
+                let rotation = Rotation {
+                    session_id: record.session_id.clone(),
+                    from_generation: record.session_generation,
+                    presented_hash: hash.clone(),
+                    next_hash: refresh::hash(&next),
+                    now_ms,
+                    expires_at_ms,
+                };
+                if state.store.rotate_refresh(&rotation).await? {
+                    tracing::debug!(session_id = %record.session_id, generation, "refresh token rotated");
+                    return Ok((record, next, expires_at_ms));
+                }
+            }
+            Decision::Resend { generation } => {
+                let live = state
+                    .refresh_key
+                    .token(&record.session_id, &record.refresh_seed, generation);
+                let expires_at = record.expires_at;
+                return Ok((record, live, expires_at));
+            }
+            Decision::Revoke => {
+                let event = event(
+                    "refresh_token_reused",
+                    &record.user.id,
+                    &record.session_id,
+                    client,
+                    now_ms,
+                )?;
+                state
+                    .store
+                    .revoke_session(&record.session_id, &record.user.id, now_ms, &event)
+                    .await?;
+                state.liveness.forget(&record.session_id);
+                tracing::warn!(
+                    user_id = %record.user.id,
+                    session_id = %record.session_id,
+                    "spent refresh token presented after the grace window; session revoked"
+                );
+                return Err(Error::RefreshTokenReused.into());
+            }
+        }
+    }
+    Err(Error::Unavailable.into())
 }
 
 /// Re-hashes at the current cost. Best effort: the password was right, so a failed upgrade
@@ -185,18 +358,60 @@ async fn upgrade_hash(state: &AppState, user_id: &str, password: String) {
     }
 }
 
-fn new_session(state: &AppState, user_id: &str, now_ms: i64) -> Result<NewSession, Error> {
-    Ok(NewSession {
-        id: new_id()?,
+/// A new session with its seed, and the session's first refresh token.
+fn new_session(
+    state: &AppState,
+    user_id: &str,
+    now_ms: i64,
+    client: &ClientInfo,
+) -> Result<(NewSession, String), Error> {
+    let id = new_id()?;
+    let seed = refresh::seed_from(random::bytes::<32>()?);
+    let token = state.refresh_key.token(&id, &seed, 0);
+    let absolute_expires_at_ms = now_ms.saturating_add(state.refresh_policy.absolute_ms);
+    let session = NewSession {
+        refresh_hash: refresh::hash(&token),
+        id,
         user_id: user_id.to_owned(),
         now_ms,
-        expires_at_ms: now_ms.saturating_add(state.session_ttl_ms),
-        user_agent: None,
-        ip: None,
+        expires_at_ms: state.refresh_policy.expiry(now_ms, absolute_expires_at_ms),
+        absolute_expires_at_ms,
+        refresh_seed: seed,
+        user_agent: client.user_agent.clone(),
+        ip: client.ip.clone(),
+    };
+    Ok((session, token))
+}
+
+/// A security event for the audit trail.
+pub fn event(
+    kind: &'static str,
+    user_id: &str,
+    session_id: &str,
+    client: &ClientInfo,
+    now_ms: i64,
+) -> Result<NewEvent, Error> {
+    Ok(NewEvent {
+        id: new_id()?,
+        kind,
+        user_id: Some(user_id.to_owned()),
+        session_id: Some(session_id.to_owned()).filter(|s| !s.is_empty()),
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        now_ms,
     })
 }
 
-fn issue(state: &AppState, user: User, session_id: &str) -> Result<AuthSession, Error> {
+/// Issues an access token and packages both tokens for the transport: in the body, or as
+/// cookies (and then absent from the body).
+fn respond(
+    state: &AppState,
+    user: User,
+    session_id: &str,
+    refresh_token: String,
+    session_expires_at_ms: i64,
+    cookies: bool,
+) -> Result<(AuthSession, Vec<String>), Error> {
     let subject = TokenSubject {
         user_id: &user.id,
         session_id,
@@ -206,10 +421,24 @@ fn issue(state: &AppState, user: User, session_id: &str) -> Result<AuthSession, 
     let (access_token, _) = state
         .tokens
         .issue(&subject, state.clock.now_secs(), &new_id()?)?;
-    Ok(AuthSession {
+    let expires_in = state.tokens.lifetime_secs();
+    let refresh_expires_in = (session_expires_at_ms - state.clock.now_ms()).max(0) / 1000;
+    let mut body = AuthSession {
         user: user.into(),
-        access_token,
+        access_token: None,
+        refresh_token: None,
         token_type: "Bearer".into(),
-        expires_in: state.tokens.lifetime_secs(),
-    })
+        expires_in,
+        refresh_expires_in,
+    };
+    if !cookies {
+        body.access_token = Some(access_token);
+        body.refresh_token = Some(refresh_token);
+        return Ok((body, Vec::new()));
+    }
+    let set = vec![
+        state.cookies.set(CookieKind::Access, &access_token, expires_in)?,
+        state.cookies.set(CookieKind::Refresh, &refresh_token, refresh_expires_in)?,
+    ];
+    Ok((body, set))
 }

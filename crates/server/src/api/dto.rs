@@ -1,6 +1,6 @@
 //! Request and response bodies (JSON, camelCase).
 
-use latchkey_store::{Task, User};
+use latchkey_store::{SessionInfo, Task, User};
 use poem_openapi::Object;
 use poem_openapi::types::MaybeUndefined;
 
@@ -56,17 +56,70 @@ impl From<User> for UserView {
     }
 }
 
-/// What register and sign-in return.
-#[derive(Debug, Object)]
+/// What register, sign-in and refresh return. No `Debug`: it carries tokens.
+#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct AuthSession {
     pub user: UserView,
-    /// A JWT (HS256, `typ: at+jwt`) to send as `Authorization: Bearer …`.
-    pub access_token: String,
+    /// A JWT (`typ: at+jwt`, HS256 or EdDSA) to send as `Authorization: Bearer …`. Absent
+    /// with cookie transport, where it is in the access cookie instead.
+    #[oai(skip_serializing_if_is_none)]
+    pub access_token: Option<String>,
+    /// Opaque (256 bits, base64url); trade it at `/api/v1/auth/refresh` for new tokens.
+    /// Single use. Absent with cookie transport, where it is in the refresh cookie instead.
+    #[oai(skip_serializing_if_is_none)]
+    pub refresh_token: Option<String>,
     /// Always `Bearer`.
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// Seconds until the session ends unless refreshed (idle expiry, capped by the absolute
+    /// lifetime).
+    pub refresh_expires_in: i64,
+}
+
+/// The refresh token to trade. Leave it out (send `{}`) to use the refresh cookie.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    #[oai(validator(max_length = 256))]
+    pub refresh_token: Option<String>,
+}
+
+/// One of the caller's live sessions (a signed-in device). Never carries a token.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: Timestamp,
+    /// When the session last signed in or refreshed.
+    pub last_used_at: Timestamp,
+    /// When it ends unless refreshed before then.
+    pub expires_at: Timestamp,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+impl SessionView {
+    pub fn new(session: SessionInfo, current_id: &str) -> Self {
+        SessionView {
+            current: session.id == current_id,
+            id: session.id,
+            created_at: timestamp(session.created_at),
+            last_used_at: timestamp(session.last_seen_at),
+            expires_at: timestamp(session.expires_at),
+            ip_address: session.ip,
+            user_agent: session.user_agent,
+        }
+    }
+}
+
+/// How many sessions were revoked.
+#[derive(Debug, Object)]
+pub struct RevokedCount {
+    pub revoked: i64,
 }
 
 #[derive(Debug, Object)]

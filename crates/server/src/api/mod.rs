@@ -4,27 +4,46 @@ pub mod auth;
 pub mod dto;
 pub mod health;
 mod ids;
+pub mod jwks;
+pub mod sessions;
 pub mod tasks;
 mod text;
+pub mod transport;
 
 use poem_openapi::{OpenApiService, Tags};
 
 #[derive(Tags)]
 pub enum ApiTags {
-    /// Registration, sign-in, sign-out and the current user.
+    /// Registration, sign-in, refresh, sign-out and the current user.
     Auth,
+    /// The signed-in user's sessions (devices): list, revoke one, revoke the others.
+    Sessions,
     /// The signed-in user's tasks; every query is scoped to the caller.
     Tasks,
     /// Liveness and readiness probes.
     Health,
+    /// The public keys that verify access tokens.
+    Keys,
 }
 
-pub type Apis = (auth::AuthApi, tasks::TasksApi, health::HealthApi);
+pub type Apis = (
+    auth::AuthApi,
+    sessions::SessionsApi,
+    tasks::TasksApi,
+    health::HealthApi,
+    jwks::JwksApi,
+);
 
 /// The service whose document is `openapi/openapi.json`.
 pub fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (auth::AuthApi, tasks::TasksApi, health::HealthApi),
+        (
+            auth::AuthApi,
+            sessions::SessionsApi,
+            tasks::TasksApi,
+            health::HealthApi,
+            jwks::JwksApi,
+        ),
         "Latchkey",
         env!("CARGO_PKG_VERSION"),
     )

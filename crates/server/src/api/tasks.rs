@@ -15,15 +15,16 @@ use super::auth::AuthenticatedErrors;
 use super::dto::{CreateTaskRequest, TaskView, UpdateTaskRequest};
 use super::ids::{canonical, new_id};
 use super::text::{multiline_text, plain_text};
-use crate::auth::BearerAuth;
+use crate::auth::Caller;
 use crate::error::Failure;
 use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    CreateErrors = [400, 401, 413, 415, 500];
+    CreateErrors = [400, 401, 403, 413, 415, 500];
     FindErrors = [401, 404, 500];
-    UpdateErrors = [400, 401, 404, 413, 415, 500];
+    UpdateErrors = [400, 401, 403, 404, 413, 415, 500];
+    DeleteErrors = [401, 403, 404, 500];
 }
 
 #[derive(ApiResponse)]
@@ -63,7 +64,7 @@ impl TasksApi {
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Caller,
     ) -> Result<TaskList, Failure<AuthenticatedErrors>> {
         let tasks = state.store.list_tasks(&auth.0.user_id).await?;
         Ok(TaskList::Ok(Json(
@@ -76,7 +77,7 @@ impl TasksApi {
     async fn create(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Caller,
         body: Json<CreateTaskRequest>,
     ) -> Result<TaskCreated, Failure<CreateErrors>> {
         let CreateTaskRequest { title, description } = body.0;
@@ -98,7 +99,7 @@ impl TasksApi {
     async fn get(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Caller,
         id: Path<String>,
     ) -> Result<TaskFound, Failure<FindErrors>> {
         let task = state
@@ -114,7 +115,7 @@ impl TasksApi {
     async fn update(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Caller,
         id: Path<String>,
         body: Json<UpdateTaskRequest>,
     ) -> Result<TaskFound, Failure<UpdateErrors>> {
@@ -150,9 +151,9 @@ impl TasksApi {
     async fn delete(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
+        auth: Caller,
         id: Path<String>,
-    ) -> Result<TaskDeleted, Failure<FindErrors>> {
+    ) -> Result<TaskDeleted, Failure<DeleteErrors>> {
         if !state
             .store
             .delete_task(&auth.0.user_id, &task_id(&id)?)

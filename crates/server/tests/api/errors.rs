@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use latchkey_server::clock::Clock;
 use latchkey_store::{
-    Login, NewSession, NewTask, NewUser, Store, StoreError, Task, TaskPatch, User,
+    Login, NewEvent, NewSession, NewTask, NewUser, RefreshRecord, Rotation, SecurityEvent,
+    SessionInfo, Store, StoreError, Task, TaskPatch, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
@@ -149,7 +150,7 @@ impl Store for BrokenStore {
     async fn ping(&self) -> Result<(), StoreError> {
         gone()
     }
-    async fn register(&self, _: &NewUser, _: &NewSession) -> Result<User, StoreError> {
+    async fn register(&self, _: &NewUser, _: &NewSession, _: &NewEvent) -> Result<User, StoreError> {
         gone()
     }
     async fn find_login(&self, _: &str) -> Result<Option<Login>, StoreError> {
@@ -161,13 +162,37 @@ impl Store for BrokenStore {
     async fn set_password_hash(&self, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
         gone()
     }
-    async fn create_session(&self, _: &NewSession) -> Result<(), StoreError> {
+    async fn create_session(&self, _: &NewSession, _: &NewEvent) -> Result<(), StoreError> {
         gone()
     }
-    async fn session_is_live(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+    async fn live_session_expiry(&self, _: &str, _: &str, _: i64) -> Result<Option<i64>, StoreError> {
         gone()
     }
-    async fn revoke_session(&self, _: &str, _: &str, _: i64) -> Result<bool, StoreError> {
+    async fn find_refresh(&self, _: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        gone()
+    }
+    async fn rotate_refresh(&self, _: &Rotation) -> Result<bool, StoreError> {
+        gone()
+    }
+    async fn list_sessions(&self, _: &str, _: i64) -> Result<Vec<SessionInfo>, StoreError> {
+        gone()
+    }
+    async fn revoke_session(&self, _: &str, _: &str, _: i64, _: &NewEvent) -> Result<bool, StoreError> {
+        gone()
+    }
+    async fn revoke_other_sessions(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: &NewEvent,
+    ) -> Result<Vec<String>, StoreError> {
+        gone()
+    }
+    async fn record_event(&self, _: &NewEvent) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn security_events(&self, _: &str, _: i64) -> Result<Vec<SecurityEvent>, StoreError> {
         gone()
     }
     async fn list_tasks(&self, _: &str) -> Result<Vec<Task>, StoreError> {

@@ -46,6 +46,7 @@ macro_rules! both_backends {
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub state: Arc<AppState>,
@@ -141,7 +142,19 @@ impl TestApp {
         let state = startup::build_state(&settings, clock.clone())
             .await
             .expect("build state");
-        Self::serve(state, clock, cleanup).await
+        Self::serve(state, clock, cleanup, database_url).await
+    }
+
+    /// The same database and clock, served again by a fresh server built from the test
+    /// settings as changed by `configure` — a restart, or a differently configured instance.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = Settings::for_tests(&self.database_url, SECRET);
+        configure(&mut settings);
+        let state = startup::build_state(&settings, self.clock.clone())
+            .await
+            .expect("build state");
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Nothing);
+        Self::serve(state, self.clock.clone(), cleanup, &self.database_url).await
     }
 
     /// An app over a store of the test's choosing (e.g. one that fails on purpose).
@@ -150,10 +163,15 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(START_MS));
         let secret = settings.load_secret().unwrap();
         let state = Arc::new(AppState::new(&settings, &secret, store, clock.clone()).unwrap());
-        Self::serve(state, clock, Cleanup::Nothing).await
+        Self::serve(state, clock, Cleanup::Nothing, "sqlite::memory:").await
     }
 
-    async fn serve(state: Arc<AppState>, clock: Arc<ManualClock>, cleanup: Cleanup) -> TestApp {
+    async fn serve(
+        state: Arc<AppState>,
+        clock: Arc<ManualClock>,
+        cleanup: Cleanup,
+        database_url: &str,
+    ) -> TestApp {
         // Server logs show up with the test's output when RUST_LOG is set (e.g. RUST_LOG=error).
         if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
             let _ = tracing_subscriber::fmt()
@@ -170,11 +188,17 @@ impl TestApp {
         ));
         TestApp {
             address,
+            database_url: database_url.to_owned(),
             client: reqwest::Client::new(),
             clock,
             state,
             cleanup,
         }
+    }
+
+    /// The injected clock's time, in Unix milliseconds.
+    pub fn clock_ms(&self) -> i64 {
+        latchkey_server::clock::Clock::now_ms(&*self.clock)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -234,6 +258,23 @@ impl TestApp {
         .await
     }
 
+    /// Trades a refresh token (bearer transport).
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/refresh",
+            &json!({ "refreshToken": refresh_token }),
+            None,
+        )
+        .await
+    }
+
+    /// Signs in with the standard password and returns (access token, refresh token).
+    pub async fn signed_in(&self, email: &str) -> (String, String) {
+        let res = self.sign_in(email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        tokens_of(res).await
+    }
+
     /// Registers `email` with the standard password and returns the access token.
     pub async fn signed_up(&self, email: &str) -> String {
         let res = self.register(email, PASSWORD).await;
@@ -248,6 +289,18 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json().await.unwrap()
     }
+}
+
+/// The access and refresh tokens of an auth response's body.
+pub async fn tokens_of(res: Response) -> (String, String) {
+    let body: Value = res.json().await.unwrap();
+    let field = |name: &str| {
+        body[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {body}"))
+            .to_owned()
+    };
+    (field("accessToken"), field("refreshToken"))
 }
 
 pub async fn token_of(res: Response) -> String {

@@ -7,5 +7,8 @@ mod helpers;
 mod auth;
 mod cli;
 mod contract;
+mod cookies;
 mod errors;
+mod jwks;
+mod sessions;
 mod tasks;
