@@ -113,7 +113,11 @@ async fn authenticate_request(state: &AppState, req: &Request) -> Result<Princip
 }
 
 /// Verifies `token` and checks that its session is live.
-pub async fn authenticate(state: &AppState, token: &str, by_cookie: bool) -> Result<Principal, Error> {
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    by_cookie: bool,
+) -> Result<Principal, Error> {
     let now_ms = state.clock.now_ms();
     let claims = state.tokens.verify(token, state.clock.now_secs())?;
     let live = match state.liveness.get(&claims.sid, &claims.sub, now_ms) {

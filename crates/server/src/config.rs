@@ -106,7 +106,11 @@ pub struct Settings {
 
     /// Where browsers reach the app. `https://…` gives `__Host-` cookies with `Secure`;
     /// `http://` is accepted for localhost only. Its origin is always trusted for CSRF.
-    #[arg(long, env = "LATCHKEY_PUBLIC_URL", default_value = "http://localhost:8080")]
+    #[arg(
+        long,
+        env = "LATCHKEY_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
     pub public_url: String,
 
     /// More origins allowed to make cookie-authenticated changes, comma-separated
@@ -115,7 +119,13 @@ pub struct Settings {
     pub trusted_origins: Vec<String>,
 
     /// Access-token signing: `HS256` (shared secret) or `EdDSA` (Ed25519 keys, JWKS).
-    #[arg(long, env = "LATCHKEY_JWT_ALG", value_enum, ignore_case = true, default_value = "HS256")]
+    #[arg(
+        long,
+        env = "LATCHKEY_JWT_ALG",
+        value_enum,
+        ignore_case = true,
+        default_value = "HS256"
+    )]
     pub jwt_alg: JwtAlg,
 
     /// The Ed25519 keys (EdDSA only); `latchkey keys generate` creates and rotates them.

@@ -39,8 +39,9 @@ impl KeyFile {
     /// Reads `path`; a missing file is an empty set.
     pub fn read(path: &Path) -> anyhow::Result<KeyFile> {
         match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map_err(|err| anyhow::anyhow!("{} is not a Latchkey keys file: {err}", path.display())),
+            Ok(text) => serde_json::from_str(&text).map_err(|err| {
+                anyhow::anyhow!("{} is not a Latchkey keys file: {err}", path.display())
+            }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(KeyFile::default()),
             Err(err) => anyhow::bail!("cannot read {}: {err}", path.display()),
         }
@@ -57,8 +58,10 @@ impl KeyFile {
             key.retired_at.get_or_insert(now);
         }
         let longest = AccessTokens::MAX_LIFETIME_SECS + AccessTokens::MAX_LEEWAY_SECS;
-        self.keys
-            .retain(|k| k.retired_at.is_none_or(|at| now <= at.saturating_add(longest)));
+        self.keys.retain(|k| {
+            k.retired_at
+                .is_none_or(|at| now <= at.saturating_add(longest))
+        });
         let key = SigningKey::from_seed(random::bytes::<32>()?);
         let kid = key.kid().to_owned();
         self.keys.push(StoredKey {
@@ -79,19 +82,26 @@ impl KeyFile {
             let key = SigningKey::from_seed_b64(&stored.seed)
                 .map_err(|_| anyhow::anyhow!("key {} has a malformed seed", stored.kid))?;
             if key.kid() != stored.kid {
-                anyhow::bail!("key {} does not match its seed (kid {})", stored.kid, key.kid());
+                anyhow::bail!(
+                    "key {} does not match its seed (kid {})",
+                    stored.kid,
+                    key.kid()
+                );
             }
             let mut public = key.public_key().clone();
             match stored.retired_at {
                 None => signing = Some(key),
                 Some(at) => {
-                    public.valid_until =
-                        Some(at.saturating_add(token_lifetime_secs).saturating_add(leeway_secs))
+                    public.valid_until = Some(
+                        at.saturating_add(token_lifetime_secs)
+                            .saturating_add(leeway_secs),
+                    )
                 }
             }
             verifying.push(public);
         }
-        let signing = signing.ok_or_else(|| anyhow::anyhow!("no current key (run `latchkey keys generate`)"))?;
+        let signing = signing
+            .ok_or_else(|| anyhow::anyhow!("no current key (run `latchkey keys generate`)"))?;
         Ok(LoadedKeys { signing, verifying })
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use latchkey_server::clock::{Clock, SystemClock};
-use latchkey_server::keys::KeyFile;
 use latchkey_server::config::Settings;
+use latchkey_server::keys::KeyFile;
 use latchkey_server::{api, startup};
 
 #[derive(Parser)]

@@ -42,7 +42,12 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a user, their password credential, their first session and its first refresh
     /// token, and records `event`, all or nothing. An email already in use (by
     /// [`NewUser::email_key`]) is [`StoreError::Conflict`].
-    async fn register(&self, user: &NewUser, session: &NewSession, event: &NewEvent) -> Result<User>;
+    async fn register(
+        &self,
+        user: &NewUser,
+        session: &NewSession,
+        event: &NewEvent,
+    ) -> Result<User>;
 
     /// The user with this email key and their password hash, if any.
     async fn find_login(&self, email_key: &str) -> Result<Option<Login>>;

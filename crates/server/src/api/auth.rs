@@ -115,7 +115,14 @@ impl AuthApi {
             other => other?,
         };
         tracing::info!(user_id = %user.id, session_id = %session.id, "registered");
-        let (body, set) = respond(&state, user, &session.id, refresh_token, session.expires_at_ms, cookies)?;
+        let (body, set) = respond(
+            &state,
+            user,
+            &session.id,
+            refresh_token,
+            session.expires_at_ms,
+            cookies,
+        )?;
         Ok(WithCookies::new(Registered::Created(Json(body)), set))
     }
 
@@ -148,7 +155,13 @@ impl AuthApi {
             .await?
         {
             tracing::info!(user_id = %login.user.id, "sign-in failed");
-            let failed = event("sign_in_failed", &login.user.id, "", &client, state.clock.now_ms())?;
+            let failed = event(
+                "sign_in_failed",
+                &login.user.id,
+                "",
+                &client,
+                state.clock.now_ms(),
+            )?;
             state.store.record_event(&failed).await?;
             return Err(Error::InvalidCredentials.into());
         }
@@ -160,7 +173,14 @@ impl AuthApi {
         let event = event("signed_in", &login.user.id, &session.id, &client, now_ms)?;
         state.store.create_session(&session, &event).await?;
         tracing::info!(user_id = %login.user.id, session_id = %session.id, "signed in");
-        let (body, set) = respond(&state, login.user, &session.id, refresh_token, session.expires_at_ms, cookies)?;
+        let (body, set) = respond(
+            &state,
+            login.user,
+            &session.id,
+            refresh_token,
+            session.expires_at_ms,
+            cookies,
+        )?;
         Ok(WithCookies::new(SignedIn::Ok(Json(body)), set))
     }
 
@@ -200,7 +220,14 @@ impl AuthApi {
         refresh::check_shape(&token)?;
         let client = ClientInfo::of(req);
         let (record, next_token, expires_at_ms) = rotate(&state, &token, &client).await?;
-        let (body, set) = respond(&state, record.user, &record.session_id, next_token, expires_at_ms, cookies)?;
+        let (body, set) = respond(
+            &state,
+            record.user,
+            &record.session_id,
+            next_token,
+            expires_at_ms,
+            cookies,
+        )?;
         Ok(WithCookies::new(Refreshed::Ok(Json(body)), set))
     }
 
@@ -218,7 +245,13 @@ impl AuthApi {
         let principal = auth.0;
         let now_ms = state.clock.now_ms();
         let client = ClientInfo::of(req);
-        let event = event("signed_out", &principal.user_id, &principal.session_id, &client, now_ms)?;
+        let event = event(
+            "signed_out",
+            &principal.user_id,
+            &principal.session_id,
+            &client,
+            now_ms,
+        )?;
         state
             .store
             .revoke_session(&principal.session_id, &principal.user_id, now_ms, &event)
@@ -253,7 +286,11 @@ impl AuthApi {
 /// Whether tokens go into cookies. Asking for cookies is itself a cookie flow, so the
 /// request must pass the CSRF rule: otherwise any site could sign a visitor in to an
 /// account of the attacker's choosing (login CSRF).
-fn wants_cookies(state: &AppState, req: &Request, transport: Option<Transport>) -> Result<bool, Error> {
+fn wants_cookies(
+    state: &AppState,
+    req: &Request,
+    transport: Option<Transport>,
+) -> Result<bool, Error> {
     if transport == Some(Transport::Cookie) {
         check_csrf(state, req)?;
         return Ok(true);
@@ -294,9 +331,10 @@ async fn rotate(
                 generation,
                 expires_at_ms,
             } => {
-                let next = state
-                    .refresh_key
-                    .token(&record.session_id, &record.refresh_seed, generation);
+                let next =
+                    state
+                        .refresh_key
+                        .token(&record.session_id, &record.refresh_seed, generation);
                 let rotation = Rotation {
                     session_id: record.session_id.clone(),
                     from_generation: record.session_generation,
@@ -311,9 +349,10 @@ async fn rotate(
                 }
             }
             Decision::Resend { generation } => {
-                let live = state
-                    .refresh_key
-                    .token(&record.session_id, &record.refresh_seed, generation);
+                let live =
+                    state
+                        .refresh_key
+                        .token(&record.session_id, &record.refresh_seed, generation);
                 let expires_at = record.expires_at;
                 return Ok((record, live, expires_at));
             }
@@ -437,8 +476,12 @@ fn respond(
         return Ok((body, Vec::new()));
     }
     let set = vec![
-        state.cookies.set(CookieKind::Access, &access_token, expires_in)?,
-        state.cookies.set(CookieKind::Refresh, &refresh_token, refresh_expires_in)?,
+        state
+            .cookies
+            .set(CookieKind::Access, &access_token, expires_in)?,
+        state
+            .cookies
+            .set(CookieKind::Refresh, &refresh_token, refresh_expires_in)?,
     ];
     Ok((body, set))
 }

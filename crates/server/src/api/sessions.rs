@@ -88,7 +88,13 @@ impl SessionsApi {
         let me = auth.0;
         let id = canonical(&id.0).ok_or(Error::NotFound)?;
         let now_ms = state.clock.now_ms();
-        let event = event("session_revoked", &me.user_id, &id, &ClientInfo::of(req), now_ms)?;
+        let event = event(
+            "session_revoked",
+            &me.user_id,
+            &id,
+            &ClientInfo::of(req),
+            now_ms,
+        )?;
         if !state
             .store
             .revoke_session(&id, &me.user_id, now_ms, &event)

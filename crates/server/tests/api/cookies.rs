@@ -51,16 +51,26 @@ async fn https_cookies_are_host_prefixed_secure_and_the_body_carries_no_token() 
     assert_eq!(res.status(), StatusCode::CREATED);
     let lines = set_cookies(&res);
     let body: Value = res.json().await.unwrap();
-    assert!(body.get("accessToken").is_none() && body.get("refreshToken").is_none(), "{body}");
+    assert!(
+        body.get("accessToken").is_none() && body.get("refreshToken").is_none(),
+        "{body}"
+    );
     assert_eq!(lines.len(), 2, "{lines:?}");
-    let at = lines[0].strip_prefix("__Host-latchkey.at=").expect("access cookie first");
+    let at = lines[0]
+        .strip_prefix("__Host-latchkey.at=")
+        .expect("access cookie first");
     let at = at.split(';').next().unwrap();
     assert_eq!(
         lines[0],
         format!("__Host-latchkey.at={at}; Path=/; Max-Age=900; HttpOnly; Secure; SameSite=Lax")
     );
     assert_eq!(at.split('.').count(), 3, "a JWT");
-    let rt = lines[1].strip_prefix("__Host-latchkey.rt=").unwrap().split(';').next().unwrap();
+    let rt = lines[1]
+        .strip_prefix("__Host-latchkey.rt=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
     assert_eq!(rt.len(), 43);
     assert_eq!(
         lines[1],
@@ -85,7 +95,11 @@ async fn localhost_cookies_have_plain_names_and_no_secure_flag() {
 async fn cookie_authenticated_changes_need_a_trusted_origin() {
     let app = https_app().await;
     let res = cookie_register(&app, "ann@example.com", APP).await;
-    let cookies = set_cookies(&res).iter().map(|l| pair(l)).collect::<Vec<_>>().join("; ");
+    let cookies = set_cookies(&res)
+        .iter()
+        .map(|l| pair(l))
+        .collect::<Vec<_>>()
+        .join("; ");
     let post_task = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
         let mut req = app
             .client
@@ -101,7 +115,13 @@ async fn cookie_authenticated_changes_need_a_trusted_origin() {
         req.send()
     };
     // Reading needs no origin: a GET changes nothing.
-    let me = app.client.get(app.url("/api/v1/auth/me")).header(COOKIE, &cookies).send().await.unwrap();
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
 
     for (origin, site) in [
@@ -114,7 +134,11 @@ async fn cookie_authenticated_changes_need_a_trusted_origin() {
         let res = post_task(origin, site).await.unwrap();
         assert_error(res, StatusCode::FORBIDDEN, "csrf_rejected").await;
     }
-    for (origin, site) in [(Some(APP), None), (Some("http://localhost:3000"), None), (None, Some("same-origin"))] {
+    for (origin, site) in [
+        (Some(APP), None),
+        (Some("http://localhost:3000"), None),
+        (None, Some("same-origin")),
+    ] {
         let res = post_task(origin, site).await.unwrap();
         assert_eq!(res.status(), StatusCode::CREATED, "{origin:?} {site:?}");
     }
@@ -183,7 +207,9 @@ async fn the_refresh_cookie_rotates_from_a_trusted_origin_only() {
     let res = refresh(APP, rt.clone()).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let lines = set_cookies(&res);
-    assert!(lines[0].starts_with("__Host-latchkey.at=") && lines[1].starts_with("__Host-latchkey.rt="));
+    assert!(
+        lines[0].starts_with("__Host-latchkey.at=") && lines[1].starts_with("__Host-latchkey.rt=")
+    );
     assert_ne!(pair(&lines[1]), rt);
     let body: Value = res.json().await.unwrap();
     assert!(body.get("refreshToken").is_none(), "{body}");
@@ -211,7 +237,13 @@ async fn sign_out_by_cookie_clears_both_cookies() {
             "__Host-latchkey.rt=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax",
         ]
     );
-    let me = app.client.get(app.url("/api/v1/auth/me")).header(COOKIE, &cookies).send().await.unwrap();
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
     assert_error(me, StatusCode::UNAUTHORIZED, "session_revoked").await;
 }
 
@@ -221,9 +253,20 @@ async fn a_planted_second_access_cookie_is_refused() {
     let res = cookie_register(&app, "ann@example.com", APP).await;
     let at = pair(&set_cookies(&res)[0]);
     let planted = format!("{at}; __Host-latchkey.at=eyJhbGciOiJIUzI1NiJ9.e30.x");
-    let res = app.client.get(app.url("/api/v1/auth/me")).header(COOKIE, planted).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header(COOKIE, planted)
+        .send()
+        .await
+        .unwrap();
     assert_error(res, StatusCode::UNAUTHORIZED, "malformed_token").await;
     // Without any cookie or header: missing_token.
-    let res = app.client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
     assert_error(res, StatusCode::UNAUTHORIZED, "missing_token").await;
 }

@@ -150,7 +150,12 @@ impl Store for BrokenStore {
     async fn ping(&self) -> Result<(), StoreError> {
         gone()
     }
-    async fn register(&self, _: &NewUser, _: &NewSession, _: &NewEvent) -> Result<User, StoreError> {
+    async fn register(
+        &self,
+        _: &NewUser,
+        _: &NewSession,
+        _: &NewEvent,
+    ) -> Result<User, StoreError> {
         gone()
     }
     async fn find_login(&self, _: &str) -> Result<Option<Login>, StoreError> {
@@ -165,7 +170,12 @@ impl Store for BrokenStore {
     async fn create_session(&self, _: &NewSession, _: &NewEvent) -> Result<(), StoreError> {
         gone()
     }
-    async fn live_session_expiry(&self, _: &str, _: &str, _: i64) -> Result<Option<i64>, StoreError> {
+    async fn live_session_expiry(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+    ) -> Result<Option<i64>, StoreError> {
         gone()
     }
     async fn find_refresh(&self, _: &str) -> Result<Option<RefreshRecord>, StoreError> {
@@ -177,7 +187,13 @@ impl Store for BrokenStore {
     async fn list_sessions(&self, _: &str, _: i64) -> Result<Vec<SessionInfo>, StoreError> {
         gone()
     }
-    async fn revoke_session(&self, _: &str, _: &str, _: i64, _: &NewEvent) -> Result<bool, StoreError> {
+    async fn revoke_session(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: &NewEvent,
+    ) -> Result<bool, StoreError> {
         gone()
     }
     async fn revoke_other_sessions(

@@ -35,7 +35,9 @@ async fn jwks(app: &TestApp) -> JwkSet {
 /// Verifies with the `jsonwebtoken` crate's own JWK support: nothing but the served JWKS.
 fn verify_with_jwks(set: &JwkSet, token: &str) -> Result<Value, jsonwebtoken::errors::Error> {
     let kid = jsonwebtoken::decode_header(token)?.kid.unwrap_or_default();
-    let jwk = set.find(&kid).ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
+    let jwk = set
+        .find(&kid)
+        .ok_or(jsonwebtoken::errors::ErrorKind::InvalidKeyFormat)?;
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_audience(&["latchkey-tests"]);
     validation.validate_exp = false;
@@ -114,15 +116,28 @@ async fn an_hs256_token_maced_with_the_public_key_is_refused() {
     let real = app.signed_up("ann@example.com").await;
     let mut claims = latchkey_core::token::decode_unverified(&real).unwrap();
     claims.insert("sub".into(), json!("someone-else"));
-    let set: Value = app.get("/.well-known/jwks.json", None).await.json().await.unwrap();
+    let set: Value = app
+        .get("/.well-known/jwks.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let x = set["keys"][0]["x"].as_str().unwrap();
     let kid = set["keys"][0]["kid"].as_str().unwrap();
-    let header = URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}).to_string());
+    let header =
+        URL_SAFE_NO_PAD.encode(json!({"alg": "HS256", "typ": "at+jwt", "kid": kid}).to_string());
     let payload = URL_SAFE_NO_PAD.encode(Value::Object(claims).to_string());
-    for key in [URL_SAFE_NO_PAD.decode(x).unwrap(), x.as_bytes().to_vec(), set.to_string().into_bytes()] {
+    for key in [
+        URL_SAFE_NO_PAD.decode(x).unwrap(),
+        x.as_bytes().to_vec(),
+        set.to_string().into_bytes(),
+    ] {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
         mac.update(format!("{header}.{payload}").as_bytes());
-        let forged = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        let forged = format!(
+            "{header}.{payload}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
         let res = app.get("/api/v1/auth/me", Some(&forged)).await;
         assert_error(res, StatusCode::UNAUTHORIZED, "unsupported_algorithm").await;
     }

@@ -12,7 +12,12 @@ const DAY: i64 = 24 * 3600;
 /// Refreshes and returns (access, refresh), asserting a 200.
 async fn rotate(app: &TestApp, refresh_token: &str) -> (String, String) {
     let res = app.refresh(refresh_token).await;
-    assert_eq!(res.status(), StatusCode::OK, "refresh answered {}", res.status());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "refresh answered {}",
+        res.status()
+    );
     tokens_of(res).await
 }
 
@@ -25,7 +30,11 @@ async fn generation_of(app: &TestApp, refresh_token: &str) -> (i64, i64, Option<
         .await
         .unwrap()
         .expect("token is on record");
-    (record.session_generation, record.token_generation, record.spent_at)
+    (
+        record.session_generation,
+        record.token_generation,
+        record.spent_at,
+    )
 }
 
 both_backends! {
