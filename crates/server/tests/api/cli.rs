@@ -1,4 +1,4 @@
-//! The `latchkey` binary itself: secret rules at start-up, and the openapi subcommand.
+//! The `latchkey` binary itself: start-up rules, and the openapi and keys subcommands.
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -14,6 +14,10 @@ fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
         "LATCHKEY_ENV",
         "DATABASE_URL",
         "LATCHKEY_LISTEN",
+        "LATCHKEY_JWT_ALG",
+        "LATCHKEY_KEYS_FILE",
+        "LATCHKEY_PUBLIC_URL",
+        "LATCHKEY_TRUSTED_ORIGINS",
     ] {
         cmd.env_remove(var);
     }
@@ -159,5 +163,62 @@ fn the_openapi_subcommand_writes_the_committed_contract() {
         written == committed,
         "`latchkey openapi` wrote something other than openapi/openapi.json"
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+const STRONG: &str = "production-secret-0123456789abcdef";
+
+#[test]
+fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
+    let dir = temp_dir("prod-config");
+    let out = latchkey(&dir, &[("LATCHKEY_ENV", "production"), ("LATCHKEY_SECRET", STRONG)], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("https:// LATCHKEY_PUBLIC_URL"), "{stderr}");
+
+    let https = [
+        ("LATCHKEY_ENV", "production"),
+        ("LATCHKEY_SECRET", STRONG),
+        ("LATCHKEY_PUBLIC_URL", "https://app.example.com"),
+        ("LATCHKEY_JWT_ALG", "EdDSA"),
+    ];
+    let out = latchkey(&dir, &https, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("latchkey keys generate"), "{stderr}");
+    assert!(!dir.join("latchkey.keys.json").exists(), "production must not generate keys");
+
+    let out = latchkey(&dir, &[("LATCHKEY_PUBLIC_URL", "http://app.example.com")], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed for localhost"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn keys_generate_rotates_into_a_private_file_and_list_never_prints_a_seed() {
+    use latchkey_server::keys::KeyFile;
+    let dir = temp_dir("keys");
+    for _ in 0..2 {
+        let out = latchkey(&dir, &[], &["keys", "generate"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("generated key "));
+    }
+    let path = dir.join("latchkey.keys.json");
+    let file = KeyFile::read(&path).unwrap();
+    assert_eq!(file.keys.len(), 2);
+    assert!(file.keys[0].retired_at.is_some() && file.keys[1].retired_at.is_none());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner may read the keys file");
+    }
+    let out = latchkey(&dir, &[], &["keys", "list"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    for key in &file.keys {
+        assert!(listed.contains(&key.kid), "{listed}");
+        assert!(!listed.contains(&key.seed), "a private key was printed");
+    }
+    assert!(listed.contains("current") && listed.contains("retired at"));
     std::fs::remove_dir_all(dir).ok();
 }
