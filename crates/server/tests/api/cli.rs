@@ -171,7 +171,11 @@ const STRONG: &str = "production-secret-0123456789abcdef";
 #[test]
 fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
     let dir = temp_dir("prod-config");
-    let out = latchkey(&dir, &[("LATCHKEY_ENV", "production"), ("LATCHKEY_SECRET", STRONG)], &[]);
+    let out = latchkey(
+        &dir,
+        &[("LATCHKEY_ENV", "production"), ("LATCHKEY_SECRET", STRONG)],
+        &[],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("https:// LATCHKEY_PUBLIC_URL"), "{stderr}");
@@ -186,9 +190,16 @@ fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("latchkey keys generate"), "{stderr}");
-    assert!(!dir.join("latchkey.keys.json").exists(), "production must not generate keys");
+    assert!(
+        !dir.join("latchkey.keys.json").exists(),
+        "production must not generate keys"
+    );
 
-    let out = latchkey(&dir, &[("LATCHKEY_PUBLIC_URL", "http://app.example.com")], &[]);
+    let out = latchkey(
+        &dir,
+        &[("LATCHKEY_PUBLIC_URL", "http://app.example.com")],
+        &[],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed for localhost"));
     std::fs::remove_dir_all(dir).ok();
@@ -200,7 +211,11 @@ fn keys_generate_rotates_into_a_private_file_and_list_never_prints_a_seed() {
     let dir = temp_dir("keys");
     for _ in 0..2 {
         let out = latchkey(&dir, &[], &["keys", "generate"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).starts_with("generated key "));
     }
     let path = dir.join("latchkey.keys.json");
