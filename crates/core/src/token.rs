@@ -50,9 +50,10 @@ enum Keys {
         decoding: DecodingKey,
     },
     EdDsa {
-        /// The current key's id and private key; `None` for a verify-only instance.
-        signing: Option<(String, EncodingKey)>,
-        /// Every key a token may name, the current one included.
+        /// (active from, kid, private key), oldest first: a token issued at `now` is signed
+        /// by the newest key already active. Empty for a verify-only instance.
+        signing: Vec<(i64, String, EncodingKey)>,
+        /// Every key a token may name, the signing ones included.
         public: Vec<(PublicKey, DecodingKey)>,
     },
 }
@@ -101,24 +102,33 @@ impl AccessTokens {
         Self::with_keys(keys, Algorithm::HS256, issuer, audience)
     }
 
-    /// EdDSA (Ed25519): signs with `signing` (if given) and verifies tokens naming any of
-    /// `public` by `kid` — the signing key's public half is always included. Without a
-    /// signing key the instance only verifies, as an edge verifier fed a JWKS does.
+    /// EdDSA (Ed25519). `signers` are private keys with the second each starts signing
+    /// from; a token is signed by the newest one already active, so a new key can be
+    /// published (in `public` and the JWKS) before it signs anything. Tokens naming any of
+    /// `public` by `kid` verify; each signer's public half is added if missing. With no
+    /// signers the instance only verifies, as an edge verifier fed a JWKS does.
     pub fn eddsa(
-        signing: Option<&SigningKey>,
+        signers: &[(SigningKey, i64)],
         public: impl IntoIterator<Item = PublicKey>,
         issuer: &str,
         audience: &str,
     ) -> Self {
         let mut keys: Vec<PublicKey> = public.into_iter().collect();
-        if let Some(current) = signing
-            && !keys.iter().any(|k| k.kid == current.kid())
-        {
-            keys.push(current.public_key().clone());
+        for (signer, _) in signers {
+            if !keys.iter().any(|k| k.kid == signer.kid()) {
+                keys.push(signer.public_key().clone());
+            }
         }
+        let mut signing: Vec<(i64, String, EncodingKey)> = signers
+            .iter()
+            .map(|(k, from)| {
+                let encoding = EncodingKey::from_ed_der(&k.pkcs8_der());
+                (*from, k.kid().to_owned(), encoding)
+            })
+            .collect();
+        signing.sort_by_key(|(from, _, _)| *from);
         let keys = Keys::EdDsa {
-            signing: signing
-                .map(|k| (k.kid().to_owned(), EncodingKey::from_ed_der(&k.pkcs8_der()))),
+            signing,
             public: keys
                 .into_iter()
                 .map(|k| {
@@ -207,16 +217,17 @@ impl AccessTokens {
         };
         let (mut header, key) = match &self.keys {
             Keys::Hs256 { encoding, .. } => (Header::new(Algorithm::HS256), encoding),
-            Keys::EdDsa {
-                signing: Some((kid, encoding)),
-                ..
-            } => {
+            Keys::EdDsa { signing, .. } => {
+                // No key active yet (or a verify-only instance): an error, not a panic.
+                let (_, kid, encoding) = signing
+                    .iter()
+                    .rev()
+                    .find(|(from, _, _)| *from <= now)
+                    .ok_or(Error::InvalidKey)?;
                 let mut header = Header::new(Algorithm::EdDSA);
                 header.kid = Some(kid.clone());
                 (header, encoding)
             }
-            // A verify-only instance was asked to sign: a programming error, not a panic.
-            Keys::EdDsa { signing: None, .. } => return Err(Error::InvalidKey),
         };
         header.typ = Some(Self::TYP.to_owned());
         let token = jsonwebtoken::encode(&header, &claims, key).map_err(|_| Error::Internal)?;

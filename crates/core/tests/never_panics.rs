@@ -95,7 +95,7 @@ mod sessions {
 
     fn eddsa() -> AccessTokens {
         AccessTokens::eddsa(
-            Some(&SigningKey::from_seed([5; 32])),
+            &[(SigningKey::from_seed([5; 32]), 0)],
             [],
             "latchkey",
             "my-app",

@@ -31,7 +31,10 @@ async fn main() {
         println!("(PostgreSQL skipped: set LATCHKEY_TEST_POSTGRES_URL to include it)");
     }
     println!("{ROUNDS} checks each, median and p99 per check\n");
-    println!("{:<10} {:<28} {:>10} {:>10}", "backend", "check", "median", "p99");
+    println!(
+        "{:<10} {:<28} {:>10} {:>10}",
+        "backend", "check", "median", "p99"
+    );
     for (backend, url) in urls {
         let cached = state(&url, 5).await;
         let uncached = state(&url, 0).await;
@@ -48,7 +51,11 @@ async fn main() {
             authenticate(&uncached, &token, false).await.unwrap();
             samples[2].push(start.elapsed());
         }
-        let names = ["JWT verify only", "full check, cache on (5 s)", "full check, cache off"];
+        let names = [
+            "JWT verify only",
+            "full check, cache on (5 s)",
+            "full check, cache off",
+        ];
         for (name, mut s) in names.into_iter().zip(samples) {
             s.sort();
             println!(
@@ -72,7 +79,12 @@ async fn state(url: &str, cache_ttl: i64) -> Arc<AppState> {
 /// A user with one live session, made through the store; returns an access token for it.
 async fn signed_in(state: &AppState) -> String {
     let now_ms = now_secs() * 1000;
-    let id = |n: u8| format!("00000000-0000-4000-8000-{:012}", u64::from(n) + now_ms as u64 % 1_000_000);
+    let id = |n: u8| {
+        format!(
+            "00000000-0000-4000-8000-{:012}",
+            u64::from(n) + now_ms as u64 % 1_000_000
+        )
+    };
     let user = NewUser {
         id: id(1),
         email: format!("bench-{now_ms}@example.com"),

@@ -123,6 +123,7 @@ pub async fn authenticate(
     let live = match state.liveness.get(&claims.sid, &claims.sub, now_ms) {
         Some(live) => live,
         None => {
+            let ticket = state.liveness.ticket();
             let expiry = state
                 .store
                 .live_session_expiry(&claims.sid, &claims.sub, now_ms)
@@ -131,7 +132,9 @@ pub async fn authenticate(
                     tracing::error!(error = %err, "session look-up failed");
                     Error::Internal
                 })?;
-            state.liveness.put(&claims.sid, &claims.sub, now_ms, expiry);
+            state
+                .liveness
+                .put(ticket, &claims.sid, &claims.sub, now_ms, expiry);
             expiry.is_some()
         }
     };

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bounded: past this many entries, expired ones are swept and, if that is not enough, the
 /// whole cache is dropped (it only ever saves work, never changes an answer).
@@ -15,7 +16,15 @@ const CAPACITY: usize = 100_000;
 pub struct LivenessCache {
     ttl_ms: i64,
     entries: Mutex<HashMap<String, Entry>>,
+    /// Bumped by every [`LivenessCache::forget`]. A store answer read before a revocation
+    /// must not be cached after it, or a revoked session would look live again until the TTL.
+    revocations: AtomicU64,
 }
+
+/// Taken before asking the store; [`LivenessCache::put`] ignores the answer if any session
+/// was revoked in between.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
 
 struct Entry {
     user_id: String,
@@ -30,7 +39,13 @@ impl LivenessCache {
         LivenessCache {
             ttl_ms,
             entries: Mutex::new(HashMap::new()),
+            revocations: AtomicU64::new(0),
         }
+    }
+
+    /// Call before reading the store; pass the ticket to [`LivenessCache::put`].
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.revocations.load(Ordering::SeqCst))
     }
 
     /// The remembered answer for (session, user) at `now_ms`, if any.
@@ -43,7 +58,15 @@ impl LivenessCache {
     }
 
     /// Remembers the store's answer: live until `expires_at_ms`, or not live (`None`).
-    pub fn put(&self, session_id: &str, user_id: &str, now_ms: i64, expires_at_ms: Option<i64>) {
+    /// Skipped when a revocation happened since `ticket` was taken: the answer may be stale.
+    pub fn put(
+        &self,
+        ticket: Ticket,
+        session_id: &str,
+        user_id: &str,
+        now_ms: i64,
+        expires_at_ms: Option<i64>,
+    ) {
         if self.ttl_ms == 0 {
             return;
         }
@@ -54,6 +77,10 @@ impl LivenessCache {
             until_ms: expires_at_ms.map_or(until_ms, |end| end.min(until_ms)),
         };
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock `forget` also takes, so no revocation can slip between.
+        if self.revocations.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
         if entries.len() >= CAPACITY {
             entries.retain(|_, e| now_ms < e.until_ms);
             if entries.len() >= CAPACITY {
@@ -66,6 +93,7 @@ impl LivenessCache {
     /// Forgets a session, after revoking it.
     pub fn forget(&self, session_id: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.revocations.fetch_add(1, Ordering::SeqCst);
         entries.remove(session_id);
     }
 }
@@ -77,28 +105,41 @@ mod tests {
     #[test]
     fn answers_last_the_ttl_but_never_past_the_sessions_end() {
         let cache = LivenessCache::new(5_000);
-        cache.put("s", "u", 1_000, Some(100_000));
+        cache.put(cache.ticket(), "s", "u", 1_000, Some(100_000));
         assert_eq!(cache.get("s", "u", 5_999), Some(true));
         assert_eq!(cache.get("s", "u", 6_000), None);
-        cache.put("s", "u", 1_000, Some(2_000));
+        cache.put(cache.ticket(), "s", "u", 1_000, Some(2_000));
         assert_eq!(cache.get("s", "u", 2_000), None);
     }
 
     #[test]
     fn another_user_or_a_forgotten_session_is_a_miss() {
         let cache = LivenessCache::new(5_000);
-        cache.put("s", "u", 0, Some(100_000));
+        cache.put(cache.ticket(), "s", "u", 0, Some(100_000));
         assert_eq!(cache.get("s", "other", 1), None);
         cache.forget("s");
         assert_eq!(cache.get("s", "u", 1), None);
-        cache.put("dead", "u", 0, None);
+        cache.put(cache.ticket(), "dead", "u", 0, None);
         assert_eq!(cache.get("dead", "u", 1), Some(false));
+    }
+
+    /// The race a thief would need: the store said "live", then the session was revoked
+    /// (and forgotten) before that answer reached the cache. It must not be cached.
+    #[test]
+    fn an_answer_read_before_a_revocation_is_not_cached_after_it() {
+        let cache = LivenessCache::new(5_000);
+        let ticket = cache.ticket();
+        cache.forget("s");
+        cache.put(ticket, "s", "u", 0, Some(100_000));
+        assert_eq!(cache.get("s", "u", 1), None);
+        cache.put(cache.ticket(), "s", "u", 0, Some(100_000));
+        assert_eq!(cache.get("s", "u", 1), Some(true));
     }
 
     #[test]
     fn a_zero_ttl_remembers_nothing() {
         let cache = LivenessCache::new(0);
-        cache.put("s", "u", 0, Some(100_000));
+        cache.put(cache.ticket(), "s", "u", 0, Some(100_000));
         assert_eq!(cache.get("s", "u", 0), None);
     }
 }

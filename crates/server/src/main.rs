@@ -45,11 +45,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key and retire the current one (it keeps verifying until the last
-    /// token it signed expires). Restart the server to start signing with the new key.
+    /// Add a new signing key. It is published in the JWKS at once (after a restart) and
+    /// starts signing `--activate-in` seconds later; restart every instance within that
+    /// window. The previous key keeps verifying until the last token it signed expires.
     Generate {
         #[arg(long, env = "LATCHKEY_KEYS_FILE", default_value = "latchkey.keys.json")]
         keys_file: PathBuf,
+        /// Seconds until the new key signs (the first key in a file signs at once).
+        #[arg(long, default_value_t = 3600,
+              value_parser = clap::value_parser!(i64).range(0..=30 * 24 * 3600))]
+        activate_in: i64,
     },
     /// List the keys in the file (ids and dates only; never the private keys).
     List {
@@ -104,19 +109,33 @@ async fn migrate(database_url: &str) -> anyhow::Result<()> {
 fn keys(command: KeysCommand) -> anyhow::Result<()> {
     let now = SystemClock.now_secs();
     match command {
-        KeysCommand::Generate { keys_file } => {
+        KeysCommand::Generate {
+            keys_file,
+            activate_in,
+        } => {
             let mut file = KeyFile::read(&keys_file)?;
-            let kid = file.rotate(now)?;
+            let kid = file.rotate(now, activate_in)?;
             file.write(&keys_file)?;
-            println!("generated key {kid} in {}", keys_file.display());
+            let from = file.keys.last().map_or(now, |k| k.active_from);
+            println!(
+                "generated key {kid} in {}; it signs from {from} (Unix seconds)",
+                keys_file.display()
+            );
         }
         KeysCommand::List { keys_file } => {
-            for key in KeyFile::read(&keys_file)?.keys {
-                let state = match key.retired_at {
-                    None => "current".to_owned(),
-                    Some(at) => format!("retired at {at}"),
+            let mut keys = KeyFile::read(&keys_file)?.keys;
+            keys.sort_by_key(|k| k.active_from);
+            let current = keys.iter().rposition(|k| k.active_from <= now);
+            for (i, key) in keys.iter().enumerate() {
+                let state = match current {
+                    Some(c) if c == i => "signing",
+                    Some(c) if i < c => "retired (verifies until its tokens expire)",
+                    _ => "published, not signing yet",
                 };
-                println!("{}  created at {}  {state}", key.kid, key.created_at);
+                println!(
+                    "{}  created {}  active from {}  {state}",
+                    key.kid, key.created_at, key.active_from
+                );
             }
         }
     }

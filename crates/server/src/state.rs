@@ -87,7 +87,7 @@ fn access_tokens(settings: &Settings, secret: &Secret, now: i64) -> anyhow::Resu
                         path.display()
                     );
                 }
-                let kid = file.rotate(now)?;
+                let kid = file.rotate(now, 0)?;
                 file.write(path)?;
                 tracing::warn!(file = %path.display(), %kid, "generated a development signing key and saved it in this file");
             }
@@ -95,7 +95,7 @@ fn access_tokens(settings: &Settings, secret: &Secret, now: i64) -> anyhow::Resu
                 .load(settings.access_token_ttl, AccessTokens::DEFAULT_LEEWAY_SECS)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             AccessTokens::eddsa(
-                Some(&keys.signing),
+                &keys.signers,
                 keys.verifying,
                 &settings.issuer,
                 &settings.audience,

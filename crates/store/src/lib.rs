@@ -74,7 +74,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Rotates in one transaction: compare-and-set the session's generation, mark the
     /// presented token spent, store the successor's hash, slide the expiry. False (and
-    /// nothing written) when the session was no longer at `from_generation` or is revoked.
+    /// nothing written) when the session was no longer at `from_generation`, is revoked, or
+    /// expired before `now_ms` (the decision was made on an earlier read).
     async fn rotate_refresh(&self, rotation: &Rotation) -> Result<bool>;
 
     /// The user's live sessions, most recently used first.

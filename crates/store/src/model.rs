@@ -29,8 +29,9 @@ pub struct NewUser {
     pub now_ms: i64,
 }
 
-/// A new sign-in session and its first refresh token (generation 0).
-#[derive(Debug, Clone)]
+/// A new sign-in session and its first refresh token (generation 0). `Debug` leaves out
+/// the seed, half of what derives the session's refresh tokens.
+#[derive(Clone)]
 pub struct NewSession {
     pub id: String,
     pub user_id: String,
@@ -58,8 +59,8 @@ pub struct SessionInfo {
 }
 
 /// A presented refresh token's record, with its session and user: everything the rotation
-/// decision and the new access token need, read in one query.
-#[derive(Debug, Clone)]
+/// decision and the new access token need, read in one query. `Debug` leaves out the seed.
+#[derive(Clone)]
 pub struct RefreshRecord {
     pub user: User,
     pub session_id: String,
@@ -136,4 +137,31 @@ pub struct TaskPatch {
     pub title: Option<String>,
     pub description: Option<Option<String>>,
     pub completed: Option<bool>,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("now_ms", &self.now_ms)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("absolute_expires_at_ms", &self.absolute_expires_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RefreshRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefreshRecord")
+            .field("user", &self.user)
+            .field("session_id", &self.session_id)
+            .field("token_generation", &self.token_generation)
+            .field("spent_at", &self.spent_at)
+            .field("session_generation", &self.session_generation)
+            .field("revoked", &self.revoked)
+            .field("expires_at", &self.expires_at)
+            .field("absolute_expires_at", &self.absolute_expires_at)
+            .finish_non_exhaustive()
+    }
 }

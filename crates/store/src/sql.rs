@@ -222,7 +222,7 @@ macro_rules! impl_store {
                 // nothing to update.
                 let advanced = sqlx::query(
                     "UPDATE sessions SET generation = $1, last_seen_at = $2, expires_at = $3
-                     WHERE id = $4 AND generation = $5 AND revoked_at IS NULL",
+                     WHERE id = $4 AND generation = $5 AND revoked_at IS NULL AND expires_at > $2",
                 )
                 .bind(r.from_generation + 1)
                 .bind(r.now_ms)

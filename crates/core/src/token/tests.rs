@@ -194,7 +194,7 @@ mod eddsa {
     }
 
     fn eddsa_tokens(key: &SigningKey) -> AccessTokens {
-        AccessTokens::eddsa(Some(key), [], "latchkey", "my-app")
+        AccessTokens::eddsa(&[(key.clone(), 0)], [], "latchkey", "my-app")
     }
 
     #[test]
@@ -207,7 +207,7 @@ mod eddsa {
         assert_eq!(header.kid.as_deref(), Some(key.kid()));
 
         let doc = serde_json::to_string(&Jwks::publish(t.public_keys(1_000), 1_000)).unwrap();
-        let edge = AccessTokens::eddsa(None, Jwks::parse(&doc).unwrap(), "latchkey", "my-app");
+        let edge = AccessTokens::eddsa(&[], Jwks::parse(&doc).unwrap(), "latchkey", "my-app");
         assert_eq!(edge.verify(&token, 1_000), Ok(issued));
         assert_eq!(
             edge.issue(&subject(), 1_000, "j").unwrap_err(),
@@ -240,7 +240,7 @@ mod eddsa {
         let (token, _) = eddsa_tokens(&old).issue(&subject(), 1_000, "j").unwrap();
         let mut retired = old.public_key().clone();
         retired.valid_until = Some(1_000 + 900 + 30);
-        let rotated = AccessTokens::eddsa(Some(&signer(2)), [retired], "latchkey", "my-app");
+        let rotated = AccessTokens::eddsa(&[(signer(2), 0)], [retired], "latchkey", "my-app");
         assert!(rotated.verify(&token, 1_930).is_ok());
         assert_eq!(rotated.verify(&token, 1_931), Err(Error::UnknownKey));
         assert_eq!(rotated.public_keys(1_931).len(), 1);
@@ -274,6 +274,30 @@ mod eddsa {
                 Err(Error::UnsupportedAlgorithm)
             );
         }
+    }
+
+    /// A new key is published first and signs only from its activation second on.
+    #[test]
+    fn the_newest_active_key_signs() {
+        let (old, new) = (signer(1), signer(2));
+        let t = AccessTokens::eddsa(
+            &[(new.clone(), 2_000), (old.clone(), 0)],
+            [],
+            "latchkey",
+            "my-app",
+        );
+        let kid_at = |now| {
+            let (token, _) = t.issue(&subject(), now, "j").unwrap();
+            jsonwebtoken::decode_header(&token).unwrap().kid.unwrap()
+        };
+        assert_eq!(kid_at(1_999), old.kid());
+        assert_eq!(kid_at(2_000), new.kid());
+        assert_eq!(t.public_keys(0).len(), 2, "both published from the start");
+        let only_future = AccessTokens::eddsa(&[(new, 2_000)], [], "latchkey", "my-app");
+        assert_eq!(
+            only_future.issue(&subject(), 1_000, "j").unwrap_err(),
+            Error::InvalidKey
+        );
     }
 
     #[test]

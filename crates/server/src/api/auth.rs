@@ -25,7 +25,7 @@ use crate::statuses;
 statuses! {
     RegisterErrors = [400, 403, 409, 413, 415, 500, 503];
     SignInErrors = [400, 401, 403, 413, 415, 500, 503];
-    RefreshErrors = [400, 401, 403, 413, 415, 500];
+    RefreshErrors = [400, 401, 403, 413, 415, 500, 503];
     SignOutErrors = [401, 403, 413, 500];
     AuthenticatedErrors = [401, 500];
 }

@@ -221,7 +221,9 @@ fn keys_generate_rotates_into_a_private_file_and_list_never_prints_a_seed() {
     let path = dir.join("latchkey.keys.json");
     let file = KeyFile::read(&path).unwrap();
     assert_eq!(file.keys.len(), 2);
-    assert!(file.keys[0].retired_at.is_some() && file.keys[1].retired_at.is_none());
+    // The second key is published now and signs an hour later.
+    let delay = file.keys[1].active_from - file.keys[0].active_from;
+    assert!((3_599..=3_660).contains(&delay), "{delay}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -234,6 +236,9 @@ fn keys_generate_rotates_into_a_private_file_and_list_never_prints_a_seed() {
         assert!(listed.contains(&key.kid), "{listed}");
         assert!(!listed.contains(&key.seed), "a private key was printed");
     }
-    assert!(listed.contains("current") && listed.contains("retired at"));
+    assert!(
+        listed.contains("signing") && listed.contains("published, not signing yet"),
+        "{listed}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -79,27 +79,35 @@ both_backends! {
         assert_eq!(jwks(&app).await.keys[0].common.key_id, old_kid);
         assert_eq!(app.get("/api/v1/auth/me", Some(&old_token)).await.status(), StatusCode::OK);
 
-        // Rotate (what `latchkey keys generate` does) and restart.
+        // Rotate (what `latchkey keys generate` does: the new key signs an hour later) and
+        // restart. The new key is published before it signs anything.
         let mut file = KeyFile::read(&path).unwrap();
-        file.rotate(app.clock_ms() / 1000).unwrap();
+        file.rotate(app.clock_ms() / 1000, 3_600).unwrap();
         file.write(&path).unwrap();
         let app = eddsa(app, &path).await;
-        let new_token = app.sign_in("ann@example.com", crate::helpers::PASSWORD).await;
-        let new_token = crate::helpers::token_of(new_token).await;
-        let new_kid = jsonwebtoken::decode_header(&new_token).unwrap().kid;
-        assert_ne!(new_kid.as_deref(), old_kid.as_deref());
-        let set = jwks(&app).await;
-        assert_eq!(set.keys.len(), 2, "the old key is still published");
-        assert!(verify_with_jwks(&set, &old_token).is_ok());
-        app.clock.advance_secs(10 * 60);
-        assert_eq!(app.get("/api/v1/auth/me", Some(&old_token)).await.status(), StatusCode::OK);
+        assert_eq!(jwks(&app).await.keys.len(), 2);
+        let kid_of_sign_in = || async {
+            let token = crate::helpers::token_of(app.sign_in("ann@example.com", crate::helpers::PASSWORD).await).await;
+            (jsonwebtoken::decode_header(&token).unwrap().kid, token)
+        };
+        app.clock.advance_secs(3_599);
+        let (kid, late_old_token) = kid_of_sign_in().await;
+        assert_eq!(kid, old_kid, "the old key signs until the new one activates");
+        app.clock.advance_secs(1);
+        let (new_kid, _) = kid_of_sign_in().await;
+        assert_ne!(new_kid, old_kid, "the new key signs from its activation, no restart needed");
 
-        // Past its last token's expiry (15 min + 30 s leeway) the old key is gone.
+        // The old key's last token stays valid to its expiry, through the JWKS too.
+        app.clock.advance_secs(10 * 60);
+        assert_eq!(app.get("/api/v1/auth/me", Some(&late_old_token)).await.status(), StatusCode::OK);
+        assert!(verify_with_jwks(&jwks(&app).await, &late_old_token).is_ok());
+
+        // Past that (15 min + 30 s leeway after activation) the old key is gone.
         app.clock.advance_secs(5 * 60 + 31);
         let set = jwks(&app).await;
         assert_eq!(set.keys.len(), 1);
         assert_eq!(set.keys[0].common.key_id, new_kid);
-        assert_error(app.get("/api/v1/auth/me", Some(&old_token)).await, StatusCode::UNAUTHORIZED, "unknown_key").await;
+        assert_error(app.get("/api/v1/auth/me", Some(&late_old_token)).await, StatusCode::UNAUTHORIZED, "unknown_key").await;
         std::fs::remove_file(path).ok();
     }
 }

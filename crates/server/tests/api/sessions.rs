@@ -88,6 +88,8 @@ both_backends! {
         let (_, rt0) = app.signed_in("ann@example.com").await;
         let (_, rt1) = rotate(&app, &rt0).await;
         let (at2, rt2) = rotate(&app, &rt1).await;
+        // Used (so remembered as live) before the theft is detected.
+        assert_eq!(app.get("/api/v1/auth/me", Some(&at2)).await.status(), StatusCode::OK);
         app.clock.advance_secs(11);
         assert_error(app.refresh(&rt0).await, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
         // Every descendant dies with it, and so do the session's access tokens.
