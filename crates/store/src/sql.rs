@@ -482,6 +482,54 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// A session written before 0002 (no seed, no absolute expiry) keeps working for its
+    /// access tokens and the session list; it has no refresh tokens to find.
+    #[tokio::test]
+    async fn a_session_from_before_refresh_tokens_survives_the_migration() {
+        let dir = std::env::temp_dir().join(format!("latchkey-store-0001-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/old.db", dir.display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let only_0001 = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(SQLITE_MIGRATIONS.migrations[..1].to_vec()),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        only_0001.run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO users (id, email, email_key, email_verified, created_at, updated_at)
+             VALUES ('u', 'a@b.co', 'a@b.co', FALSE, 0, 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at)
+             VALUES ('s', 'u', 0, 0, 1000000)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = SqliteStore::connect(&url).await.unwrap();
+        assert_eq!(
+            store.live_session_expiry("s", "u", 10).await.unwrap(),
+            Some(1_000_000)
+        );
+        assert_eq!(store.list_sessions("u", 10).await.unwrap().len(), 1);
+        let (absolute,): (Option<i64>,) =
+            sqlx::query_as("SELECT absolute_expires_at FROM sessions WHERE id = 's'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(absolute, Some(1_000_000));
+        assert!(store.find_refresh("any-hash").await.unwrap().is_none());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn an_in_memory_database_is_one_migrated_database() {
         let store = SqliteStore::connect("sqlite::memory:").await.unwrap();

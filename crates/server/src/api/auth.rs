@@ -307,8 +307,9 @@ async fn rotate(
 ) -> Result<(RefreshRecord, String, i64), Failure<RefreshErrors>> {
     let hash = refresh::hash(token);
     // A lost compare-and-set means another request rotated first; reading again turns this
-    // request into a grace-window resend of that request's token. Twice is enough: one
-    // loss is the most a single rotation can cause.
+    // request into a grace-window resend of that request's token. One re-read settles it;
+    // the third try only guards against a session rotated again in between. Past that the
+    // request gives up with 503 rather than loop.
     for _ in 0..3 {
         let now_ms = state.clock.now_ms();
         let record = state
