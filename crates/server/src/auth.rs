@@ -92,6 +92,40 @@ impl<'a> ApiExtractor<'a> for Caller {
     }
 }
 
+/// Like [`Caller`], but the handler gets the refusal instead of an automatic 401: for
+/// sign-out, which can still identify the session by its refresh cookie when the access
+/// token has expired. Documented as the same schemes, plus "none".
+pub struct MaybeCaller(pub Result<Principal, Error>);
+
+impl<'a> ApiExtractor<'a> for MaybeCaller {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        Caller::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        Caller::security_schemes()
+    }
+
+    fn has_security_fallback() -> bool {
+        true
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = req
+            .data::<Arc<AppState>>()
+            .ok_or(ApiError(Error::Internal))?;
+        Ok(MaybeCaller(authenticate_request(state, req).await))
+    }
+}
+
 async fn authenticate_request(state: &AppState, req: &Request) -> Result<Principal, Error> {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let token = value

@@ -17,7 +17,7 @@ use super::dto::{AuthSession, RefreshRequest, RegisterRequest, SignInRequest, Us
 use super::ids::new_id;
 use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
-use crate::auth::{Caller, ClientInfo, check_csrf, cookie_header};
+use crate::auth::{Caller, ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
 use crate::state::AppState;
 use crate::statuses;
@@ -234,30 +234,37 @@ impl AuthApi {
     /// Sign out
     ///
     /// Revokes the current session on the server (its access and refresh tokens are refused
-    /// from now on) and clears the auth cookies.
+    /// from now on) and clears the auth cookies. The session is named by the access token
+    /// (bearer or cookie) or, once the access cookie has expired, by the live refresh cookie;
+    /// cookie requests must pass the origin rule.
     #[oai(path = "/signout", method = "post", operation_id = "signOut")]
     async fn sign_out(
         &self,
         state: Data<&Arc<AppState>>,
         req: &Request,
-        auth: Caller,
+        auth: MaybeCaller,
     ) -> Result<WithCookies<SignedOut>, Failure<SignOutErrors>> {
-        let principal = auth.0;
+        let (user_id, session_id) = match auth.0 {
+            Ok(principal) => (principal.user_id, principal.session_id),
+            Err(refused) => match session_of_refresh_cookie(&state, req).await? {
+                Some(ids) => ids,
+                None => return Err(refused.into()),
+            },
+        };
         let now_ms = state.clock.now_ms();
-        let client = ClientInfo::of(req);
         let event = event(
             "signed_out",
-            &principal.user_id,
-            &principal.session_id,
-            &client,
+            &user_id,
+            &session_id,
+            &ClientInfo::of(req),
             now_ms,
         )?;
         state
             .store
-            .revoke_session(&principal.session_id, &principal.user_id, now_ms, &event)
+            .revoke_session(&session_id, &user_id, now_ms, &event)
             .await?;
-        state.liveness.forget(&principal.session_id);
-        tracing::info!(user_id = %principal.user_id, session_id = %principal.session_id, "signed out");
+        state.liveness.forget(&session_id);
+        tracing::info!(%user_id, %session_id, "signed out");
         let clear = vec![
             state.cookies.clear(CookieKind::Access),
             state.cookies.clear(CookieKind::Refresh),
@@ -281,6 +288,26 @@ impl AuthApi {
             .ok_or(Error::SessionRevoked)?;
         Ok(Me::Ok(Json(user.into())))
     }
+}
+
+/// The (user, session) of a live, unspent refresh cookie, if the request carries one. The
+/// cookie is a credential sent by the browser on its own, so the origin rule applies.
+async fn session_of_refresh_cookie(
+    state: &AppState,
+    req: &Request,
+) -> Result<Option<(String, String)>, Failure<SignOutErrors>> {
+    let header = cookie_header(req);
+    let Ok(Some(token)) = state.cookies.read(&header, CookieKind::Refresh) else {
+        return Ok(None);
+    };
+    check_csrf(state, req)?;
+    if refresh::check_shape(token).is_err() {
+        return Ok(None);
+    }
+    let record = state.store.find_refresh(&refresh::hash(token)).await?;
+    Ok(record
+        .filter(|r| !r.revoked && r.spent_at.is_none())
+        .map(|r| (r.user.id, r.session_id)))
 }
 
 /// Whether tokens go into cookies. Asking for cookies is itself a cookie flow, so the

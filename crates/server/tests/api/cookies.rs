@@ -270,3 +270,42 @@ async fn a_planted_second_access_cookie_is_refused() {
         .unwrap();
     assert_error(res, StatusCode::UNAUTHORIZED, "missing_token").await;
 }
+
+#[tokio::test]
+async fn once_the_access_cookie_has_expired_the_refresh_cookie_still_signs_out() {
+    let app = https_app().await;
+    let res = cookie_register(&app, "ann@example.com", APP).await;
+    let lines = set_cookies(&res);
+    let cookies = format!("{}; {}", pair(&lines[0]), pair(&lines[1]));
+    app.clock.advance_secs(16 * 60);
+    let sign_out = |origin: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/signout"))
+            .header(COOKIE, &cookies)
+            .header(ORIGIN, origin)
+            .send()
+    };
+    let res = sign_out("https://evil.example").await.unwrap();
+    assert_error(res, StatusCode::FORBIDDEN, "csrf_rejected").await;
+    let res = sign_out(APP).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(set_cookies(&res).len(), 2);
+    let refresh = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header(COOKIE, pair(&lines[1]))
+        .header(ORIGIN, APP)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(refresh, StatusCode::UNAUTHORIZED, "session_revoked").await;
+    // With nothing to name a session, sign-out is still a 401.
+    let res = app
+        .client
+        .post(app.url("/api/v1/auth/signout"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, StatusCode::UNAUTHORIZED, "missing_token").await;
+}
