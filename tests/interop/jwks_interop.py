@@ -12,27 +12,14 @@ import hashlib
 import hmac
 import json
 import sys
-import urllib.error
-import urllib.request
 import uuid
 
 import jwt  # PyJWT, with cryptography for Ed25519
 
+from api import client
+
 base = sys.argv[1]
-
-
-def call(method, path, body=None, token=None):
-    req = urllib.request.Request(base + path, method=method)
-    if body is not None:
-        req.data = json.dumps(body).encode()
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req) as res:
-            return res.status, json.loads(res.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+call = client(base)
 
 
 def b64url(raw: bytes) -> str:

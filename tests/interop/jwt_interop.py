@@ -6,30 +6,16 @@ Usage: jwt_interop.py BASE_URL SECRET
 2. A token PyJWT signs with the same secret and the right claims is accepted by /me.
 3. PyJWT's own default header (typ "JWT") and an `alg: none` token are refused.
 """
-import json
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import jwt  # PyJWT
 
+from api import client
+
 base, secret = sys.argv[1], sys.argv[2]
-
-
-def call(method, path, body=None, token=None):
-    req = urllib.request.Request(base + path, method=method)
-    if body is not None:
-        req.data = json.dumps(body).encode()
-        req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req) as res:
-            return res.status, json.loads(res.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+call = client(base)
 
 
 email = f"interop-{uuid.uuid4().hex[:8]}@example.com"

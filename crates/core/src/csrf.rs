@@ -45,6 +45,17 @@ impl TrustedOrigins {
     }
 }
 
+/// The `scheme://host[:port]` part of a URL, path, query and fragment dropped: the origin
+/// an app served at `url` sends. Pass it to [`TrustedOrigins::parse`].
+pub fn origin_of_url(url: &str) -> &str {
+    let url = url.trim();
+    let authority_at = url.find("://").map_or(0, |i| i + 3);
+    let end = url[authority_at..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| authority_at + i);
+    &url[..end]
+}
+
 /// True for methods that may change state (everything but GET, HEAD and OPTIONS).
 pub fn is_state_changing(method: &str) -> bool {
     !matches!(
@@ -125,6 +136,19 @@ mod tests {
                 "http://[::1]:8080"
             ]
         );
+    }
+
+    #[test]
+    fn a_urls_origin_drops_path_query_and_fragment() {
+        assert_eq!(
+            origin_of_url(" https://app.example.com/base/?x#y "),
+            "https://app.example.com"
+        );
+        assert_eq!(
+            origin_of_url("http://localhost:8080"),
+            "http://localhost:8080"
+        );
+        assert_eq!(origin_of_url("http://[::1]:8080/"), "http://[::1]:8080");
     }
 
     #[test]

@@ -11,14 +11,17 @@ fn tokens() -> AccessTokens {
     AccessTokens::new(&secret, "latchkey", "my-app")
 }
 
-fn valid_token() -> String {
-    let subject = TokenSubject {
+fn subject() -> TokenSubject<'static> {
+    TokenSubject {
         user_id: "u-1",
         session_id: "s-1",
         email: "ann@example.com",
         email_verified: false,
-    };
-    tokens().issue(&subject, 1_000, "j").unwrap().0
+    }
+}
+
+fn valid_token() -> String {
+    tokens().issue(&subject(), 1_000, "j").unwrap().0
 }
 
 /// Three dot-separated base64url-looking segments: the shape that gets past the cheap checks.
@@ -86,11 +89,11 @@ proptest! {
 }
 
 mod sessions {
+    use latchkey_core::AccessTokens;
     use latchkey_core::cookie::{CookieKind, Cookies};
     use latchkey_core::csrf::{self, TrustedOrigins};
     use latchkey_core::keys::{Jwks, SigningKey};
     use latchkey_core::refresh::{self, PresentedToken, RefreshPolicy, SessionState};
-    use latchkey_core::{AccessTokens, TokenSubject};
     use proptest::prelude::*;
 
     fn eddsa() -> AccessTokens {
@@ -103,13 +106,7 @@ mod sessions {
     }
 
     fn eddsa_token() -> String {
-        let subject = TokenSubject {
-            user_id: "u-1",
-            session_id: "s-1",
-            email: "ann@example.com",
-            email_verified: false,
-        };
-        eddsa().issue(&subject, 1_000, "j").unwrap().0
+        eddsa().issue(&super::subject(), 1_000, "j").unwrap().0
     }
 
     proptest! {

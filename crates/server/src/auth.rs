@@ -79,16 +79,11 @@ impl<'a> ApiExtractor<'a> for Caller {
 
     async fn from_request(
         req: &'a Request,
-        _body: &mut RequestBody,
-        _opts: ExtractParamOptions<Self::ParamType>,
+        body: &mut RequestBody,
+        opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let state = req
-            .data::<Arc<AppState>>()
-            .ok_or(ApiError(Error::Internal))?;
-        authenticate_request(state, req)
-            .await
-            .map(Caller)
-            .map_err(|e| ApiError(e).into())
+        let MaybeCaller(result) = MaybeCaller::from_request(req, body, opts).await?;
+        result.map(Caller).map_err(|e| ApiError(e).into())
     }
 }
 

@@ -71,17 +71,16 @@ impl KeyFile {
     pub fn rotate(&mut self, now: i64, activate_in: i64) -> anyhow::Result<String> {
         self.keys.sort_by_key(|k| k.active_from);
         // A key stops signing when the next one activates; its tokens live at most a day
-        // (plus leeway) after that, whatever the configured lifetime.
+        // (plus leeway) after that, whatever the configured lifetime. Sorted by activation,
+        // the keys no token can need are a prefix: one per successor active that long ago.
         let longest = AccessTokens::MAX_LIFETIME_SECS + AccessTokens::MAX_LEEWAY_SECS;
-        let ends: Vec<Option<i64>> = (0..self.keys.len())
-            .map(|i| self.keys.get(i + 1).map(|next| next.active_from))
-            .collect();
-        let mut ends = ends.into_iter();
-        self.keys.retain(|_| {
-            ends.next()
-                .flatten()
-                .is_none_or(|end| now <= end.saturating_add(longest))
-        });
+        let unneeded = self
+            .keys
+            .iter()
+            .skip(1)
+            .filter(|next| next.active_from.saturating_add(longest) < now)
+            .count();
+        self.keys.drain(..unneeded);
         let key = SigningKey::from_seed(random::bytes::<32>()?);
         let kid = key.kid().to_owned();
         let active_from = if self.keys.is_empty() {

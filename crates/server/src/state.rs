@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use latchkey_core::cookie::Cookies;
-use latchkey_core::csrf::TrustedOrigins;
+use latchkey_core::csrf::{self, TrustedOrigins};
 use latchkey_core::hash::DEFAULT_COST;
 use latchkey_core::refresh::{RefreshKey, RefreshPolicy};
 use latchkey_core::{AccessTokens, PasswordPolicy, Secret};
@@ -43,13 +43,8 @@ impl AppState {
                  can be read by anyone on the network"
             );
         }
-        let public_origin = settings.public_url.trim().trim_end_matches('/');
-        let public_origin = match public_origin.split_once("://") {
-            Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or("")),
-            None => public_origin.to_owned(),
-        };
         let trusted_origins = TrustedOrigins::parse(
-            std::iter::once(public_origin.as_str())
+            std::iter::once(csrf::origin_of_url(&settings.public_url))
                 .chain(settings.trusted_origins.iter().map(String::as_str)),
         )
         .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_ORIGINS: {e}"))?;

@@ -39,6 +39,28 @@ fn set_cookies(res: &Response) -> Vec<String> {
         .collect()
 }
 
+/// A GET that sends `cookies` and nothing else.
+async fn get_with(app: &TestApp, path: &str, cookies: &str) -> Response {
+    app.client
+        .get(app.url(path))
+        .header(COOKIE, cookies)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A POST with body `{}` that sends `cookies` from `origin`, as a browser page would.
+async fn post_with(app: &TestApp, path: &str, cookies: &str, origin: &str) -> Response {
+    app.client
+        .post(app.url(path))
+        .header(COOKIE, cookies)
+        .header(ORIGIN, origin)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// `name=value` of a `Set-Cookie` line, ready for a `Cookie` header.
 fn pair(line: &str) -> String {
     line.split(';').next().unwrap().to_owned()
@@ -115,13 +137,7 @@ async fn cookie_authenticated_changes_need_a_trusted_origin() {
         req.send()
     };
     // Reading needs no origin: a GET changes nothing.
-    let me = app
-        .client
-        .get(app.url("/api/v1/auth/me"))
-        .header(COOKIE, &cookies)
-        .send()
-        .await
-        .unwrap();
+    let me = get_with(&app, "/api/v1/auth/me", &cookies).await;
     assert_eq!(me.status(), StatusCode::OK);
 
     for (origin, site) in [
@@ -193,18 +209,10 @@ async fn the_refresh_cookie_rotates_from_a_trusted_origin_only() {
     let app = https_app().await;
     let res = cookie_register(&app, "ann@example.com", APP).await;
     let rt = pair(&set_cookies(&res)[1]);
-    let refresh = |origin: &'static str, cookie: String| {
-        app.client
-            .post(app.url("/api/v1/auth/refresh"))
-            .header(COOKIE, cookie)
-            .header(ORIGIN, origin)
-            .json(&json!({}))
-            .send()
-    };
-    let res = refresh("https://evil.example", rt.clone()).await.unwrap();
+    let res = post_with(&app, "/api/v1/auth/refresh", &rt, "https://evil.example").await;
     assert_error(res, StatusCode::FORBIDDEN, "csrf_rejected").await;
     // The refused attempt spent nothing: the cookie still rotates.
-    let res = refresh(APP, rt.clone()).await.unwrap();
+    let res = post_with(&app, "/api/v1/auth/refresh", &rt, APP).await;
     assert_eq!(res.status(), StatusCode::OK);
     let lines = set_cookies(&res);
     assert!(
@@ -221,14 +229,7 @@ async fn sign_out_by_cookie_clears_both_cookies() {
     let res = cookie_register(&app, "ann@example.com", APP).await;
     let lines = set_cookies(&res);
     let cookies = format!("{}; {}", pair(&lines[0]), pair(&lines[1]));
-    let res = app
-        .client
-        .post(app.url("/api/v1/auth/signout"))
-        .header(COOKIE, &cookies)
-        .header(ORIGIN, APP)
-        .send()
-        .await
-        .unwrap();
+    let res = post_with(&app, "/api/v1/auth/signout", &cookies, APP).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         set_cookies(&res),
@@ -237,13 +238,7 @@ async fn sign_out_by_cookie_clears_both_cookies() {
             "__Host-latchkey.rt=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax",
         ]
     );
-    let me = app
-        .client
-        .get(app.url("/api/v1/auth/me"))
-        .header(COOKIE, &cookies)
-        .send()
-        .await
-        .unwrap();
+    let me = get_with(&app, "/api/v1/auth/me", &cookies).await;
     assert_error(me, StatusCode::UNAUTHORIZED, "session_revoked").await;
 }
 
@@ -253,13 +248,7 @@ async fn a_planted_second_access_cookie_is_refused() {
     let res = cookie_register(&app, "ann@example.com", APP).await;
     let at = pair(&set_cookies(&res)[0]);
     let planted = format!("{at}; __Host-latchkey.at=eyJhbGciOiJIUzI1NiJ9.e30.x");
-    let res = app
-        .client
-        .get(app.url("/api/v1/auth/me"))
-        .header(COOKIE, planted)
-        .send()
-        .await
-        .unwrap();
+    let res = get_with(&app, "/api/v1/auth/me", &planted).await;
     assert_error(res, StatusCode::UNAUTHORIZED, "malformed_token").await;
     // Without any cookie or header: missing_token.
     let res = app
@@ -278,27 +267,18 @@ async fn once_the_access_cookie_has_expired_the_refresh_cookie_still_signs_out()
     let lines = set_cookies(&res);
     let cookies = format!("{}; {}", pair(&lines[0]), pair(&lines[1]));
     app.clock.advance_secs(16 * 60);
-    let sign_out = |origin: &'static str| {
-        app.client
-            .post(app.url("/api/v1/auth/signout"))
-            .header(COOKIE, &cookies)
-            .header(ORIGIN, origin)
-            .send()
-    };
-    let res = sign_out("https://evil.example").await.unwrap();
+    let res = post_with(
+        &app,
+        "/api/v1/auth/signout",
+        &cookies,
+        "https://evil.example",
+    )
+    .await;
     assert_error(res, StatusCode::FORBIDDEN, "csrf_rejected").await;
-    let res = sign_out(APP).await.unwrap();
+    let res = post_with(&app, "/api/v1/auth/signout", &cookies, APP).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(set_cookies(&res).len(), 2);
-    let refresh = app
-        .client
-        .post(app.url("/api/v1/auth/refresh"))
-        .header(COOKIE, pair(&lines[1]))
-        .header(ORIGIN, APP)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let refresh = post_with(&app, "/api/v1/auth/refresh", &pair(&lines[1]), APP).await;
     assert_error(refresh, StatusCode::UNAUTHORIZED, "session_revoked").await;
     // With nothing to name a session, sign-out is still a 401.
     let res = app
