@@ -265,6 +265,39 @@ impl AccessTokens {
     }
 }
 
+/// What an edge verifier (the npm package's proxy helper) should do with the access token a
+/// request carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assessment {
+    /// Valid and not about to expire: let the request through.
+    Valid(AccessClaims),
+    /// Refresh first, if the request has a refresh token: the access token is missing, has
+    /// expired, or expires within the margin (its still-valid claims then come along).
+    Refresh(Option<AccessClaims>),
+    /// Present but unacceptable (forged, malformed, for another audience…): the request is
+    /// signed out. Refreshing here would let a bad cookie ride on a good one.
+    Refuse(Error),
+}
+
+impl AccessTokens {
+    /// Assesses the access token of a request at `now`: [`Assessment::Refresh`] once it
+    /// expires within `margin_secs` (negative margins count as zero), so a request never
+    /// starts with a token that dies on its way through the app.
+    pub fn assess(&self, token: Option<&str>, now: i64, margin_secs: i64) -> Assessment {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Assessment::Refresh(None);
+        };
+        match self.verify(token, now) {
+            Ok(claims) if claims.exp.saturating_sub(margin_secs.max(0)) <= now => {
+                Assessment::Refresh(Some(claims))
+            }
+            Ok(claims) => Assessment::Valid(claims),
+            Err(Error::TokenExpired) => Assessment::Refresh(None),
+            Err(err) => Assessment::Refuse(err),
+        }
+    }
+}
+
 /// Reads a token's claims without checking anything — for display only, never for trust.
 pub fn decode_unverified(token: &str) -> Result<Map<String, Value>, Error> {
     let (_, payload, _) = split_compact(token)?;

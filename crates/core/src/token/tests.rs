@@ -58,6 +58,55 @@ fn every_shared_vector_gives_its_expected_answer() {
     );
 }
 
+#[derive(Deserialize)]
+struct AssessCase {
+    name: String,
+    #[serde(rename = "tokenCase")]
+    token_case: Option<String>,
+    now: i64,
+    margin: i64,
+    expect: AssessExpect,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+enum AssessExpect {
+    Valid,
+    Refresh { claims: bool },
+    Refuse { error: String },
+}
+
+#[test]
+fn every_assess_vector_gives_its_expected_action() {
+    #[derive(Deserialize)]
+    struct File {
+        cases: Vec<AssessCase>,
+    }
+    let v = vectors();
+    let tokens = tokens_for(&v);
+    let file: File =
+        serde_json::from_str(include_str!("../../../../tests/vectors/assess.json")).unwrap();
+    let mut failures = Vec::new();
+    for case in &file.cases {
+        let token = case.token_case.as_ref().map(|name| {
+            let named = v.cases.iter().find(|c| &c.name == name);
+            named.unwrap_or_else(|| panic!("{}: no token case {name}", case.name)).token.as_str()
+        });
+        let got = tokens.assess(token, case.now, case.margin);
+        let matches = match (&case.expect, &got) {
+            (AssessExpect::Valid, Assessment::Valid(_)) => true,
+            (AssessExpect::Refresh { claims }, Assessment::Refresh(c)) => c.is_some() == *claims,
+            (AssessExpect::Refuse { error }, Assessment::Refuse(e)) => e.code() == error,
+            _ => false,
+        };
+        if !matches {
+            failures.push(format!("{}: got {got:?}", case.name));
+        }
+    }
+    assert!(file.cases.len() >= 10);
+    assert!(failures.is_empty(), "failed:\n{}", failures.join("\n"));
+}
+
 fn subject() -> TokenSubject<'static> {
     TokenSubject {
         user_id: "u-1",
@@ -191,6 +240,63 @@ mod eddsa {
 
     fn signer(seed: u8) -> SigningKey {
         SigningKey::from_seed([seed; 32])
+    }
+
+    #[derive(Deserialize)]
+    struct JwksVectors {
+        issuer: String,
+        audience: String,
+        leeway: i64,
+        jwks: String,
+        cases: Vec<Case>,
+        documents: Vec<Document>,
+    }
+
+    #[derive(Deserialize)]
+    struct Document {
+        name: String,
+        jwks: String,
+        expect: DocumentExpect,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum DocumentExpect {
+        Keys(usize),
+        Error(String),
+    }
+
+    #[test]
+    fn every_jwks_vector_gives_its_expected_answer() {
+        let raw = include_str!("../../../../tests/vectors/jwks.json");
+        let v: JwksVectors = serde_json::from_str(raw).unwrap();
+        let keys = Jwks::parse(&v.jwks).unwrap();
+        let tokens = AccessTokens::eddsa(&[], keys, &v.issuer, &v.audience).with_leeway(v.leeway);
+        let mut failures = Vec::new();
+        for case in &v.cases {
+            let got = tokens.verify(&case.token, case.now);
+            let matches = match (&case.expect, &got) {
+                (Expect::Ok { sub, sid }, Ok(c)) => &c.sub == sub && &c.sid == sid,
+                (Expect::Error(code), Err(e)) => e.code() == code,
+                _ => false,
+            };
+            if !matches {
+                failures.push(format!("{}: got {:?}", case.name, got.map(|c| c.sub)));
+            }
+        }
+        for doc in &v.documents {
+            let got = Jwks::parse(&doc.jwks);
+            let matches = match (&doc.expect, &got) {
+                (DocumentExpect::Keys(n), Ok(keys)) => keys.len() == *n,
+                (DocumentExpect::Error(code), Err(e)) => e.code() == code,
+                _ => false,
+            };
+            if !matches {
+                failures.push(format!("{}: got {:?}", doc.name, got.map(|k| k.len())));
+            }
+        }
+        assert!(v.cases.len() >= 10 && v.documents.len() >= 5);
+        assert!(failures.is_empty(), "failed:\n{}", failures.join("\n"));
     }
 
     fn eddsa_tokens(key: &SigningKey) -> AccessTokens {
