@@ -66,16 +66,8 @@ impl SigningKey {
         &self.public
     }
 
-    /// The PKCS#8 v1 DER form `jsonwebtoken` signs with: a fixed 16-byte prefix (RFC 8410)
-    /// followed by the seed.
-    pub(crate) fn pkcs8_der(&self) -> Vec<u8> {
-        const PREFIX: [u8; 16] = [
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
-        let mut der = PREFIX.to_vec();
-        der.extend_from_slice(&self.seed);
-        der
+    pub(crate) fn dalek(&self) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&self.seed)
     }
 }
 
@@ -171,6 +163,8 @@ impl Jwks {
                 .ok()
                 .and_then(|b| b.try_into().ok())
                 .ok_or(Error::InvalidKey)?;
+            // An x that is not a point on the curve could never verify a signature.
+            ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| Error::InvalidKey)?;
             let key = PublicKey::new(x);
             // A kid that is not the key's own thumbprint could make one key answer for another.
             if jwk.kid.as_deref().is_some_and(|kid| kid != key.kid) {

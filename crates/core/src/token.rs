@@ -1,16 +1,24 @@
 //! Access tokens: short-lived JWTs with `typ: at+jwt` (RFC 9068), HS256 or EdDSA.
 //!
-//! Verification is deliberately stricter than a JWT library's defaults. Before any signature
-//! is computed the raw token is checked by hand: compact form only, bounded size, a header
-//! naming exactly the pinned algorithm and carrying no key material or key references. Only
-//! then does `jsonwebtoken` check the signature, issuer and audience; expiry and not-before are
-//! checked here against the caller's `now`, so the logic never reads a clock.
+//! Verification is deliberately stricter than a JWT library's defaults, and small enough to
+//! read in one sitting: compact form only, bounded size, a header naming exactly the pinned
+//! algorithm and carrying no key material or key references; then the signature (HMAC-SHA256
+//! compared in constant time, or Ed25519 with `verify_strict`), then the claims, with expiry
+//! and not-before judged against the caller's `now`, so the logic never reads a clock.
+//!
+//! There is no JWT library underneath on purpose: the two algorithms take a few lines each
+//! over `hmac` and `ed25519-dalek`, nothing else can be reached by a crafted header, and the
+//! WebAssembly build does not carry RSA and NIST-curve code it would never run. Tests check
+//! the tokens against independent implementations (the `jsonwebtoken` crate, PyJWT, and
+//! hand-built forgeries in `tests/vectors/`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ed25519_dalek::Signer;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use sha2::Sha256;
 
 use crate::keys::{PublicKey, SigningKey};
 use crate::{Error, Secret};
@@ -45,24 +53,30 @@ pub struct TokenSubject<'a> {
 /// The keys tokens are signed and verified with: one algorithm per instance, never both.
 #[derive(Clone)]
 enum Keys {
-    Hs256 {
-        encoding: EncodingKey,
-        decoding: DecodingKey,
-    },
+    /// The HMAC state keyed once; each use clones it.
+    Hs256(Hmac<Sha256>),
     EdDsa {
         /// (active from, kid, private key), oldest first: a token issued at `now` is signed
         /// by the newest key already active. Empty for a verify-only instance.
-        signing: Vec<(i64, String, EncodingKey)>,
+        signing: Vec<(i64, String, ed25519_dalek::SigningKey)>,
         /// Every key a token may name, the signing ones included.
-        public: Vec<(PublicKey, DecodingKey)>,
+        public: Vec<(PublicKey, ed25519_dalek::VerifyingKey)>,
     },
+}
+
+/// The protected header of the tokens Latchkey issues.
+#[derive(Serialize)]
+struct Header<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
 }
 
 /// Issues and verifies access tokens under one HS256 secret or a set of Ed25519 keys.
 #[derive(Clone)]
 pub struct AccessTokens {
     keys: Keys,
-    validation: Validation,
     issuer: String,
     audience: String,
     lifetime_secs: i64,
@@ -95,11 +109,10 @@ impl AccessTokens {
 
     /// HS256 under a shared secret (the default, and what the seeds' apps use).
     pub fn new(secret: &Secret, issuer: &str, audience: &str) -> Self {
-        let keys = Keys::Hs256 {
-            encoding: EncodingKey::from_secret(secret.expose()),
-            decoding: DecodingKey::from_secret(secret.expose()),
-        };
-        Self::with_keys(keys, Algorithm::HS256, issuer, audience)
+        // HMAC takes a key of any length; `Secret` already guarantees at least 32 bytes.
+        let mac = Hmac::<Sha256>::new_from_slice(secret.expose())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+        Self::with_keys(Keys::Hs256(mac), issuer, audience)
     }
 
     /// EdDSA (Ed25519). `signers` are private keys with the second each starts signing
@@ -119,39 +132,26 @@ impl AccessTokens {
                 keys.push(signer.public_key().clone());
             }
         }
-        let mut signing: Vec<(i64, String, EncodingKey)> = signers
+        let mut signing: Vec<(i64, String, ed25519_dalek::SigningKey)> = signers
             .iter()
-            .map(|(k, from)| {
-                let encoding = EncodingKey::from_ed_der(&k.pkcs8_der());
-                (*from, k.kid().to_owned(), encoding)
-            })
+            .map(|(k, from)| (*from, k.kid().to_owned(), k.dalek()))
             .collect();
         signing.sort_by_key(|(from, _, _)| *from);
-        let keys = Keys::EdDsa {
-            signing,
-            public: keys
-                .into_iter()
-                .map(|k| {
-                    let decoding = DecodingKey::from_ed_der(&k.x);
-                    (k, decoding)
-                })
-                .collect(),
-        };
-        Self::with_keys(keys, Algorithm::EdDSA, issuer, audience)
+        // A point that is not on the curve can verify nothing; `Jwks::parse` refuses such
+        // keys already, so here they are only dropped.
+        let public = keys
+            .into_iter()
+            .filter_map(|k| {
+                let verifying = ed25519_dalek::VerifyingKey::from_bytes(&k.x).ok()?;
+                Some((k, verifying))
+            })
+            .collect();
+        Self::with_keys(Keys::EdDsa { signing, public }, issuer, audience)
     }
 
-    fn with_keys(keys: Keys, algorithm: Algorithm, issuer: &str, audience: &str) -> Self {
-        let mut validation = Validation::new(algorithm);
-        // exp and nbf are checked in `verify` against the caller's clock, not the system's.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
+    fn with_keys(keys: Keys, issuer: &str, audience: &str) -> Self {
         AccessTokens {
             keys,
-            validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             lifetime_secs: Self::DEFAULT_LIFETIME_SECS,
@@ -162,7 +162,7 @@ impl AccessTokens {
     /// `"HS256"` or `"EdDSA"`.
     pub fn algorithm(&self) -> &'static str {
         match self.keys {
-            Keys::Hs256 { .. } => "HS256",
+            Keys::Hs256(_) => "HS256",
             Keys::EdDsa { .. } => "EdDSA",
         }
     }
@@ -170,7 +170,7 @@ impl AccessTokens {
     /// The public keys that verify tokens at `now` (none for HS256), for a JWKS document.
     pub fn public_keys(&self, now: i64) -> Vec<&PublicKey> {
         match &self.keys {
-            Keys::Hs256 { .. } => Vec::new(),
+            Keys::Hs256(_) => Vec::new(),
             Keys::EdDsa { public, .. } => public
                 .iter()
                 .map(|(k, _)| k)
@@ -215,44 +215,72 @@ impl AccessTokens {
             exp: now.checked_add(self.lifetime_secs).ok_or(Error::Internal)?,
             jti: jti.to_owned(),
         };
-        let (mut header, key) = match &self.keys {
-            Keys::Hs256 { encoding, .. } => (Header::new(Algorithm::HS256), encoding),
+        let token = match &self.keys {
+            Keys::Hs256(mac) => {
+                let header = Header {
+                    alg: "HS256",
+                    typ: Self::TYP,
+                    kid: None,
+                };
+                let signed = signing_input(&to_json(&header)?, &to_json(&claims)?);
+                let mut mac = mac.clone();
+                mac.update(signed.as_bytes());
+                with_signature(signed, &mac.finalize().into_bytes())
+            }
             Keys::EdDsa { signing, .. } => {
                 // No key active yet (or a verify-only instance): an error, not a panic.
-                let (_, kid, encoding) = signing
+                let (_, kid, key) = signing
                     .iter()
                     .rev()
                     .find(|(from, _, _)| *from <= now)
                     .ok_or(Error::InvalidKey)?;
-                let mut header = Header::new(Algorithm::EdDSA);
-                header.kid = Some(kid.clone());
-                (header, encoding)
+                let header = Header {
+                    alg: "EdDSA",
+                    typ: Self::TYP,
+                    kid: Some(kid),
+                };
+                let signed = signing_input(&to_json(&header)?, &to_json(&claims)?);
+                let signature = key.sign(signed.as_bytes()).to_bytes();
+                with_signature(signed, &signature)
             }
         };
-        header.typ = Some(Self::TYP.to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, key).map_err(|_| Error::Internal)?;
         Ok((token, claims))
     }
 
     /// Verifies `token` at `now` (Unix seconds) and returns its claims.
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
-        let decoding = match &self.keys {
-            Keys::Hs256 { decoding, .. } => {
-                check_header(token, Algorithm::HS256)?;
-                decoding
+        let (header, payload, signature) = split_compact(token)?;
+        let signed = &token[..header.len() + 1 + payload.len()];
+        match &self.keys {
+            Keys::Hs256(mac) => {
+                check_header(header, "HS256")?;
+                let signature = decode_segment(signature)?;
+                let mut mac = mac.clone();
+                mac.update(signed.as_bytes());
+                // `verify_slice` compares in constant time.
+                mac.verify_slice(&signature)
+                    .map_err(|_| Error::InvalidSignature)?;
             }
             Keys::EdDsa { public, .. } => {
-                let kid = check_header(token, Algorithm::EdDSA)?.ok_or(Error::UnknownKey)?;
-                let (_, decoding) = public
+                let kid = check_header(header, "EdDSA")?.ok_or(Error::UnknownKey)?;
+                let (_, key) = public
                     .iter()
                     .find(|(k, _)| k.kid == kid && k.is_valid_at(now))
                     .ok_or(Error::UnknownKey)?;
-                decoding
+                let signature = decode_segment(signature)?;
+                let signature = ed25519_dalek::Signature::from_slice(&signature)
+                    .map_err(|_| Error::InvalidSignature)?;
+                // Strict: refuses small-order keys and non-canonical signatures.
+                key.verify_strict(signed.as_bytes(), &signature)
+                    .map_err(|_| Error::InvalidSignature)?;
             }
-        };
-        let data = jsonwebtoken::decode::<AccessClaims>(token, decoding, &self.validation)
-            .map_err(map_jwt_error)?;
-        let claims = data.claims;
+        }
+        // Only a correctly signed payload is parsed at all.
+        let claims: AccessClaims =
+            serde_json::from_slice(&decode_segment(payload)?).map_err(|_| Error::InvalidClaims)?;
+        if claims.iss != self.issuer || claims.aud != self.audience {
+            return Err(Error::InvalidClaims);
+        }
         if now > claims.exp.saturating_add(self.leeway_secs) {
             return Err(Error::TokenExpired);
         }
@@ -301,10 +329,7 @@ impl AccessTokens {
 /// Reads a token's claims without checking anything — for display only, never for trust.
 pub fn decode_unverified(token: &str) -> Result<Map<String, Value>, Error> {
     let (_, payload, _) = split_compact(token)?;
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| Error::MalformedToken)?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken)
+    serde_json::from_slice(&decode_segment(payload)?).map_err(|_| Error::MalformedToken)
 }
 
 /// The three segments of a compact JWS, each non-empty and in the base64url alphabet.
@@ -329,29 +354,44 @@ fn split_compact(token: &str) -> Result<(&str, &str, &str), Error> {
     Ok((header, payload, signature))
 }
 
-/// Refuses a token whose header is oversized, names another algorithm (including any
+/// `header.payload`, each part base64url-encoded JSON: the bytes a signature covers.
+fn signing_input(header: &[u8], claims: &[u8]) -> String {
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    )
+}
+
+fn with_signature(signed: String, signature: &[u8]) -> String {
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn decode_segment(segment: &str) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| Error::MalformedToken)
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value).map_err(|_| Error::Internal)
+}
+
+/// Refuses a header that is oversized, names another algorithm than `pinned` (including any
 /// spelling of `none`), embeds or points to a key, lists critical extensions, or is not an
-/// access token. Returns the `kid`, if any.
-fn check_header(token: &str, pinned: Algorithm) -> Result<Option<String>, Error> {
-    let (header, _, _) = split_compact(token)?;
+/// access token's. Returns the `kid`, if any.
+fn check_header(header: &str, pinned: &str) -> Result<Option<String>, Error> {
     // base64 expands by 4/3; checking the encoded length first bounds the decode itself.
     if header.len() > AccessTokens::MAX_HEADER_BYTES / 3 * 4 + 4 {
         return Err(Error::MalformedToken);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|_| Error::MalformedToken)?;
+    let bytes = decode_segment(header)?;
     if bytes.len() > AccessTokens::MAX_HEADER_BYTES {
         return Err(Error::MalformedToken);
     }
     let fields: Map<String, Value> =
         serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken)?;
-    let pinned_name = match pinned {
-        Algorithm::HS256 => "HS256",
-        Algorithm::EdDSA => "EdDSA",
-        _ => return Err(Error::UnsupportedAlgorithm),
-    };
-    if fields.get("alg").and_then(Value::as_str) != Some(pinned_name) {
+    if fields.get("alg").and_then(Value::as_str) != Some(pinned) {
         return Err(Error::UnsupportedAlgorithm);
     }
     if ["jwk", "jku", "x5u", "x5c", "crit"]
@@ -370,21 +410,6 @@ fn check_header(token: &str, pinned: Algorithm) -> Result<Option<String>, Error>
         Some(Value::String(kid)) => Ok(Some(kid.clone())),
         // A kid that is not a string is not a key we could ever have issued.
         Some(_) => Err(Error::UnknownKey),
-    }
-}
-
-fn map_jwt_error(err: jsonwebtoken::errors::Error) -> Error {
-    use jsonwebtoken::errors::ErrorKind as K;
-    match err.kind() {
-        K::InvalidSignature => Error::InvalidSignature,
-        K::InvalidAlgorithm | K::InvalidAlgorithmName | K::MissingAlgorithm => {
-            Error::UnsupportedAlgorithm
-        }
-        K::InvalidToken | K::Base64(_) | K::Utf8(_) => Error::MalformedToken,
-        K::ExpiredSignature => Error::TokenExpired,
-        K::ImmatureSignature => Error::TokenNotYetValid,
-        // Missing or mistyped claims, wrong iss/aud, undecodable JSON.
-        _ => Error::InvalidClaims,
     }
 }
 

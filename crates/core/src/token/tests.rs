@@ -90,7 +90,10 @@ fn every_assess_vector_gives_its_expected_action() {
     for case in &file.cases {
         let token = case.token_case.as_ref().map(|name| {
             let named = v.cases.iter().find(|c| &c.name == name);
-            named.unwrap_or_else(|| panic!("{}: no token case {name}", case.name)).token.as_str()
+            named
+                .unwrap_or_else(|| panic!("{}: no token case {name}", case.name))
+                .token
+                .as_str()
         });
         let got = tokens.assess(token, case.now, case.margin);
         let matches = match (&case.expect, &got) {
@@ -135,7 +138,19 @@ fn an_issued_token_verifies_and_carries_every_claim() {
     assert!(claims.email_verified);
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    assert_eq!(header.alg, Algorithm::HS256);
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::HS256);
+}
+
+/// The `jsonwebtoken` crate, an independent implementation, accepts our HS256 tokens.
+#[test]
+fn jsonwebtoken_verifies_an_issued_hs256_token() {
+    let (token, issued) = tokens().issue(&subject(), 1_000, "j").unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.set_audience(&["my-app"]);
+    let key = jsonwebtoken::DecodingKey::from_secret(b"unit-test-secret-0123456789abcdefghijkl");
+    let data = jsonwebtoken::decode::<AccessClaims>(&token, &key, &validation).unwrap();
+    assert_eq!(data.claims, issued);
 }
 
 #[test]
@@ -309,10 +324,20 @@ mod eddsa {
         let t = eddsa_tokens(&key);
         let (token, issued) = t.issue(&subject(), 1_000, "j").unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
-        assert_eq!(header.alg, Algorithm::EdDSA);
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
         assert_eq!(header.kid.as_deref(), Some(key.kid()));
 
+        // The `jsonwebtoken` crate, an independent implementation, accepts it from the JWKS.
         let doc = serde_json::to_string(&Jwks::publish(t.public_keys(1_000), 1_000)).unwrap();
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&doc).unwrap();
+        let jwk = set.find(key.kid()).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.validate_exp = false;
+        validation.set_audience(&["my-app"]);
+        let decoding = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+        let data = jsonwebtoken::decode::<AccessClaims>(&token, &decoding, &validation).unwrap();
+        assert_eq!(data.claims, issued);
+
         let edge = AccessTokens::eddsa(&[], Jwks::parse(&doc).unwrap(), "latchkey", "my-app");
         assert_eq!(edge.verify(&token, 1_000), Ok(issued));
         assert_eq!(
