@@ -1,0 +1,148 @@
+/**
+ * The cookie bridge for `app/api/auth/[...all]/route.ts`: forwards auth calls to the Latchkey
+ * server and keeps the tokens in HttpOnly cookies on the app's own domain, so the browser only
+ * ever talks to the app (no CORS, no credentials across origins, no token in JavaScript).
+ */
+import { type LatchkeyConfig, Host, errorResponse } from "./host.js";
+
+export interface AuthHandlerConfig extends LatchkeyConfig {
+  /** Where the route is mounted (default `/api/auth`). */
+  basePath?: string;
+}
+
+type RouteHandler = (request: Request) => Promise<Response>;
+
+/** Request headers worth passing on to the server (who is asking, from where). */
+const FORWARDED = ["user-agent", "x-forwarded-for", "x-real-ip", "accept-language"];
+const MAX_BODY_BYTES = 64 * 1024;
+const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
+
+/**
+ * `export const { GET, POST } = createAuthHandler({ apiUrl })` in
+ * `app/api/auth/[...all]/route.ts`. `POST /api/auth/<op>` goes to the server's
+ * `/api/v1/auth/<op>` (sign-in, register, refresh, sign-out, and the rest); tokens in the
+ * answer become cookies and leave the body. `GET /api/auth/session` answers from the access
+ * cookie, verified locally; other GETs are forwarded with the access token as a bearer.
+ */
+export function createAuthHandler(config: AuthHandlerConfig = {}): { GET: RouteHandler; POST: RouteHandler } {
+  const host = new Host(config);
+  const base = (config.basePath ?? "/api/auth").replace(/\/+$/, "");
+
+  const operation = (request: Request): string | null => {
+    const path = new URL(request.url).pathname;
+    if (!path.startsWith(`${base}/`)) return null;
+    const op = path.slice(base.length + 1);
+    return OPERATION.test(op) ? op : null;
+  };
+
+  const passOn = (request: Request, bearer: string | null): Headers => {
+    const headers = new Headers();
+    for (const name of FORWARDED) {
+      const value = request.headers.get(name);
+      if (value !== null) headers.set(name, value);
+    }
+    if (bearer) headers.set("authorization", `Bearer ${bearer}`);
+    return headers;
+  };
+
+  /** The access token from the cookie, if it still verifies. */
+  const liveAccess = async (request: Request): Promise<string | null> => {
+    const cookies = host.cookies(request.url);
+    const { value } = host.read(cookies, request.headers.get("cookie"), "access");
+    const verdict = await host.assess(value);
+    return verdict.action === "refuse" || !verdict.claims ? null : value;
+  };
+
+  const GET: RouteHandler = async (request) => {
+    const op = operation(request);
+    if (!op) return errorResponse(404, "not_found");
+    if (op === "session") {
+      const cookies = host.cookies(request.url);
+      const { value } = host.read(cookies, request.headers.get("cookie"), "access");
+      const session = await host.session(value);
+      if (!session) return errorResponse(401, "missing_token");
+      return Response.json(session, { headers: { "cache-control": "no-store" } });
+    }
+    const res = await host.call("GET", `/api/v1/auth/${op}`, null, passOn(request, await liveAccess(request)));
+    return relay(res, await res.text());
+  };
+
+  const POST: RouteHandler = async (request) => {
+    const op = operation(request);
+    if (!op) return errorResponse(404, "not_found");
+    // These routes set and use cookies, so every post must come from the app itself.
+    const csrf = host
+      .origins(request.url)
+      .check("POST", request.headers.get("origin"), request.headers.get("sec-fetch-site"));
+    if (!csrf.ok) return errorResponse(403, csrf.error.code);
+    const body = await request.text();
+    if (new TextEncoder().encode(body).length > MAX_BODY_BYTES) return errorResponse(413, "payload_too_large");
+
+    const cookies = host.cookies(request.url);
+    const cookieHeader = request.headers.get("cookie");
+    const cleared = new Headers();
+    cleared.append("set-cookie", cookies.clearCookie("access"));
+    cleared.append("set-cookie", cookies.clearCookie("refresh"));
+
+    if (op === "refresh") {
+      const { value: rt } = host.read(cookies, cookieHeader, "refresh");
+      if (!rt) return errorResponse(401, "invalid_refresh_token", cleared);
+      const got = await host.refresh(rt, cookies, passOn(request, null));
+      if (got instanceof Response) return relay(got, await got.clone().text(), got.status === 401 ? cleared : undefined);
+      return withCookies(Response.json(got.body), got.setCookies);
+    }
+
+    if (op === "signout") {
+      // Sign out on the server with whatever still names the session: the access token, or
+      // (once it has expired) a refresh that yields one. Cookies are cleared either way.
+      let bearer = await liveAccess(request);
+      const { value: rt } = host.read(cookies, cookieHeader, "refresh");
+      if (!bearer && rt) {
+        const got = await host.refresh(rt, cookies, passOn(request, null));
+        if (!(got instanceof Response)) bearer = got.access;
+      }
+      if (bearer) {
+        const res = await host.call("POST", "/api/v1/auth/signout", null, passOn(request, bearer));
+        if (res.status >= 500) return relay(res, await res.text());
+      }
+      return new Response(null, { status: 204, headers: cleared });
+    }
+
+    const res = await host.call("POST", `/api/v1/auth/${op}`, body || null, passOn(request, await liveAccess(request)));
+    const text = await res.text();
+    if (res.ok && text) {
+      const parsed = parseObject(text);
+      const tokens = parsed && host.takeTokens(parsed, cookies);
+      if (tokens) return withCookies(Response.json(tokens.body, { status: res.status }), tokens.setCookies);
+    }
+    return relay(res, text);
+  };
+
+  return { GET, POST };
+}
+
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The server's answer as it was (status, body, retry hints), plus any cookie changes. */
+function relay(res: Response, text: string, extra?: Headers): Response {
+  const headers = new Headers(extra);
+  for (const name of ["content-type", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"]) {
+    const value = res.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  const noBody = res.status === 204 || res.status === 304;
+  return new Response(noBody ? null : text, { status: res.status, headers });
+}
+
+function withCookies(res: Response, setCookies: string[]): Response {
+  for (const line of setCookies) res.headers.append("set-cookie", line);
+  res.headers.set("cache-control", "no-store");
+  return res;
+}

@@ -1,0 +1,202 @@
+/** One resolved configuration: where the server is, how to verify, which cookies. */
+import {
+  type AccessClaims,
+  type Assessment,
+  type AuthCookies,
+  type CookieKind,
+  type TrustedOrigins,
+  type Verifier,
+  authCookies,
+  hs256Verifier,
+  isLatchkeyError,
+  jwksVerifier,
+  originOfUrl,
+  trustedOrigins,
+} from "latchkey";
+
+export interface LatchkeyConfig {
+  /** The Latchkey server (default: `LATCHKEY_API_URL`, else `http://127.0.0.1:8080`). */
+  apiUrl?: string;
+  /**
+   * The app's public URL (default: `LATCHKEY_APP_URL`, else the request's own origin). It
+   * decides the cookie names (`__Host-` on https) and is the origin trusted for changes.
+   */
+  appUrl?: string;
+  /** HS256: the server's `LATCHKEY_SECRET` (default: that environment variable). */
+  secret?: string;
+  /** EdDSA: a JWKS document; without it (and without a secret) the server's is fetched. */
+  jwks?: string | { keys: unknown[] };
+  /** The server's `LATCHKEY_ISSUER` and `LATCHKEY_AUDIENCE` (default: the env, else `latchkey`). */
+  issuer?: string;
+  audience?: string;
+  leewaySecs?: number;
+  /** Refresh when the access token expires within this many seconds (default 60). */
+  refreshMarginSecs?: number;
+  /** More origins allowed to post to the auth routes, besides the app's own. */
+  trustedOrigins?: string[];
+  /** Injected for tests: the fetch used to reach the server, and the clock (Unix seconds). */
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** A signed-in user, as the access token tells it (verified locally). */
+export interface Session {
+  user: { id: string; email: string; emailVerified: boolean };
+  claims: AccessClaims;
+}
+
+/** The server's answer to sign-in, register and refresh, with the tokens. */
+interface TokenBody {
+  accessToken?: string;
+  refreshToken?: string;
+  expiresIn?: number;
+  refreshExpiresIn?: number;
+  [key: string]: unknown;
+}
+
+export interface Refreshed {
+  body: TokenBody;
+  setCookies: string[];
+  access: string;
+  refresh: string;
+}
+
+const JWKS_TTL_MS = 5 * 60 * 1000;
+const JWKS_RETRY_MS = 30 * 1000;
+const env = (name: string): string | undefined =>
+  typeof process === "undefined" ? undefined : process.env?.[name] || undefined;
+
+export class Host {
+  readonly apiUrl: string;
+  private readonly config: LatchkeyConfig;
+  private readonly fetch: typeof fetch;
+  private verifier?: Verifier;
+  private jwksFetchedAt = 0;
+  /** Refreshes in flight, by refresh token: concurrent requests share one server call. */
+  private readonly inFlight = new Map<string, Promise<Refreshed | Response>>();
+
+  constructor(config: LatchkeyConfig = {}) {
+    this.config = config;
+    this.apiUrl = (config.apiUrl ?? env("LATCHKEY_API_URL") ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+    this.fetch = config.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  now(): number {
+    return this.config.now ? this.config.now() : Date.now() / 1000;
+  }
+
+  /** The cookies for this app: from `appUrl`, else the origin the request came to. */
+  cookies(requestUrl?: string): AuthCookies {
+    const appUrl = this.config.appUrl ?? env("LATCHKEY_APP_URL") ?? requestUrl;
+    if (!appUrl) throw new Error("latchkey: set appUrl (or LATCHKEY_APP_URL) to read cookies outside a request");
+    return authCookies(appUrl);
+  }
+
+  origins(requestUrl: string): TrustedOrigins {
+    const appUrl = this.config.appUrl ?? env("LATCHKEY_APP_URL") ?? requestUrl;
+    return trustedOrigins([originOfUrl(appUrl), ...(this.config.trustedOrigins ?? [])]);
+  }
+
+  /** Reads one auth cookie; a malformed or doubled one counts as absent-and-suspect. */
+  read(cookies: AuthCookies, header: string | null, kind: CookieKind): { value: string | null; bad: boolean } {
+    const got = cookies.read(header, kind);
+    return got.ok ? { value: got.value, bad: false } : { value: null, bad: true };
+  }
+
+  /** Assesses an access token, fetching the server's JWKS when keys are needed. */
+  async assess(token: string | null): Promise<Assessment> {
+    const margin = this.config.refreshMarginSecs ?? 60;
+    let verdict = (await this.keys()).assess(token, margin, this.now());
+    // A key we have not seen: the server may have rotated. Refetch, at most every 30 s.
+    if (verdict.action === "refuse" && verdict.error.code === "unknown_key" && this.refetchJwks()) {
+      verdict = (await this.keys()).assess(token, margin, this.now());
+    }
+    return verdict;
+  }
+
+  async session(token: string | null): Promise<Session | null> {
+    const verdict = await this.assess(token);
+    const claims = verdict.action === "refuse" ? null : verdict.claims;
+    if (!claims) return null;
+    return { user: { id: claims.sub, email: claims.email, emailVerified: claims.email_verified }, claims };
+  }
+
+  /**
+   * Exchanges a refresh token for new tokens, once per token however many requests ask at
+   * the same moment. Returns the new tokens and their cookies, or the server's error answer.
+   */
+  refresh(refreshToken: string, cookies: AuthCookies, headers: HeadersInit = {}): Promise<Refreshed | Response> {
+    const pending = this.inFlight.get(refreshToken);
+    if (pending) return pending;
+    const call = this.call("POST", "/api/v1/auth/refresh", JSON.stringify({ refreshToken }), headers)
+      .then(async (res) => {
+        if (!res.ok) return res;
+        const body = (await res.json()) as TokenBody;
+        const tokens = this.takeTokens(body, cookies);
+        if (!tokens) return new Response(JSON.stringify({ error: "internal_error" }), { status: 502 });
+        return tokens;
+      })
+      .finally(() => this.inFlight.delete(refreshToken));
+    this.inFlight.set(refreshToken, call);
+    return call;
+  }
+
+  /** Moves the tokens out of a server answer into `Set-Cookie` lines for the app's domain. */
+  takeTokens(body: TokenBody, cookies: AuthCookies): Refreshed | null {
+    const { accessToken, refreshToken } = body;
+    if (typeof accessToken !== "string" || typeof refreshToken !== "string") return null;
+    const access = cookies.setCookie("access", accessToken, body.expiresIn ?? 900);
+    const refresh = cookies.setCookie("refresh", refreshToken, body.refreshExpiresIn ?? 7 * 24 * 3600);
+    if (!access.ok || !refresh.ok) return null;
+    delete body.accessToken;
+    delete body.refreshToken;
+    return { body, setCookies: [access.setCookie, refresh.setCookie], access: accessToken, refresh: refreshToken };
+  }
+
+  /** A call to the Latchkey server. */
+  call(method: string, path: string, body: string | null, headers: HeadersInit = {}): Promise<Response> {
+    const h = new Headers(headers);
+    if (body !== null) h.set("content-type", "application/json");
+    h.set("accept", "application/json");
+    return this.fetch(`${this.apiUrl}${path}`, { method, body, headers: h, redirect: "manual" });
+  }
+
+  private async keys(): Promise<Verifier> {
+    const secret = this.config.secret ?? (this.config.jwks ? undefined : env("LATCHKEY_SECRET"));
+    const options = {
+      issuer: this.config.issuer ?? env("LATCHKEY_ISSUER"),
+      audience: this.config.audience ?? env("LATCHKEY_AUDIENCE"),
+      leewaySecs: this.config.leewaySecs,
+    };
+    if (secret !== undefined) {
+      this.verifier ??= hs256Verifier(secret, options);
+      return this.verifier;
+    }
+    if (this.config.jwks !== undefined) {
+      this.verifier ??= jwksVerifier(this.config.jwks, options);
+      return this.verifier;
+    }
+    if (!this.verifier || Date.now() - this.jwksFetchedAt > JWKS_TTL_MS) {
+      const res = await this.call("GET", "/.well-known/jwks.json", null);
+      if (!res.ok) throw new Error(`latchkey: the server's JWKS answered ${res.status}`);
+      this.verifier = jwksVerifier(await res.text(), options);
+      this.jwksFetchedAt = Date.now();
+    }
+    return this.verifier;
+  }
+
+  private refetchJwks(): boolean {
+    if (this.config.secret ?? this.config.jwks ?? env("LATCHKEY_SECRET")) return false;
+    if (Date.now() - this.jwksFetchedAt < JWKS_RETRY_MS) return false;
+    this.jwksFetchedAt = 0;
+    return true;
+  }
+}
+
+export { isLatchkeyError };
+
+/** A JSON error answer in the server's shape. */
+export function errorResponse(status: number, code: string, headers: Headers = new Headers()): Response {
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify({ error: code }), { status, headers });
+}

@@ -1,0 +1,90 @@
+/**
+ * The guard for `proxy.ts`: verifies the access cookie locally, refreshes it silently when it
+ * is about to expire, and sends everyone else to the sign-in page. It decides from the
+ * token's signature and claims, never from a cookie's mere presence, and no request header
+ * (such as `x-middleware-subrequest`) can make it skip a check.
+ */
+import { NextResponse, type NextRequest } from "next/server";
+
+import { type LatchkeyConfig, Host } from "./host.js";
+
+export interface AuthProxyConfig extends LatchkeyConfig {
+  /** Paths that need a session: prefixes (`"/dashboard"` covers `/dashboard/x`) or a test. */
+  protect: string[] | ((pathname: string) => boolean);
+  /** Where to send signed-out users (default `/signin`); the original path goes in `next`. */
+  signInPath?: string;
+}
+
+/**
+ * `export const proxy = authProxy({ protect: ["/dashboard"], signInPath: "/signin" })` in
+ * `proxy.ts`. After a refresh the new cookies are set on the response *and* on the request
+ * the app sees, so server components in the same request read the fresh session.
+ */
+export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Promise<NextResponse> {
+  const host = new Host(config);
+  const signInPath = config.signInPath ?? "/signin";
+  const isProtected =
+    typeof config.protect === "function"
+      ? config.protect
+      : (path: string) =>
+          (config.protect as string[]).some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
+
+  return async (request) => {
+    const { pathname, search } = request.nextUrl;
+    if (!isProtected(pathname) || pathname === signInPath) return NextResponse.next();
+
+    const cookies = host.cookies(request.url);
+    const header = request.headers.get("cookie");
+    const access = host.read(cookies, header, "access");
+    const refresh = host.read(cookies, header, "refresh");
+
+    const toSignIn = (clear: boolean): NextResponse => {
+      const url = new URL(signInPath, request.url);
+      url.search = "";
+      url.searchParams.set("next", `${pathname}${search}`);
+      const res = NextResponse.redirect(url);
+      if (clear) {
+        res.headers.append("set-cookie", cookies.clearCookie("access"));
+        res.headers.append("set-cookie", cookies.clearCookie("refresh"));
+      }
+      return res;
+    };
+
+    if (access.bad) return toSignIn(true);
+    const verdict = await host.assess(access.value);
+    if (verdict.action === "valid") return NextResponse.next();
+    // Forged, malformed, foreign: signed out. A good refresh cookie must not launder it.
+    if (verdict.action === "refuse") return toSignIn(true);
+    if (!refresh.value) return verdict.claims ? NextResponse.next() : toSignIn(false);
+
+    const passOn = new Headers();
+    for (const name of ["user-agent", "x-forwarded-for"]) {
+      const value = request.headers.get(name);
+      if (value !== null) passOn.set(name, value);
+    }
+    const got = await host.refresh(refresh.value, cookies, passOn);
+    if (got instanceof Response) {
+      // The server said no (revoked, reused, expired): signed out. Any other failure (the
+      // server is down) lets a still-valid token finish its last minute.
+      if (got.status === 401) return toSignIn(true);
+      return verdict.claims ? NextResponse.next() : toSignIn(false);
+    }
+    const requestHeaders = new Headers(request.headers);
+    requestHeaders.set(
+      "cookie",
+      withCookie(withCookie(header ?? "", cookies.name("access"), got.access), cookies.name("refresh"), got.refresh),
+    );
+    const res = NextResponse.next({ request: { headers: requestHeaders } });
+    for (const line of got.setCookies) res.headers.append("set-cookie", line);
+    return res;
+  };
+}
+
+/** `header` with cookie `name` set to `value` (replacing any it had). */
+function withCookie(header: string, name: string, value: string): string {
+  const others = header
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== "" && pair.split("=", 1)[0]?.trim() !== name);
+  return [...others, `${name}=${value}`].join("; ");
+}
