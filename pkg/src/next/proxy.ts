@@ -4,7 +4,7 @@
  * token's signature and claims, never from a cookie's mere presence, and no request header
  * (such as `x-middleware-subrequest`) can make it skip a check.
  */
-import { NextResponse, type NextRequest } from "next/server";
+import { NextResponse, type NextRequest } from "next/server.js";
 
 import { type LatchkeyConfig, Host } from "./host.js";
 

@@ -16,7 +16,7 @@ async function cookieHeaderOf(source: CookieSource): Promise<{ header: string | 
   if (source instanceof Headers) return { header: source.get("cookie") };
   if (source) return { header: source.headers.get("cookie"), url: source.url };
   // Inside a Next.js request: its headers, the way the proxy may have rewritten them.
-  const { headers } = await import("next/headers");
+  const { headers } = await import("next/headers.js");
   const h = await headers();
   const host = h.get("x-forwarded-host") ?? h.get("host");
   const proto = h.get("x-forwarded-proto") ?? (/^(localhost|127\.0\.0\.1|\[::1\])(:|$)/.test(host ?? "") ? "http" : "https");
