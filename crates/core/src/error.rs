@@ -71,6 +71,14 @@ pub enum Error {
     RefreshTokenReused,
     #[error("a cookie-authenticated change must come from a trusted origin")]
     CsrfRejected,
+    #[error("the link is invalid, already used or expired; ask for a new one")]
+    InvalidOrExpiredToken,
+    #[error("the email address is not verified yet; follow the link in the verification email")]
+    EmailNotVerified,
+    #[error("the email address is already verified")]
+    EmailAlreadyVerified,
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("not found")]
     NotFound,
     #[error("the request is not valid: {0}")]
@@ -118,6 +126,10 @@ impl Error {
             Error::InvalidRefreshToken => "invalid_refresh_token",
             Error::RefreshTokenReused => "refresh_token_reused",
             Error::CsrfRejected => "csrf_rejected",
+            Error::InvalidOrExpiredToken => "invalid_or_expired_token",
+            Error::EmailNotVerified => "email_not_verified",
+            Error::EmailAlreadyVerified => "email_already_verified",
+            Error::RateLimited { .. } => "rate_limited",
             Error::NotFound => "not_found",
             Error::InvalidRequest(_) => "invalid_request",
             Error::PayloadTooLarge => "payload_too_large",
@@ -160,6 +172,10 @@ pub fn every_variant() -> Vec<Error> {
         Error::InvalidRefreshToken,
         Error::RefreshTokenReused,
         Error::CsrfRejected,
+        Error::InvalidOrExpiredToken,
+        Error::EmailNotVerified,
+        Error::EmailAlreadyVerified,
+        Error::RateLimited { retry_after_secs: 60 },
         Error::NotFound,
         Error::InvalidRequest(String::new()),
         Error::PayloadTooLarge,

@@ -14,6 +14,8 @@
 //!   strict enough to refuse every classic JWT forgery before a signature is even computed.
 //! - [`keys`]: Ed25519 signing keys, their thumbprint ids, and JWKS documents.
 //! - [`refresh`]: refresh tokens (derived, stored as hashes) and the rotation decision.
+//! - [`onetime`]: the one-time tokens in reset, verification and email-change links
+//!   (derived, stored as hashes, bound to a purpose).
 //! - [`cookie`]: the auth cookies' names and exact `Set-Cookie` lines, and reading them back.
 //! - [`csrf`]: which cookie-authenticated requests may change state.
 //! - [`email`]: the normalised, validated email address.
@@ -29,6 +31,7 @@ pub mod error;
 #[cfg(feature = "hashing")]
 pub mod hash;
 pub mod keys;
+pub mod onetime;
 pub mod password;
 pub mod random;
 pub mod refresh;

@@ -85,7 +85,7 @@ pub fn hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn keyed_mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+pub(crate) fn keyed_mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     for part in parts {

@@ -113,7 +113,11 @@ async fn signed_in(state: &AppState) -> String {
         user_agent: None,
         now_ms,
     };
-    state.store.register(&user, &session, &event).await.unwrap();
+    state
+        .store
+        .register(&user, Some(&session), &event, &[])
+        .await
+        .unwrap();
     let subject = TokenSubject {
         user_id: &user.id,
         session_id: &session.id,

@@ -29,6 +29,26 @@ pub enum JwtAlg {
     EdDsa,
 }
 
+/// Where emails go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MailerKind {
+    /// An SMTP relay (`LATCHKEY_SMTP_HOST` …).
+    Smtp,
+    /// `.eml` files in `LATCHKEY_MAIL_OUTBOX_DIR`, for development.
+    File,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this host.
+    None,
+}
+
 /// A secret as configured: `Debug` never shows it, so no log line or panic can.
 #[derive(Clone, Default)]
 pub struct SecretText(pub String);
@@ -136,6 +156,53 @@ pub struct Settings {
     #[arg(long, env = "LATCHKEY_PASSWORD_MIN_LENGTH", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(8..=128))]
     pub password_min_length: u16,
+
+    /// Refuse sign-in until the address is verified; registration then answers 202 for new
+    /// and existing addresses alike, so it reveals no accounts.
+    #[arg(long, env = "LATCHKEY_REQUIRE_EMAIL_VERIFICATION", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub require_email_verification: bool,
+
+    /// The product name in emails.
+    #[arg(long, env = "LATCHKEY_APP_NAME", default_value = "Latchkey")]
+    pub app_name: String,
+
+    /// Where links in emails point (the app's pages `/reset-password`, `/verify-email`,
+    /// `/confirm-email`); defaults to LATCHKEY_PUBLIC_URL.
+    #[arg(long, env = "LATCHKEY_LINK_URL")]
+    pub link_url: Option<String>,
+
+    /// `smtp` or `file`; by default SMTP when LATCHKEY_SMTP_HOST is set, else files.
+    #[arg(long, env = "LATCHKEY_MAILER", value_enum)]
+    pub mailer: Option<MailerKind>,
+
+    /// The SMTP relay's host name.
+    #[arg(long, env = "LATCHKEY_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    /// The SMTP port (default 587 for STARTTLS, 465 for TLS, 25 for none).
+    #[arg(long, env = "LATCHKEY_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+
+    /// `starttls`, `tls` or `none` (a relay on this host only).
+    #[arg(long, env = "LATCHKEY_SMTP_TLS", value_enum, default_value = "starttls")]
+    pub smtp_tls: SmtpTls,
+
+    /// The SMTP user name; the password is read from LATCHKEY_SMTP_PASSWORD only.
+    #[arg(long, env = "LATCHKEY_SMTP_USER")]
+    pub smtp_user: Option<String>,
+
+    /// The SMTP password, when given in code rather than the environment (tests).
+    #[arg(skip)]
+    pub smtp_password: Option<SecretText>,
+
+    /// The sender of every email.
+    #[arg(long, env = "LATCHKEY_MAIL_FROM", default_value = "Latchkey <no-reply@localhost>")]
+    pub mail_from: String,
+
+    /// Where the development file mailer writes `.eml` files.
+    #[arg(long, env = "LATCHKEY_MAIL_OUTBOX_DIR", default_value = "mail-outbox")]
+    pub mail_outbox_dir: PathBuf,
 }
 
 impl Settings {
@@ -160,7 +227,32 @@ impl Settings {
             jwt_alg: JwtAlg::Hs256,
             keys_file: PathBuf::from("latchkey.keys.json"),
             password_min_length: 8,
+            require_email_verification: false,
+            app_name: "Latchkey".into(),
+            link_url: None,
+            mailer: None,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: "Latchkey <no-reply@localhost>".into(),
+            mail_outbox_dir: std::env::temp_dir().join("latchkey-test-mail"),
         }
+    }
+
+    /// The SMTP password: as configured in code, else from LATCHKEY_SMTP_PASSWORD (never a
+    /// flag, which `ps` would show).
+    pub fn smtp_password(&self) -> Option<String> {
+        match &self.smtp_password {
+            Some(SecretText(p)) => Some(p.clone()),
+            None => std::env::var("LATCHKEY_SMTP_PASSWORD").ok(),
+        }
+    }
+
+    /// Where links in emails point.
+    pub fn link_base(&self) -> &str {
+        self.link_url.as_deref().unwrap_or(&self.public_url)
     }
 
     /// Resolves the signing secret according to the environment's rules.
@@ -222,11 +314,12 @@ fn development_secret(path: &Path) -> anyhow::Result<Secret> {
         .map_err(|_| anyhow::anyhow!("{} holds a secret under 32 bytes", path.display()))
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Creates `path` (it must not exist) readable by its owner only, with `contents`.
+pub fn write_private(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    options.open(path)?.write_all(contents.as_ref())
 }

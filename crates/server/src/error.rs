@@ -13,7 +13,7 @@ use latchkey_core::Error;
 use latchkey_store::StoreError;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 
@@ -52,7 +52,10 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::InvalidRefreshToken
         | Error::RefreshTokenReused
         | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        Error::CsrfRejected => StatusCode::FORBIDDEN,
+        Error::InvalidOrExpiredToken => StatusCode::BAD_REQUEST,
+        Error::CsrfRejected | Error::EmailNotVerified => StatusCode::FORBIDDEN,
+        Error::EmailAlreadyVerified => StatusCode::CONFLICT,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::EmailTaken => StatusCode::CONFLICT,
@@ -86,6 +89,11 @@ pub fn into_json_response(error: &Error) -> Response {
             "www-authenticate",
             poem::http::HeaderValue::from_static("Bearer"),
         );
+    }
+    if let Error::RateLimited { retry_after_secs } = error {
+        response
+            .headers_mut()
+            .insert("retry-after", poem::http::HeaderValue::from(*retry_after_secs));
     }
     response
 }
@@ -158,16 +166,19 @@ macro_rules! statuses {
 fn describe(status: u16) -> &'static str {
     match status {
         400 => {
-            "The input breaks a rule; `error` names it (e.g. `invalid_email`, `password_too_short`, `invalid_request`)."
+            "The input breaks a rule; `error` names it (e.g. `invalid_email`, `password_too_short`, `invalid_request`, `invalid_or_expired_token`)."
         }
         401 => {
             "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, …"
         }
         403 => {
-            "A cookie-authenticated change from an origin that is not trusted (`csrf_rejected`); send `Origin` from an origin in LATCHKEY_TRUSTED_ORIGINS, or use a bearer token."
+            "Refused: a cookie-authenticated change from an origin that is not trusted (`csrf_rejected`; send `Origin` from an origin in LATCHKEY_TRUSTED_ORIGINS, or use a bearer token), or sign-in before the address is verified (`email_not_verified`)."
         }
         404 => "No such resource for this user (`not_found`).",
-        409 => "Conflicts with existing data (`email_taken`).",
+        409 => "Conflicts with existing data (`email_taken`, `email_already_verified`).",
+        429 => {
+            "Too many requests (`rate_limited`); the `Retry-After` header says how many seconds to wait."
+        }
         413 => "The request body is over 1 MiB (`payload_too_large`).",
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
         503 => "A dependency (the database) is unavailable (`unavailable`).",
@@ -188,7 +199,17 @@ impl<S: Statuses> ApiResponse for Failure<S> {
                         content_type: "application/json; charset=utf-8",
                         schema: ErrorBody::schema_ref(),
                     }],
-                    headers: vec![],
+                    headers: if status == 429 {
+                        vec![MetaHeader {
+                            name: "Retry-After".into(),
+                            description: Some("Seconds to wait before trying again.".into()),
+                            required: true,
+                            deprecated: false,
+                            schema: u64::schema_ref(),
+                        }]
+                    } else {
+                        vec![]
+                    },
                 })
                 .collect(),
         }

@@ -13,6 +13,7 @@
 //! - [`error`]: the single place where an error becomes an HTTP status and a JSON body.
 //! - [`auth`]: the caller (bearer header or access cookie), the CSRF rule, client info.
 //! - [`liveness`]: the short-lived cache of "is this session still live".
+//! - [`mail`]: email templates, the SMTP / file / in-memory mailers, and the outbox worker.
 //! - [`keys`]: the Ed25519 keys file (EdDSA), its rotation and pruning.
 //! - [`api`]: one `#[OpenApi]` struct per tag (auth, sessions, tasks, health, keys), the
 //!   DTOs, and the bearer/cookie transport of auth responses.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod keys;
 pub mod limits;
 pub mod liveness;
+pub mod mail;
 pub mod passwords;
 pub mod startup;
 pub mod state;

@@ -49,14 +49,21 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .with(SetHeader::new().overriding(CACHE_CONTROL, "no-store"))
 }
 
-/// Serves the app on `listener` until `shutdown` completes, then drains for up to 10 s.
+/// Serves the app on `listener`, with the mail outbox worker beside it, until `shutdown`
+/// completes; then drains requests for up to 10 s and stops the worker.
 pub async fn run(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let acceptor = TcpAcceptor::from_tokio(listener)?;
-    Server::new_with_acceptor(acceptor)
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(state.outbox.clone().run(stopped));
+    let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(routes(state), shutdown, Some(Duration::from_secs(10)))
-        .await
+        .await;
+    let _ = stop.send(true);
+    // A message being sent right now finishes, or its lease lets the next start retry it.
+    let _ = worker.await;
+    served
 }

@@ -5,14 +5,16 @@ use std::sync::Arc;
 use latchkey_core::cookie::Cookies;
 use latchkey_core::csrf::{self, TrustedOrigins};
 use latchkey_core::hash::DEFAULT_COST;
+use latchkey_core::onetime::OneTimeKey;
 use latchkey_core::refresh::{RefreshKey, RefreshPolicy};
 use latchkey_core::{AccessTokens, PasswordPolicy, Secret};
 use latchkey_store::Store;
 
 use crate::clock::Clock;
-use crate::config::{Environment, JwtAlg, Settings};
+use crate::config::{Environment, JwtAlg, MailerKind, Settings, SmtpTls};
 use crate::keys::KeyFile;
 use crate::liveness::LivenessCache;
+use crate::mail::{self, Mailer, outbox::Outbox};
 use crate::passwords::Hasher;
 
 pub struct AppState {
@@ -26,6 +28,12 @@ pub struct AppState {
     pub policy: PasswordPolicy,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
+    /// Derives the tokens in emailed links.
+    pub onetime_key: OneTimeKey,
+    /// Sends what the flows write to the mail outbox.
+    pub outbox: Arc<Outbox>,
+    /// Sign-in waits for a verified address; registration reveals nothing.
+    pub require_email_verification: bool,
 }
 
 impl AppState {
@@ -35,19 +43,35 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        let cookies = Cookies::for_public_url(&settings.public_url)
-            .map_err(|e| anyhow::anyhow!("LATCHKEY_PUBLIC_URL {:?}: {e}", settings.public_url))?;
-        if settings.environment == Environment::Production && !cookies.is_secure() {
-            anyhow::bail!(
-                "production mode needs an https:// LATCHKEY_PUBLIC_URL: cookies over plain http \
-                 can be read by anyone on the network"
-            );
-        }
+        // Before the mailer exists: production must not fall back to the file mailer.
+        check_production(settings)?;
+        let mailer = mail::from_settings(settings)?;
+        Self::with_mailer(settings, secret, store, clock, mailer)
+    }
+
+    /// As [`AppState::new`], with a mailer of the caller's choosing (tests).
+    pub fn with_mailer(
+        settings: &Settings,
+        secret: &Secret,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn Mailer>,
+    ) -> anyhow::Result<Self> {
+        let cookies = check_production(settings)?;
         let trusted_origins = TrustedOrigins::parse(
             std::iter::once(csrf::origin_of_url(&settings.public_url))
                 .chain(settings.trusted_origins.iter().map(String::as_str)),
         )
         .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_ORIGINS: {e}"))?;
+        let onetime_key = OneTimeKey::new(secret);
+        let outbox = Arc::new(Outbox::new(
+            store.clone(),
+            mailer,
+            clock.clone(),
+            onetime_key.clone(),
+            settings.link_base(),
+            &settings.app_name,
+        ));
         Ok(AppState {
             store,
             tokens: access_tokens(settings, secret, clock.now_secs())?,
@@ -63,8 +87,50 @@ impl AppState {
             policy: PasswordPolicy::new(usize::from(settings.password_min_length))?,
             hasher: Hasher::new(DEFAULT_COST),
             clock,
+            onetime_key,
+            outbox,
+            require_email_verification: settings.require_email_verification,
         })
     }
+}
+
+/// The cookie rules for the public URL, after production's refusals: cookies only over
+/// https, and real email.
+fn check_production(settings: &Settings) -> anyhow::Result<Cookies> {
+    let cookies = Cookies::for_public_url(&settings.public_url)
+        .map_err(|e| anyhow::anyhow!("LATCHKEY_PUBLIC_URL {:?}: {e}", settings.public_url))?;
+    if settings.environment == Environment::Production {
+        if !cookies.is_secure() {
+            anyhow::bail!(
+                "production mode needs an https:// LATCHKEY_PUBLIC_URL: cookies over plain http \
+                 can be read by anyone on the network"
+            );
+        }
+        check_production_mail(settings)?;
+    }
+    Ok(cookies)
+}
+
+/// Production sends real email: a password reset that silently goes to a folder is an
+/// outage, and plain SMTP is acceptable only to a relay on the same host.
+fn check_production_mail(settings: &Settings) -> anyhow::Result<()> {
+    let smtp = settings.mailer == Some(MailerKind::Smtp)
+        || (settings.mailer.is_none() && settings.smtp_host.is_some());
+    if !smtp {
+        anyhow::bail!(
+            "production mode needs a mailer: set LATCHKEY_SMTP_HOST (and LATCHKEY_SMTP_USER, \
+             LATCHKEY_SMTP_PASSWORD, LATCHKEY_MAIL_FROM)"
+        );
+    }
+    let host = settings.smtp_host.as_deref().unwrap_or_default();
+    let local = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    if settings.smtp_tls == SmtpTls::None && !local {
+        anyhow::bail!(
+            "LATCHKEY_SMTP_TLS=none sends passwords and links in the clear; in production it \
+             is allowed only for a relay on this host"
+        );
+    }
+    Ok(())
 }
 
 /// HS256 from the secret, or EdDSA from the keys file. In development a missing keys file

@@ -39,14 +39,16 @@ pub trait Store: Send + Sync + 'static {
     /// A trivial round-trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
 
-    /// Creates a user, their password credential, their first session and its first refresh
-    /// token, and records `event`, all or nothing. An email already in use (by
-    /// [`NewUser::email_key`]) is [`StoreError::Conflict`].
+    /// Creates a user, their password credential, their first session (none when the
+    /// address must be verified before signing in) with its first refresh token, records
+    /// `event` and writes `outgoing` (the verification email), all or nothing. An email
+    /// already in use (by [`NewUser::email_key`]) is [`StoreError::Conflict`].
     async fn register(
         &self,
         user: &NewUser,
-        session: &NewSession,
+        session: Option<&NewSession>,
         event: &NewEvent,
+        outgoing: &[Outgoing],
     ) -> Result<User>;
 
     /// The user with this email key and their password hash, if any.
@@ -100,6 +102,92 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
         event: &NewEvent,
     ) -> Result<Vec<String>>;
+
+    /// Writes one-time tokens and their emails to the outbox, and records `event`, in one
+    /// transaction.
+    async fn enqueue(&self, outgoing: &[Outgoing], event: Option<&NewEvent>) -> Result<()>;
+
+    /// When the user's newest one-time token of this purpose was made.
+    async fn last_token_at(&self, user_id: &str, purpose: &str) -> Result<Option<i64>>;
+
+    /// The unused, unexpired one-time token with this hash and purpose, with its user.
+    async fn find_one_time(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        now_ms: i64,
+    ) -> Result<Option<OneTimeRecord>>;
+
+    /// A password reset, in one transaction: spend the token (compare-and-set; `None` and
+    /// nothing written if it was no longer usable), set the new hash, mark the address
+    /// verified, spend the user's other reset tokens, revoke every session, write `mail`
+    /// and record `event`. Returns the revoked sessions' ids.
+    async fn reset_password(
+        &self,
+        consume: &Consume,
+        password_hash: &str,
+        mail: &NewMail,
+        event: &NewEvent,
+    ) -> Result<Option<Vec<String>>>;
+
+    /// Spends a verification token and marks the address it was sent to as verified, if
+    /// that is still the account's address; `None` (nothing written) otherwise.
+    async fn verify_email(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>>;
+
+    /// Spends an email-change token and switches the account to the new (now verified)
+    /// address, writes `mail` (the notice to the old address) and records `event`. `None`
+    /// if the token was no longer usable; [`StoreError::Conflict`] (nothing written) if the
+    /// address was taken meanwhile.
+    async fn change_email(
+        &self,
+        consume: &Consume,
+        new_email: &str,
+        new_email_key: &str,
+        mail: &NewMail,
+        event: &NewEvent,
+    ) -> Result<Option<User>>;
+
+    /// Sets a new password hash, revokes the user's other sessions when `revoke_all_but`
+    /// names the one to keep, spends outstanding reset links, writes `mail` and records
+    /// `event`. Returns the revoked sessions' ids.
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now_ms: i64,
+        revoke_all_but: Option<&str>,
+        mail: &NewMail,
+        event: &NewEvent,
+    ) -> Result<Vec<String>>;
+
+    /// Applies a profile patch and records `event`; `None` if there is no such user.
+    async fn update_profile(
+        &self,
+        user_id: &str,
+        patch: &ProfilePatch,
+        now_ms: i64,
+        event: &NewEvent,
+    ) -> Result<Option<User>>;
+
+    /// Up to `limit` outbox messages due at `now_ms`, oldest first.
+    async fn due_mail(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingMail>>;
+
+    /// Takes a message for sending until `lease_until_ms` (compare-and-set on its attempt
+    /// count, so two workers never both take it); false if another worker has.
+    async fn claim_mail(&self, id: &str, attempts: i64, lease_until_ms: i64) -> Result<bool>;
+
+    async fn mail_sent(&self, id: &str, now_ms: i64) -> Result<()>;
+
+    /// Records a failed attempt: retry at `retry_at_ms`, or give up (`None`).
+    async fn mail_not_sent(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<()>;
+
+    async fn outbox_counts(&self) -> Result<OutboxCounts>;
 
     async fn record_event(&self, event: &NewEvent) -> Result<()>;
 

@@ -6,6 +6,7 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
+    pub image: Option<String>,
     pub email_verified: bool,
     pub created_at: i64,
 }
@@ -111,6 +112,90 @@ pub struct SecurityEvent {
     pub created_at: i64,
 }
 
+/// A new one-time token (reset, verification or email-change link). `Debug` leaves out the
+/// seed, half of what derives the token.
+#[derive(Clone)]
+pub struct NewOneTimeToken {
+    pub id: String,
+    pub token_hash: String,
+    pub seed: String,
+    pub user_id: String,
+    /// `reset_password`, `verify_email` or `change_email`.
+    pub purpose: &'static str,
+    /// The address the link is sent to.
+    pub email: String,
+    pub now_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// An unused, unexpired one-time token's record, with its user.
+#[derive(Debug, Clone)]
+pub struct OneTimeRecord {
+    pub user: User,
+    /// The address the link was sent to.
+    pub email: String,
+}
+
+/// Spend the token with this hash and purpose, if it is `user_id`'s, unused and unexpired
+/// at `now_ms`.
+#[derive(Debug, Clone)]
+pub struct Consume {
+    pub token_hash: String,
+    pub purpose: &'static str,
+    pub user_id: String,
+    pub now_ms: i64,
+}
+
+/// A profile update: `None` leaves a field as it is; `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub name: Option<Option<String>>,
+    pub image: Option<Option<String>>,
+}
+
+/// An email to send, and the token its link is rendered from, written together with the
+/// change that caused it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub token: Option<NewOneTimeToken>,
+    pub mail: NewMail,
+}
+
+/// A message for the outbox. `data` is the template's JSON input (never a token).
+#[derive(Debug, Clone)]
+pub struct NewMail {
+    pub id: String,
+    /// The template, e.g. `reset_password`, `password_changed`.
+    pub kind: &'static str,
+    pub recipient: String,
+    pub data: String,
+    pub token_id: Option<String>,
+    pub now_ms: i64,
+}
+
+/// A message waiting in the outbox, with the seed of its token (if it has one and the token
+/// still exists). `Debug` leaves out the seed.
+#[derive(Clone)]
+pub struct PendingMail {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub data: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub token_id: Option<String>,
+    pub token_seed: Option<String>,
+    pub token_purpose: Option<String>,
+}
+
+/// The outbox's counts, for readiness output and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
 /// A user's task (the seeds' per-user resource).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Task {
@@ -162,6 +247,28 @@ impl std::fmt::Debug for RefreshRecord {
             .field("revoked", &self.revoked)
             .field("expires_at", &self.expires_at)
             .field("absolute_expires_at", &self.absolute_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewOneTimeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewOneTimeToken")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("purpose", &self.purpose)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PendingMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingMail")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("attempts", &self.attempts)
+            .field("token_id", &self.token_id)
             .finish_non_exhaustive()
     }
 }

@@ -13,7 +13,8 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    Login, NewEvent, NewSession, NewTask, NewUser, RefreshRecord, Result, Rotation, SecurityEvent,
+    Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord, OutboxCounts,
+    Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation, SecurityEvent,
     SessionInfo, Store, Task, TaskPatch, User,
 };
 
@@ -72,7 +73,13 @@ impl PgStore {
 // Column lists as macros, so `concat!` can splice them into static SQL strings.
 macro_rules! user_columns {
     () => {
-        "u.id, u.email, u.name, u.email_verified, u.created_at"
+        "u.id, u.email, u.name, u.image, u.email_verified, u.created_at"
+    };
+}
+/// The same, unqualified, for `RETURNING` (SQLite refuses qualified names there).
+macro_rules! user_fields {
+    () => {
+        "id, email, name, image, email_verified, created_at"
     };
 }
 macro_rules! task_columns {
@@ -94,7 +101,13 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn register(&self, user: &NewUser, session: &NewSession, event: &NewEvent) -> Result<User> {
+            async fn register(
+                &self,
+                user: &NewUser,
+                session: Option<&NewSession>,
+                event: &NewEvent,
+                outgoing: &[Outgoing],
+            ) -> Result<User> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO users (id, email, email_key, name, email_verified, created_at, updated_at)
@@ -115,13 +128,19 @@ macro_rules! impl_store {
                 .bind(user.now_ms)
                 .execute(&mut *tx)
                 .await?;
-                insert_session!(session, &mut *tx);
+                if let Some(session) = session {
+                    insert_session!(session, &mut *tx);
+                }
                 insert_event!(event, &mut *tx);
+                for out in outgoing {
+                    insert_outgoing!(out, &mut *tx);
+                }
                 tx.commit().await?;
                 Ok(User {
                     id: user.id.clone(),
                     email: user.email.clone(),
                     name: user.name.clone(),
+                    image: None,
                     email_verified: false,
                     created_at: user.now_ms,
                 })
@@ -132,10 +151,10 @@ macro_rules! impl_store {
                     "SELECT ", user_columns!(), ", c.password_hash FROM users u
                      JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1"
                 );
-                let row: Option<(String, String, Option<String>, bool, i64, String)> =
+                let row: Option<(String, String, Option<String>, Option<String>, bool, i64, String)> =
                     sqlx::query_as(sql).bind(email_key).fetch_optional(&self.pool).await?;
-                Ok(row.map(|(id, email, name, email_verified, created_at, password_hash)| Login {
-                    user: User { id, email, name, email_verified, created_at },
+                Ok(row.map(|(id, email, name, image, email_verified, created_at, password_hash)| Login {
+                    user: User { id, email, name, image, email_verified, created_at },
                     password_hash,
                 }))
             }
@@ -192,16 +211,16 @@ macro_rules! impl_store {
                      WHERE r.token_hash = $1"
                 );
                 type Row = (
-                    String, String, Option<String>, bool, i64,
+                    String, String, Option<String>, Option<String>, bool, i64,
                     String, Option<String>, i64, Option<i64>, i64, Option<i64>, i64, i64,
                 );
                 let row: Option<Row> = sqlx::query_as(sql).bind(token_hash).fetch_optional(&self.pool).await?;
-                Ok(row.and_then(|(id, email, name, email_verified, created_at,
+                Ok(row.and_then(|(id, email, name, image, email_verified, created_at,
                                   session_id, seed, token_generation, spent_at,
                                   session_generation, revoked_at, expires_at, absolute_expires_at)| {
                     // A session from before refresh tokens has no seed, and so no tokens.
                     Some(RefreshRecord {
-                        user: User { id, email, name, email_verified, created_at },
+                        user: User { id, email, name, image, email_verified, created_at },
                         session_id,
                         refresh_seed: seed?,
                         token_generation,
@@ -307,6 +326,286 @@ macro_rules! impl_store {
                 insert_event!(event, &mut *tx);
                 tx.commit().await?;
                 Ok(revoked.into_iter().map(|(id,)| id).collect())
+            }
+
+            async fn enqueue(&self, outgoing: &[Outgoing], event: Option<&NewEvent>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for out in outgoing {
+                    insert_outgoing!(out, &mut *tx);
+                }
+                if let Some(event) = event {
+                    insert_event!(event, &mut *tx);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn last_token_at(&self, user_id: &str, purpose: &str) -> Result<Option<i64>> {
+                let (at,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT MAX(created_at) FROM one_time_tokens WHERE user_id = $1 AND purpose = $2",
+                )
+                .bind(user_id)
+                .bind(purpose)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(at)
+            }
+
+            async fn find_one_time(
+                &self,
+                token_hash: &str,
+                purpose: &str,
+                now_ms: i64,
+            ) -> Result<Option<OneTimeRecord>> {
+                let sql = concat!(
+                    "SELECT ", user_columns!(), ", t.email FROM one_time_tokens t
+                     JOIN users u ON u.id = t.user_id
+                     WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
+                       AND t.expires_at > $3"
+                );
+                let row: Option<(String, String, Option<String>, Option<String>, bool, i64, String)> =
+                    sqlx::query_as(sql)
+                        .bind(token_hash)
+                        .bind(purpose)
+                        .bind(now_ms)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(id, email, name, image, email_verified, created_at, sent_to)| OneTimeRecord {
+                    user: User { id, email, name, image, email_verified, created_at },
+                    email: sent_to,
+                }))
+            }
+
+            async fn reset_password(
+                &self,
+                consume: &Consume,
+                password_hash: &str,
+                mail: &NewMail,
+                event: &NewEvent,
+            ) -> Result<Option<Vec<String>>> {
+                let mut tx = self.pool.begin().await?;
+                if !consume_token!(consume, &mut *tx) {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                let now_ms = consume.now_ms;
+                sqlx::query("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
+                    .bind(password_hash)
+                    .bind(now_ms)
+                    .bind(&consume.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // The link reached the inbox, which proves the address as well as a
+                // verification link would.
+                sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $1 WHERE id = $2")
+                    .bind(now_ms)
+                    .bind(&consume.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                spend_tokens!(&consume.user_id, "reset_password", now_ms, &mut *tx);
+                let revoked = revoke_sessions!(&consume.user_id, "", now_ms, &mut *tx);
+                insert_mail!(mail, &mut *tx);
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(Some(revoked))
+            }
+
+            async fn verify_email(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>> {
+                let mut tx = self.pool.begin().await?;
+                if !consume_token!(consume, &mut *tx) {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                // Only the address the link was sent to: after an email change, an old
+                // link must not vouch for the new address.
+                let sql = concat!(
+                    "UPDATE users SET email_verified = TRUE, updated_at = $1
+                     WHERE id = $2 AND email = (SELECT email FROM one_time_tokens WHERE token_hash = $3)
+                     RETURNING ", user_fields!()
+                );
+                let user: Option<User> = sqlx::query_as(sql)
+                    .bind(consume.now_ms)
+                    .bind(&consume.user_id)
+                    .bind(&consume.token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if user.is_none() {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                spend_tokens!(&consume.user_id, "verify_email", consume.now_ms, &mut *tx);
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn change_email(
+                &self,
+                consume: &Consume,
+                new_email: &str,
+                new_email_key: &str,
+                mail: &NewMail,
+                event: &NewEvent,
+            ) -> Result<Option<User>> {
+                let mut tx = self.pool.begin().await?;
+                if !consume_token!(consume, &mut *tx) {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                let sql = concat!(
+                    "UPDATE users SET email = $1, email_key = $2, email_verified = TRUE, updated_at = $3
+                     WHERE id = $4 RETURNING ", user_fields!()
+                );
+                // A unique violation (someone took the address meanwhile) rolls the whole
+                // transaction back, token included, and surfaces as a conflict.
+                let user: Option<User> = sqlx::query_as(sql)
+                    .bind(new_email)
+                    .bind(new_email_key)
+                    .bind(consume.now_ms)
+                    .bind(&consume.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                // Links sent to the old address no longer prove anything.
+                spend_tokens!(&consume.user_id, "verify_email", consume.now_ms, &mut *tx);
+                spend_tokens!(&consume.user_id, "change_email", consume.now_ms, &mut *tx);
+                spend_tokens!(&consume.user_id, "reset_password", consume.now_ms, &mut *tx);
+                insert_mail!(mail, &mut *tx);
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn change_password(
+                &self,
+                user_id: &str,
+                password_hash: &str,
+                now_ms: i64,
+                revoke_all_but: Option<&str>,
+                mail: &NewMail,
+                event: &NewEvent,
+            ) -> Result<Vec<String>> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
+                    .bind(password_hash)
+                    .bind(now_ms)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let revoked = match revoke_all_but {
+                    Some(keep) => revoke_sessions!(user_id, keep, now_ms, &mut *tx),
+                    None => Vec::new(),
+                };
+                spend_tokens!(user_id, "reset_password", now_ms, &mut *tx);
+                insert_mail!(mail, &mut *tx);
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn update_profile(
+                &self,
+                user_id: &str,
+                patch: &ProfilePatch,
+                now_ms: i64,
+                event: &NewEvent,
+            ) -> Result<Option<User>> {
+                let mut tx = self.pool.begin().await?;
+                let sql = concat!(
+                    "UPDATE users SET
+                        name = CASE WHEN $1 THEN $2 ELSE name END,
+                        image = CASE WHEN $3 THEN $4 ELSE image END,
+                        updated_at = $5
+                     WHERE id = $6 RETURNING ", user_fields!()
+                );
+                let user: Option<User> = sqlx::query_as(sql)
+                    .bind(patch.name.is_some())
+                    .bind(patch.name.clone().flatten())
+                    .bind(patch.image.is_some())
+                    .bind(patch.image.clone().flatten())
+                    .bind(now_ms)
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if user.is_some() {
+                    insert_event!(event, &mut *tx);
+                }
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn due_mail(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingMail>> {
+                type Row = (String, String, String, String, i64, i64, Option<String>, Option<String>, Option<String>);
+                let rows: Vec<Row> = sqlx::query_as(
+                    "SELECT o.id, o.kind, o.recipient, o.data, o.attempts, o.created_at, o.token_id, t.seed, t.purpose
+                     FROM mail_outbox o LEFT JOIN one_time_tokens t ON t.id = o.token_id
+                     WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+                     ORDER BY o.next_attempt_at, o.created_at, o.id LIMIT $2",
+                )
+                .bind(now_ms)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose)| PendingMail {
+                        id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose,
+                    })
+                    .collect())
+            }
+
+            async fn claim_mail(&self, id: &str, attempts: i64, lease_until_ms: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $1
+                     WHERE id = $2 AND attempts = $3 AND sent_at IS NULL AND failed_at IS NULL",
+                )
+                .bind(lease_until_ms)
+                .bind(id)
+                .bind(attempts)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn mail_sent(&self, id: &str, now_ms: i64) -> Result<()> {
+                sqlx::query("UPDATE mail_outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
+                    .bind(now_ms)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn mail_not_sent(
+                &self,
+                id: &str,
+                error: &str,
+                retry_at_ms: Option<i64>,
+                now_ms: i64,
+            ) -> Result<()> {
+                let sql = match retry_at_ms {
+                    Some(_) => "UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
+                    None => "UPDATE mail_outbox SET failed_at = $1, last_error = $2 WHERE id = $3",
+                };
+                sqlx::query(sql)
+                    .bind(retry_at_ms.unwrap_or(now_ms))
+                    .bind(error)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_counts(&self) -> Result<OutboxCounts> {
+                let (pending, sent, failed): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT
+                        COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+                     FROM mail_outbox",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(OutboxCounts { pending, sent, failed })
             }
 
             async fn record_event(&self, event: &NewEvent) -> Result<()> {
@@ -433,6 +732,99 @@ macro_rules! insert_refresh_token {
         .bind($session_id)
         .bind($generation)
         .bind($now_ms)
+        .execute($executor)
+        .await?;
+    };
+}
+
+/// Spends a one-time token: the compare-and-set that makes it single-use. It must be the
+/// first statement of its transaction (the write lock is taken at once on SQLite; on
+/// PostgreSQL a concurrent loser re-checks `used_at` after the winner commits). True if
+/// this call spent it.
+macro_rules! consume_token {
+    ($consume:expr, $executor:expr) => {
+        sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1
+             WHERE token_hash = $2 AND purpose = $3 AND user_id = $4
+               AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind($consume.now_ms)
+        .bind(&$consume.token_hash)
+        .bind($consume.purpose)
+        .bind(&$consume.user_id)
+        .execute($executor)
+        .await?
+        .rows_affected()
+            == 1
+    };
+}
+
+/// Spends every unused token of the user with this purpose.
+macro_rules! spend_tokens {
+    ($user_id:expr, $purpose:expr, $now_ms:expr, $executor:expr) => {
+        sqlx::query(
+            "UPDATE one_time_tokens SET used_at = $1
+             WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+        )
+        .bind($now_ms)
+        .bind($user_id)
+        .bind($purpose)
+        .execute($executor)
+        .await?;
+    };
+}
+
+/// Revokes the user's unrevoked sessions other than `keep` ("" keeps none); their ids.
+macro_rules! revoke_sessions {
+    ($user_id:expr, $keep:expr, $now_ms:expr, $executor:expr) => {{
+        let revoked: Vec<(String,)> = sqlx::query_as(
+            "UPDATE sessions SET revoked_at = $1
+             WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL
+             RETURNING id",
+        )
+        .bind($now_ms)
+        .bind($user_id)
+        .bind($keep)
+        .fetch_all($executor)
+        .await?;
+        revoked.into_iter().map(|(id,)| id).collect::<Vec<String>>()
+    }};
+}
+
+macro_rules! insert_outgoing {
+    ($out:expr, $executor:expr) => {
+        if let Some(token) = &$out.token {
+            sqlx::query(
+                "INSERT INTO one_time_tokens (id, token_hash, seed, user_id, purpose, email, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&token.id)
+            .bind(&token.token_hash)
+            .bind(&token.seed)
+            .bind(&token.user_id)
+            .bind(token.purpose)
+            .bind(&token.email)
+            .bind(token.now_ms)
+            .bind(token.expires_at_ms)
+            .execute(&mut *$executor)
+            .await?;
+        }
+        insert_mail!(&$out.mail, &mut *$executor);
+    };
+}
+
+macro_rules! insert_mail {
+    ($mail:expr, $executor:expr) => {
+        sqlx::query(
+            "INSERT INTO mail_outbox (id, kind, recipient, data, token_id, created_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&$mail.id)
+        .bind($mail.kind)
+        .bind(&$mail.recipient)
+        .bind(&$mail.data)
+        .bind(&$mail.token_id)
+        .bind($mail.now_ms)
         .execute($executor)
         .await?;
     };

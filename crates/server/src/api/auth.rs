@@ -5,7 +5,9 @@ use std::sync::Arc;
 use latchkey_core::cookie::CookieKind;
 use latchkey_core::refresh::{self, Decision, PresentedToken, SessionState};
 use latchkey_core::{Email, Error, TokenSubject, random};
-use latchkey_store::{NewEvent, NewSession, NewUser, RefreshRecord, Rotation, User};
+use latchkey_store::{
+    NewEvent, NewSession, NewUser, Outgoing, RefreshRecord, Rotation, StoreError, User,
+};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Header;
@@ -13,12 +15,16 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use super::dto::{AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView};
+use super::dto::{
+    Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView,
+};
 use super::ids::new_id;
+use super::mailing::{self, notice, verification_wait};
 use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{Caller, ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
+use crate::mail::templates::{Data as MailData, Kind};
 use crate::state::AppState;
 use crate::statuses;
 
@@ -30,11 +36,20 @@ statuses! {
     AuthenticatedErrors = [401, 500];
 }
 
+/// What registration answers when addresses must be verified first.
+pub const REGISTERED_QUIETLY: &str =
+    "Check your inbox: follow the link we sent to finish, then sign in.";
+
 #[derive(ApiResponse)]
 pub enum Registered {
-    /// The account exists and is signed in.
+    /// The account exists and is signed in; a verification email is on its way.
     #[oai(status = 201)]
     Created(Json<AuthSession>),
+    /// With LATCHKEY_REQUIRE_EMAIL_VERIFICATION: follow the emailed link, then sign in. The
+    /// answer is the same, in content and in time, when the address already has an account
+    /// (its owner gets a notice instead).
+    #[oai(status = 202)]
+    Accepted(Json<Accepted>),
 }
 
 #[derive(ApiResponse)]
@@ -71,10 +86,12 @@ pub struct AuthApi;
 impl AuthApi {
     /// Create an account
     ///
-    /// Creates the account, signs it in and returns an access token and a refresh token.
-    /// The password must follow the policy; the error code names the rule it broke. With
-    /// `X-Latchkey-Transport: cookie` the tokens are set as HttpOnly cookies instead (the
-    /// request must then come from a trusted origin).
+    /// Creates the account, signs it in and returns an access token and a refresh token,
+    /// and sends a verification email. The password must follow the policy; the error code
+    /// names the rule it broke. With `X-Latchkey-Transport: cookie` the tokens are set as
+    /// HttpOnly cookies instead (the request must then come from a trusted origin). When the
+    /// server requires verified addresses, the answer is 202 with no session, whether or not
+    /// the address was already registered.
     #[oai(path = "/register", method = "post", operation_id = "register")]
     async fn register(
         &self,
@@ -97,6 +114,11 @@ impl AuthApi {
             .map(|n| plain_text("name", &n))
             .transpose()?
             .filter(|n| !n.is_empty());
+        let client = ClientInfo::of(req);
+        if state.require_email_verification {
+            let answer = register_quietly(&state, &client, &email, password, name).await?;
+            return Ok(WithCookies::new(answer, Vec::new()));
+        }
         let password_hash = state.hasher.hash(password).await?;
         let now_ms = state.clock.now_ms();
         let user = NewUser {
@@ -107,13 +129,18 @@ impl AuthApi {
             password_hash,
             now_ms,
         };
-        let client = ClientInfo::of(req);
         let (session, refresh_token) = new_session(&state, &user.id, now_ms, &client)?;
         let event = event("registered", &user.id, &session.id, &client, now_ms)?;
-        let user = match state.store.register(&user, &session, &event).await {
-            Err(latchkey_store::StoreError::Conflict) => return Err(Error::EmailTaken.into()),
+        let verify = mailing::verification(&state, &user_of(&user), now_ms)?;
+        let user = match state
+            .store
+            .register(&user, Some(&session), &event, &[verify])
+            .await
+        {
+            Err(StoreError::Conflict) => return Err(Error::EmailTaken.into()),
             other => other?,
         };
+        state.outbox.wake();
         tracing::info!(user_id = %user.id, session_id = %session.id, "registered");
         let (body, set) = respond(
             &state,
@@ -167,6 +194,9 @@ impl AuthApi {
         }
         if state.hasher.needs_rehash(&login.password_hash) {
             upgrade_hash(&state, &login.user.id, password).await;
+        }
+        if state.require_email_verification && !login.user.email_verified {
+            return Err(refuse_unverified(&state, &login.user, &client).await?.into());
         }
         let now_ms = state.clock.now_ms();
         let (session, refresh_token) = new_session(&state, &login.user.id, now_ms, &client)?;
@@ -287,6 +317,96 @@ impl AuthApi {
             .await?
             .ok_or(Error::SessionRevoked)?;
         Ok(Me::Ok(Json(user.into())))
+    }
+}
+
+/// Registration when addresses must be verified first: one password hash and one
+/// transaction whether or not the address is taken, and the same answer, so neither the
+/// body nor the time tells an account exists. A new account gets a verification email; an
+/// existing one's owner gets a notice.
+async fn register_quietly(
+    state: &AppState,
+    client: &ClientInfo,
+    email: &Email,
+    password: String,
+    name: Option<String>,
+) -> Result<Registered, Failure<RegisterErrors>> {
+    let existing = state.store.find_login(&email.key()).await?;
+    let password_hash = state.hasher.hash(password).await?;
+    let now_ms = state.clock.now_ms();
+    let owner = match existing {
+        Some(login) => Some(login.user),
+        None => {
+            let user = NewUser {
+                id: new_id()?,
+                email: email.to_string(),
+                email_key: email.key(),
+                name,
+                password_hash,
+                now_ms,
+            };
+            let event = event("registered", &user.id, "", client, now_ms)?;
+            let verify = mailing::verification(state, &user_of(&user), now_ms)?;
+            match state.store.register(&user, None, &event, &[verify]).await {
+                Ok(user) => {
+                    tracing::info!(user_id = %user.id, "registered; waiting for verification");
+                    None
+                }
+                // Registered by someone else a moment ago: treat it as existing.
+                Err(StoreError::Conflict) => {
+                    state.store.find_login(&email.key()).await?.map(|l| l.user)
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    };
+    if let Some(user) = owner {
+        let mail = notice(
+            Kind::AccountExists,
+            &user.email,
+            &MailData::for_user(&user),
+            now_ms,
+        )?;
+        let event = event("registration_for_existing_account", &user.id, "", client, now_ms)?;
+        state
+            .store
+            .enqueue(&[Outgoing { token: None, mail }], Some(&event))
+            .await?;
+        tracing::info!(user_id = %user.id, "registration for an existing account; owner notified");
+    }
+    state.outbox.wake();
+    Ok(Registered::Accepted(Json(Accepted::new(REGISTERED_QUIETLY))))
+}
+
+/// Sign-in with the right password to an unverified account, when verification is
+/// required: a fresh verification email (at most one a minute) and 403 `email_not_verified`.
+async fn refuse_unverified(
+    state: &AppState,
+    user: &User,
+    client: &ClientInfo,
+) -> Result<Error, Failure<SignInErrors>> {
+    let now_ms = state.clock.now_ms();
+    let event = event("sign_in_unverified", &user.id, "", client, now_ms)?;
+    if verification_wait(state, &user.id, now_ms).await?.is_none() {
+        let verify = mailing::verification(state, user, now_ms)?;
+        state.store.enqueue(&[verify], Some(&event)).await?;
+        state.outbox.wake();
+    } else {
+        state.store.record_event(&event).await?;
+    }
+    tracing::info!(user_id = %user.id, "sign-in refused: address not verified");
+    Ok(Error::EmailNotVerified)
+}
+
+/// The user a [`NewUser`] becomes.
+fn user_of(user: &NewUser) -> User {
+    User {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        image: None,
+        email_verified: false,
+        created_at: user.now_ms,
     }
 }
 

@@ -40,6 +40,8 @@ pub struct UserView {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
+    /// A picture URL (http or https) the app may show; Latchkey never fetches it.
+    pub image: Option<String>,
     pub email_verified: bool,
     pub created_at: Timestamp,
 }
@@ -50,6 +52,7 @@ impl From<User> for UserView {
             id: user.id,
             email: user.email,
             name: user.name,
+            image: user.image,
             email_verified: user.email_verified,
             created_at: timestamp(user.created_at),
         }
@@ -164,4 +167,76 @@ pub struct UpdateTaskRequest {
     #[oai(validator(max_length = 5000))]
     pub description: MaybeUndefined<String>,
     pub completed: Option<bool>,
+}
+
+/// The request was taken; what happens next arrives by email.
+#[derive(Debug, Object)]
+pub struct Accepted {
+    /// A sentence to show the user. It is the same whether or not an account exists.
+    pub message: String,
+}
+
+impl Accepted {
+    pub fn new(message: &str) -> Self {
+        Accepted {
+            message: message.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// No `Debug`: it carries a password and a token.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ResetPasswordRequest {
+    /// The token from the emailed link (the part after `#token=`).
+    #[oai(validator(max_length = 256))]
+    pub token: String,
+    /// The new password; the policy applies.
+    #[oai(validator(max_length = 1024))]
+    pub new_password: String,
+}
+
+/// The token from an emailed link (the part after `#token=`). No `Debug`.
+#[derive(Object)]
+pub struct TokenRequest {
+    #[oai(validator(max_length = 256))]
+    pub token: String,
+}
+
+/// Fields left out stay as they are; `null` clears one.
+#[derive(Debug, Object)]
+pub struct UpdateProfileRequest {
+    #[oai(validator(max_length = 100))]
+    pub name: MaybeUndefined<String>,
+    /// An `https://` (or `http://`) URL of at most 2048 characters.
+    #[oai(validator(max_length = 2048))]
+    pub image: MaybeUndefined<String>,
+}
+
+/// No `Debug`: it carries passwords.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    #[oai(validator(max_length = 1024))]
+    pub current_password: String,
+    /// The new password; the policy applies.
+    #[oai(validator(max_length = 1024))]
+    pub new_password: String,
+    /// Sign out every other device (the default), keeping this one.
+    pub revoke_other_sessions: Option<bool>,
+}
+
+/// No `Debug`: it carries a password.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ChangeEmailRequest {
+    pub new_email: String,
+    /// The current password, so a borrowed session cannot take the account.
+    #[oai(validator(max_length = 1024))]
+    pub password: String,
 }

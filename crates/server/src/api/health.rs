@@ -18,11 +18,18 @@ pub struct Health {
 }
 
 #[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
 pub struct Readiness {
     /// `ok`.
     pub status: String,
     /// The storage backend in use: `sqlite` or `postgres`.
     pub database: String,
+    /// Where emails go: `smtp` or `file` (development).
+    pub mailer: String,
+    /// Emails waiting in the outbox (not yet sent, still being retried).
+    pub mail_pending: i64,
+    /// Emails given up after every retry; see the server log.
+    pub mail_failed: i64,
 }
 
 #[derive(ApiResponse)]
@@ -57,10 +64,17 @@ impl HealthApi {
     /// Readiness: checks the database
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self, state: Data<&Arc<AppState>>) -> Ready {
-        match state.store.ping().await {
-            Ok(()) => Ready::Ok(Json(Readiness {
+        let checked = match state.store.ping().await {
+            Ok(()) => state.store.outbox_counts().await,
+            Err(err) => Err(err),
+        };
+        match checked {
+            Ok(outbox) => Ready::Ok(Json(Readiness {
                 status: "ok".into(),
                 database: state.store.backend().into(),
+                mailer: state.outbox.mailer_name().into(),
+                mail_pending: outbox.pending,
+                mail_failed: outbox.failed,
             })),
             Err(err) => {
                 tracing::error!(error = %err, "readiness check failed");

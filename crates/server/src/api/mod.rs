@@ -1,10 +1,13 @@
 //! The API: one `#[OpenApi]` struct per tag, assembled into one service.
 
+pub mod account;
 pub mod auth;
 pub mod dto;
 pub mod health;
 mod ids;
 pub mod jwks;
+mod mailing;
+pub mod recovery;
 pub mod sessions;
 pub mod tasks;
 mod text;
@@ -14,8 +17,11 @@ use poem_openapi::{OpenApiService, Tags};
 
 #[derive(Tags)]
 pub enum ApiTags {
-    /// Registration, sign-in, refresh, sign-out and the current user.
+    /// Registration, sign-in, refresh, sign-out, the current user, and recovery by email
+    /// (password reset, address verification).
     Auth,
+    /// The signed-in user's profile, password and email address.
+    Account,
     /// The signed-in user's sessions (devices): list, revoke one, revoke the others.
     Sessions,
     /// The signed-in user's tasks; every query is scoped to the caller.
@@ -28,6 +34,8 @@ pub enum ApiTags {
 
 pub type Apis = (
     auth::AuthApi,
+    recovery::RecoveryApi,
+    account::AccountApi,
     sessions::SessionsApi,
     tasks::TasksApi,
     health::HealthApi,
@@ -39,6 +47,8 @@ pub fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             auth::AuthApi,
+            recovery::RecoveryApi,
+            account::AccountApi,
             sessions::SessionsApi,
             tasks::TasksApi,
             health::HealthApi,

@@ -18,6 +18,10 @@ fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
         "LATCHKEY_KEYS_FILE",
         "LATCHKEY_PUBLIC_URL",
         "LATCHKEY_TRUSTED_ORIGINS",
+        "LATCHKEY_SMTP_HOST",
+        "LATCHKEY_SMTP_TLS",
+        "LATCHKEY_MAILER",
+        "LATCHKEY_MAIL_OUTBOX_DIR",
     ] {
         cmd.env_remove(var);
     }
@@ -184,6 +188,32 @@ fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
         ("LATCHKEY_ENV", "production"),
         ("LATCHKEY_SECRET", STRONG),
         ("LATCHKEY_PUBLIC_URL", "https://app.example.com"),
+    ];
+    let out = latchkey(&dir, &https, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs a mailer: set LATCHKEY_SMTP_HOST"), "{stderr}");
+    assert!(
+        !dir.join("mail-outbox").exists(),
+        "production must not fall back to the file mailer"
+    );
+    let cleartext = [
+        https[0],
+        https[1],
+        https[2],
+        ("LATCHKEY_SMTP_HOST", "smtp.example.com"),
+        ("LATCHKEY_SMTP_TLS", "none"),
+    ];
+    let out = latchkey(&dir, &cleartext, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("LATCHKEY_SMTP_TLS=none"), "{stderr}");
+
+    let https = [
+        https[0],
+        https[1],
+        https[2],
+        ("LATCHKEY_SMTP_HOST", "smtp.example.com"),
         ("LATCHKEY_JWT_ALG", "EdDSA"),
     ];
     let out = latchkey(&dir, &https, &[]);

@@ -91,4 +91,7 @@ async fn health_and_readiness_answer() {
     assert_eq!(health["status"], "ok");
     let ready: Value = app.get("/readyz", None).await.json().await.unwrap();
     assert_eq!(ready["database"], "sqlite");
+    assert_eq!(ready["mailer"], "smtp");
+    assert_eq!(ready["mailPending"], 0);
+    assert_eq!(ready["mailFailed"], 0);
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use latchkey_server::clock::Clock;
 use latchkey_store::{
-    Login, NewEvent, NewSession, NewTask, NewUser, RefreshRecord, Rotation, SecurityEvent,
+    Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
+    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent,
     SessionInfo, Store, StoreError, Task, TaskPatch, User,
 };
 
@@ -153,8 +154,9 @@ impl Store for BrokenStore {
     async fn register(
         &self,
         _: &NewUser,
-        _: &NewSession,
+        _: Option<&NewSession>,
         _: &NewEvent,
+        _: &[Outgoing],
     ) -> Result<User, StoreError> {
         gone()
     }
@@ -203,6 +205,83 @@ impl Store for BrokenStore {
         _: i64,
         _: &NewEvent,
     ) -> Result<Vec<String>, StoreError> {
+        gone()
+    }
+    async fn enqueue(&self, _: &[Outgoing], _: Option<&NewEvent>) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn last_token_at(&self, _: &str, _: &str) -> Result<Option<i64>, StoreError> {
+        gone()
+    }
+    async fn find_one_time(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+    ) -> Result<Option<OneTimeRecord>, StoreError> {
+        gone()
+    }
+    async fn reset_password(
+        &self,
+        _: &Consume,
+        _: &str,
+        _: &NewMail,
+        _: &NewEvent,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        gone()
+    }
+    async fn verify_email(&self, _: &Consume, _: &NewEvent) -> Result<Option<User>, StoreError> {
+        gone()
+    }
+    async fn change_email(
+        &self,
+        _: &Consume,
+        _: &str,
+        _: &str,
+        _: &NewMail,
+        _: &NewEvent,
+    ) -> Result<Option<User>, StoreError> {
+        gone()
+    }
+    async fn change_password(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: Option<&str>,
+        _: &NewMail,
+        _: &NewEvent,
+    ) -> Result<Vec<String>, StoreError> {
+        gone()
+    }
+    async fn update_profile(
+        &self,
+        _: &str,
+        _: &ProfilePatch,
+        _: i64,
+        _: &NewEvent,
+    ) -> Result<Option<User>, StoreError> {
+        gone()
+    }
+    async fn due_mail(&self, _: i64, _: i64) -> Result<Vec<PendingMail>, StoreError> {
+        gone()
+    }
+    async fn claim_mail(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
+        gone()
+    }
+    async fn mail_sent(&self, _: &str, _: i64) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn mail_not_sent(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<i64>,
+        _: i64,
+    ) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         gone()
     }
     async fn record_event(&self, _: &NewEvent) -> Result<(), StoreError> {

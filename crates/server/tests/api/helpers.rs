@@ -3,17 +3,23 @@
 use std::sync::Arc;
 
 use latchkey_server::clock::ManualClock;
-use latchkey_server::config::Settings;
+use latchkey_server::config::{MailerKind, Settings, SmtpTls};
 use latchkey_server::startup;
 use latchkey_server::state::AppState;
 use latchkey_store::Store;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::smtp::SmtpSink;
 
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub const PASSWORD: &str = "correct horse battery staple";
 /// 2027-01-01T00:00:00Z: tests start here and move the clock by hand.
 const START_MS: i64 = 1_798_761_600_000;
+/// Where links in test emails point.
+pub const APP_URL: &str = "http://app.test";
 
 /// Generates each test twice: `sqlite::name` and `postgres::name`.
 #[macro_export]
@@ -50,7 +56,23 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub state: Arc<AppState>,
+    /// The SMTP listener this app's emails go to.
+    pub mail: Arc<SmtpSink>,
+    server: Option<(oneshot::Sender<()>, JoinHandle<std::io::Result<()>>)>,
     cleanup: Cleanup,
+}
+
+/// The settings every test server starts from: the test secret, and real SMTP delivery
+/// to `smtp_port` on 127.0.0.1.
+pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
+    let mut settings = Settings::for_tests(database_url, SECRET);
+    settings.mailer = Some(MailerKind::Smtp);
+    settings.smtp_host = Some("127.0.0.1".into());
+    settings.smtp_port = Some(smtp_port);
+    settings.smtp_tls = SmtpTls::None;
+    settings.link_url = Some(APP_URL.into());
+    settings.app_name = "Latchkey Tests".into();
+    settings
 }
 
 enum Cleanup {
@@ -137,38 +159,52 @@ impl TestApp {
     }
 
     async fn spawn(database_url: &str, cleanup: Cleanup) -> TestApp {
-        let settings = Settings::for_tests(database_url, SECRET);
+        let mail = Arc::new(SmtpSink::start().await);
+        let settings = test_settings(database_url, mail.port);
         let clock = Arc::new(ManualClock::new(START_MS));
         let state = startup::build_state(&settings, clock.clone())
             .await
             .expect("build state");
-        Self::serve(state, clock, cleanup, database_url).await
+        Self::serve(state, clock, mail, cleanup, database_url).await
     }
 
-    /// The same database and clock, served again by a fresh server built from the test
-    /// settings as changed by `configure` — a restart, or a differently configured instance.
+    /// Stops this server (its outbox worker too) and serves the same database, clock and
+    /// SMTP listener from a fresh one built from the test settings as changed by
+    /// `configure` — a restart, or a differently configured instance.
     pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
-        let mut settings = Settings::for_tests(&self.database_url, SECRET);
+        self.stop().await;
+        let mut settings = test_settings(&self.database_url, self.mail.port);
         configure(&mut settings);
         let state = startup::build_state(&settings, self.clock.clone())
             .await
             .expect("build state");
         let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Nothing);
-        Self::serve(state, self.clock.clone(), cleanup, &self.database_url).await
+        let mail = self.mail.clone();
+        Self::serve(state, self.clock.clone(), mail, cleanup, &self.database_url).await
+    }
+
+    /// Shuts the server down (graceful, as on SIGTERM) and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some((stop, server)) = self.server.take() {
+            let _ = stop.send(());
+            server.await.unwrap().unwrap();
+        }
     }
 
     /// An app over a store of the test's choosing (e.g. one that fails on purpose).
     pub async fn with_store(store: Arc<dyn Store>) -> TestApp {
-        let settings = Settings::for_tests("sqlite::memory:", SECRET);
+        let mail = Arc::new(SmtpSink::start().await);
+        let settings = test_settings("sqlite::memory:", mail.port);
         let clock = Arc::new(ManualClock::new(START_MS));
         let secret = settings.load_secret().unwrap();
         let state = Arc::new(AppState::new(&settings, &secret, store, clock.clone()).unwrap());
-        Self::serve(state, clock, Cleanup::Nothing, "sqlite::memory:").await
+        Self::serve(state, clock, mail, Cleanup::Nothing, "sqlite::memory:").await
     }
 
     async fn serve(
         state: Arc<AppState>,
         clock: Arc<ManualClock>,
+        mail: Arc<SmtpSink>,
         cleanup: Cleanup,
         database_url: &str,
     ) -> TestApp {
@@ -181,19 +217,26 @@ impl TestApp {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(startup::run(
-            listener,
-            state.clone(),
-            std::future::pending(),
-        ));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(startup::run(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
         TestApp {
             address,
             database_url: database_url.to_owned(),
             client: reqwest::Client::new(),
             clock,
             state,
+            mail,
+            server: Some((stop, server)),
             cleanup,
         }
+    }
+
+    /// Moves the clock and lets the outbox worker see the new time at once.
+    pub fn advance_secs(&self, secs: i64) {
+        self.clock.advance_secs(secs);
+        self.state.outbox.wake();
     }
 
     /// The injected clock's time, in Unix milliseconds.
@@ -211,6 +254,11 @@ impl TestApp {
             req = req.bearer_auth(token);
         }
         req.send().await.unwrap()
+    }
+
+    /// As [`TestApp::post`], owning the body (for closures that build it).
+    pub async fn send(&self, path: &str, body: Value, token: Option<&str>) -> Response {
+        self.post(path, &body, token).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value, token: &str) -> Response {

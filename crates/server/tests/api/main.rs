@@ -3,12 +3,17 @@
 //! PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test says which ran).
 
 mod helpers;
+mod smtp;
 
 mod auth;
 mod cli;
 mod contract;
 mod cookies;
+mod email;
+mod enumeration;
 mod errors;
 mod jwks;
+mod logs;
+mod profile;
 mod sessions;
 mod tasks;

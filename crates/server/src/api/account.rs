@@ -1,0 +1,315 @@
+//! The signed-in user's own account: profile, password, and email address.
+//!
+//! Changing the password or the address needs the current password, so a session left open
+//! on a borrowed computer cannot take the account over. A new address is switched to only
+//! once a link sent to it is followed, and the old address is told.
+
+use std::sync::Arc;
+
+use latchkey_core::onetime::Purpose;
+use latchkey_core::{Email, Error};
+use latchkey_store::{Login, ProfilePatch, StoreError};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::ApiTags;
+use super::auth::event;
+use super::dto::{
+    Accepted, ChangeEmailRequest, ChangePasswordRequest, TokenRequest, UpdateProfileRequest,
+    UserView,
+};
+use super::mailing::{notice, with_link};
+use super::recovery::{stored_email, usable};
+use super::text::{image_url, plain_text};
+use crate::auth::{Caller, ClientInfo, Principal};
+use crate::error::Failure;
+use crate::mail::templates::{Data as MailData, Kind};
+use crate::state::AppState;
+use crate::statuses;
+
+statuses! {
+    ProfileErrors = [400, 401, 403, 413, 415, 500];
+    ChangeErrors = [400, 401, 403, 413, 415, 500, 503];
+    ConfirmErrors = [400, 409, 413, 415, 500];
+}
+
+/// What change-email always answers.
+pub const CHANGE_REQUESTED: &str =
+    "Follow the link sent to the new address to finish the change.";
+
+#[derive(ApiResponse)]
+pub enum ProfileUpdated {
+    /// The updated user.
+    #[oai(status = 200)]
+    Ok(Json<UserView>),
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed; other sessions are signed out unless asked not to; a notice is on its way.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum EmailChangeRequested {
+    /// A confirmation link is on its way to the new address. The answer is the same when
+    /// the address already belongs to another account (and then nothing changes).
+    #[oai(status = 202)]
+    Accepted(Json<Accepted>),
+}
+
+#[derive(ApiResponse)]
+pub enum EmailChanged {
+    /// The account now uses the new (verified) address; the old one has been told.
+    #[oai(status = 200)]
+    Ok(Json<UserView>),
+}
+
+pub struct AccountApi;
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Account")]
+impl AccountApi {
+    /// Update the profile (name, image)
+    #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
+    async fn update_me(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        auth: Caller,
+        body: Json<UpdateProfileRequest>,
+    ) -> Result<ProfileUpdated, Failure<ProfileErrors>> {
+        let UpdateProfileRequest { name, image } = body.0;
+        let patch = ProfilePatch {
+            name: patch_field(name, |n| {
+                plain_text("name", &n).map(|n| Some(n).filter(|n| !n.is_empty()))
+            })?,
+            image: patch_field(image, |url| image_url(&url).map(Some))?,
+        };
+        let now_ms = state.clock.now_ms();
+        let event = event(
+            "profile_updated",
+            &auth.0.user_id,
+            &auth.0.session_id,
+            &ClientInfo::of(req),
+            now_ms,
+        )?;
+        let user = state
+            .store
+            .update_profile(&auth.0.user_id, &patch, now_ms, &event)
+            .await?
+            .ok_or(Error::SessionRevoked)?;
+        Ok(ProfileUpdated::Ok(Json(user.into())))
+    }
+
+    /// Change the password
+    ///
+    /// Needs the current password (a wrong one is 401 `invalid_credentials` and is recorded
+    /// as a failed attempt). Every other session is signed out unless
+    /// `revokeOtherSessions` is false; this one stays signed in.
+    #[oai(
+        path = "/change-password",
+        method = "post",
+        operation_id = "changePassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        auth: Caller,
+        body: Json<ChangePasswordRequest>,
+    ) -> Result<PasswordChanged, Failure<ChangeErrors>> {
+        let ChangePasswordRequest {
+            current_password,
+            new_password,
+            revoke_other_sessions,
+        } = body.0;
+        let client = ClientInfo::of(req);
+        let login = check_password(&state, &auth.0, current_password, &client).await?;
+        let user = &login.user;
+        state
+            .policy
+            .check(&new_password, &stored_email(&user.email)?)?;
+        let password_hash = state.hasher.hash(new_password).await?;
+        let now_ms = state.clock.now_ms();
+        let keep = revoke_other_sessions
+            .unwrap_or(true)
+            .then_some(auth.0.session_id.as_str());
+        let mail = notice(
+            Kind::PasswordChanged,
+            &user.email,
+            &MailData::for_user(user),
+            now_ms,
+        )?;
+        let event = event(
+            "password_changed",
+            &user.id,
+            &auth.0.session_id,
+            &client,
+            now_ms,
+        )?;
+        let revoked = state
+            .store
+            .change_password(&user.id, &password_hash, now_ms, keep, &mail, &event)
+            .await?;
+        for session_id in &revoked {
+            state.liveness.forget(session_id);
+        }
+        state.outbox.wake();
+        tracing::info!(user_id = %user.id, sessions_revoked = revoked.len(), "password changed");
+        Ok(PasswordChanged::NoContent)
+    }
+
+    /// Change the email address
+    ///
+    /// Needs the current password. Sends a confirmation link (valid 24 hours) to the new
+    /// address; the account switches only when it is followed (`confirm-email-change`). An
+    /// address that already has an account gets the same answer, and nothing changes.
+    #[oai(path = "/change-email", method = "post", operation_id = "changeEmail")]
+    async fn change_email(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        auth: Caller,
+        body: Json<ChangeEmailRequest>,
+    ) -> Result<EmailChangeRequested, Failure<ChangeErrors>> {
+        let ChangeEmailRequest {
+            new_email,
+            password,
+        } = body.0;
+        let new_email = Email::parse(&new_email)?;
+        let client = ClientInfo::of(req);
+        let login = check_password(&state, &auth.0, password, &client).await?;
+        let user = &login.user;
+        if new_email.key() == stored_email(&user.email)?.key() {
+            return Err(
+                Error::InvalidRequest("that is already the account's address".into()).into(),
+            );
+        }
+        let accepted = EmailChangeRequested::Accepted(Json(Accepted::new(CHANGE_REQUESTED)));
+        if state.store.find_login(&new_email.key()).await?.is_some() {
+            tracing::info!(user_id = %user.id, "email change to an address in use; nothing sent");
+            return Ok(accepted);
+        }
+        let now_ms = state.clock.now_ms();
+        let outgoing = with_link(
+            &state,
+            Kind::ConfirmEmailChange,
+            Purpose::ChangeEmail,
+            user,
+            new_email.as_str(),
+            now_ms,
+        )?;
+        let event = event(
+            "email_change_requested",
+            &user.id,
+            &auth.0.session_id,
+            &client,
+            now_ms,
+        )?;
+        state.store.enqueue(&[outgoing], Some(&event)).await?;
+        state.outbox.wake();
+        Ok(accepted)
+    }
+
+    /// Confirm an email change with the link's token
+    ///
+    /// Needs no session: the link may be opened on another device. 409 `email_taken` if
+    /// another account took the address meanwhile (nothing changes, the link stays usable).
+    #[oai(
+        path = "/confirm-email-change",
+        method = "post",
+        operation_id = "confirmEmailChange"
+    )]
+    async fn confirm_email_change(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &Request,
+        body: Json<TokenRequest>,
+    ) -> Result<EmailChanged, Failure<ConfirmErrors>> {
+        let (record, consume) = usable(&state, &body.0.token, Purpose::ChangeEmail).await?;
+        let new_email = stored_email(&record.email)?;
+        let old = &record.user;
+        let data = MailData {
+            name: old.name.clone(),
+            new_email: Some(new_email.to_string()),
+        };
+        let mail = notice(Kind::EmailChanged, &old.email, &data, consume.now_ms)?;
+        let event = event(
+            "email_changed",
+            &old.id,
+            "",
+            &ClientInfo::of(req),
+            consume.now_ms,
+        )?;
+        let changed = state
+            .store
+            .change_email(
+                &consume,
+                new_email.as_str(),
+                &new_email.key(),
+                &mail,
+                &event,
+            )
+            .await;
+        let user = match changed {
+            Err(StoreError::Conflict) => return Err(Error::EmailTaken.into()),
+            other => other?.ok_or(Error::InvalidOrExpiredToken)?,
+        };
+        state.outbox.wake();
+        tracing::info!(user_id = %user.id, "email address changed");
+        Ok(EmailChanged::Ok(Json(user.into())))
+    }
+}
+
+/// The caller's login if `password` is theirs; otherwise a recorded failed attempt and
+/// 401 `invalid_credentials`.
+async fn check_password<S>(
+    state: &AppState,
+    caller: &Principal,
+    password: String,
+    client: &ClientInfo,
+) -> Result<Login, Failure<S>> {
+    let user = state
+        .store
+        .find_user(&caller.user_id)
+        .await?
+        .ok_or(Error::SessionRevoked)?;
+    let login = state
+        .store
+        .find_login(&stored_email(&user.email)?.key())
+        .await?
+        .ok_or(Error::SessionRevoked)?;
+    if state
+        .hasher
+        .verify(password, login.password_hash.clone())
+        .await?
+    {
+        return Ok(login);
+    }
+    let failed = event(
+        "password_check_failed",
+        &user.id,
+        &caller.session_id,
+        client,
+        state.clock.now_ms(),
+    )?;
+    state.store.record_event(&failed).await?;
+    tracing::info!(user_id = %user.id, "current password refused");
+    Err(Error::InvalidCredentials.into())
+}
+
+/// A patch field: absent leaves it, `null` clears it, a value goes through `parse`.
+fn patch_field(
+    field: MaybeUndefined<String>,
+    parse: impl FnOnce(String) -> Result<Option<String>, Error>,
+) -> Result<Option<Option<String>>, Error> {
+    match field {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(value) => parse(value).map(Some),
+    }
+}

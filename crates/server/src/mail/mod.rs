@@ -1,0 +1,61 @@
+//! Email: the templates, the transports, and the durable outbox that connects them.
+//!
+//! # Layout
+//!
+//! - [`templates`]: what each email says (text + HTML), a pure function of its data.
+//! - [`smtp`], [`file`], [`memory`]: the three [`Mailer`]s — SMTP for production (SendGrid
+//!   and SES speak it), `.eml` files in a folder for development, and an in-memory sink for
+//!   unit tests.
+//! - [`outbox`]: flows write emails into the database in the same transaction as the change
+//!   that caused them; the outbox worker renders and sends them, with retries and backoff.
+
+pub mod file;
+pub mod memory;
+pub mod outbox;
+pub mod smtp;
+pub mod templates;
+
+use std::sync::Arc;
+
+use crate::config::{MailerKind, Settings};
+
+/// A rendered email, ready for a transport.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub content: templates::Rendered,
+}
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// Worth retrying: the relay is down, refused for now, or timed out.
+    #[error("temporary: {0}")]
+    Temporary(String),
+    /// Retrying cannot help (e.g. the relay refuses the address for good).
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// Something that delivers an email.
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// A short name for logs and `/readyz`: `smtp`, `file` or `memory`.
+    fn name(&self) -> &'static str;
+
+    async fn send(&self, email: &Email) -> Result<(), MailError>;
+}
+
+/// The mailer the settings ask for: SMTP when a host is configured (or `LATCHKEY_MAILER=smtp`),
+/// otherwise the development file outbox.
+pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    let kind = settings.mailer.unwrap_or(if settings.smtp_host.is_some() {
+        MailerKind::Smtp
+    } else {
+        MailerKind::File
+    });
+    Ok(match kind {
+        MailerKind::Smtp => Arc::new(smtp::SmtpMailer::new(settings)?),
+        MailerKind::File => Arc::new(file::FileMailer::new(settings)?),
+    })
+}
