@@ -175,7 +175,9 @@ pub fn every_variant() -> Vec<Error> {
         Error::InvalidOrExpiredToken,
         Error::EmailNotVerified,
         Error::EmailAlreadyVerified,
-        Error::RateLimited { retry_after_secs: 60 },
+        Error::RateLimited {
+            retry_after_secs: 60,
+        },
         Error::NotFound,
         Error::InvalidRequest(String::new()),
         Error::PayloadTooLarge,

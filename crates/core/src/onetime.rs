@@ -73,7 +73,10 @@ impl std::fmt::Debug for OneTimeKey {
 
 impl OneTimeKey {
     pub fn new(secret: &Secret) -> Self {
-        OneTimeKey(keyed_mac(secret.expose(), &[b"latchkey one-time token key v1"]))
+        OneTimeKey(keyed_mac(
+            secret.expose(),
+            &[b"latchkey one-time token key v1"],
+        ))
     }
 
     /// The token with this id, seed and purpose.
@@ -140,8 +143,12 @@ mod tests {
         assert_ne!(base, k.token("id2", "seed", Purpose::ResetPassword));
         assert_ne!(base, k.token("id", "seed2", Purpose::ResetPassword));
         // Length prefixes: moving a character between id and seed is a different token.
-        assert_ne!(k.token("ab", "c", Purpose::VerifyEmail), k.token("a", "bc", Purpose::VerifyEmail));
-        let other = OneTimeKey::new(&Secret::parse("another-one-time-secret-0123456789ab").unwrap());
+        assert_ne!(
+            k.token("ab", "c", Purpose::VerifyEmail),
+            k.token("a", "bc", Purpose::VerifyEmail)
+        );
+        let other =
+            OneTimeKey::new(&Secret::parse("another-one-time-secret-0123456789ab").unwrap());
         assert_ne!(base, other.token("id", "seed", Purpose::ResetPassword));
         // Not the refresh token of the same inputs: the keys carry different labels.
         let refresh = crate::refresh::RefreshKey::new(
@@ -162,7 +169,11 @@ mod tests {
             "\u{0}".repeat(43),
         ];
         for case in cases {
-            assert_eq!(check_shape(&case), Err(Error::InvalidOrExpiredToken), "{case:?}");
+            assert_eq!(
+                check_shape(&case),
+                Err(Error::InvalidOrExpiredToken),
+                "{case:?}"
+            );
         }
     }
 

@@ -87,7 +87,11 @@ async fn run(url: &str) -> (Vec<Duration>, f64) {
             user_agent: None,
             now_ms: 0,
         };
-        state.store.register(&user, None, &event, &[]).await.unwrap();
+        state
+            .store
+            .register(&user, None, &event, &[])
+            .await
+            .unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

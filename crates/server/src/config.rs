@@ -185,7 +185,12 @@ pub struct Settings {
     pub smtp_port: Option<u16>,
 
     /// `starttls`, `tls` or `none` (a relay on this host only).
-    #[arg(long, env = "LATCHKEY_SMTP_TLS", value_enum, default_value = "starttls")]
+    #[arg(
+        long,
+        env = "LATCHKEY_SMTP_TLS",
+        value_enum,
+        default_value = "starttls"
+    )]
     pub smtp_tls: SmtpTls,
 
     /// The SMTP user name; the password is read from LATCHKEY_SMTP_PASSWORD only.
@@ -197,7 +202,11 @@ pub struct Settings {
     pub smtp_password: Option<SecretText>,
 
     /// The sender of every email.
-    #[arg(long, env = "LATCHKEY_MAIL_FROM", default_value = "Latchkey <no-reply@localhost>")]
+    #[arg(
+        long,
+        env = "LATCHKEY_MAIL_FROM",
+        default_value = "Latchkey <no-reply@localhost>"
+    )]
     pub mail_from: String,
 
     /// Where the development file mailer writes `.eml` files.

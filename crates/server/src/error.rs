@@ -91,9 +91,10 @@ pub fn into_json_response(error: &Error) -> Response {
         );
     }
     if let Error::RateLimited { retry_after_secs } = error {
-        response
-            .headers_mut()
-            .insert("retry-after", poem::http::HeaderValue::from(*retry_after_secs));
+        response.headers_mut().insert(
+            "retry-after",
+            poem::http::HeaderValue::from(*retry_after_secs),
+        );
     }
     response
 }

@@ -37,8 +37,7 @@ statuses! {
 }
 
 /// What change-email always answers.
-pub const CHANGE_REQUESTED: &str =
-    "Follow the link sent to the new address to finish the change.";
+pub const CHANGE_REQUESTED: &str = "Follow the link sent to the new address to finish the change.";
 
 #[derive(ApiResponse)]
 pub enum ProfileUpdated {

@@ -15,9 +15,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use super::dto::{
-    Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView,
-};
+use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView};
 use super::ids::new_id;
 use super::mailing::{self, notice, verification_wait};
 use super::text::plain_text;
@@ -196,7 +194,9 @@ impl AuthApi {
             upgrade_hash(&state, &login.user.id, password).await;
         }
         if state.require_email_verification && !login.user.email_verified {
-            return Err(refuse_unverified(&state, &login.user, &client).await?.into());
+            return Err(refuse_unverified(&state, &login.user, &client)
+                .await?
+                .into());
         }
         let now_ms = state.clock.now_ms();
         let (session, refresh_token) = new_session(&state, &login.user.id, now_ms, &client)?;
@@ -367,7 +367,13 @@ async fn register_quietly(
             &MailData::for_user(&user),
             now_ms,
         )?;
-        let event = event("registration_for_existing_account", &user.id, "", client, now_ms)?;
+        let event = event(
+            "registration_for_existing_account",
+            &user.id,
+            "",
+            client,
+            now_ms,
+        )?;
         state
             .store
             .enqueue(&[Outgoing { token: None, mail }], Some(&event))
@@ -375,7 +381,9 @@ async fn register_quietly(
         tracing::info!(user_id = %user.id, "registration for an existing account; owner notified");
     }
     state.outbox.wake();
-    Ok(Registered::Accepted(Json(Accepted::new(REGISTERED_QUIETLY))))
+    Ok(Registered::Accepted(Json(Accepted::new(
+        REGISTERED_QUIETLY,
+    ))))
 }
 
 /// Sign-in with the right password to an unverified account, when verification is

@@ -102,7 +102,11 @@ impl RecoveryApi {
     /// The password policy applies (a refusal leaves the link usable). On success every
     /// session of the account is revoked, the address counts as verified (the link reached
     /// it), and a "password changed" notice is sent.
-    #[oai(path = "/reset-password", method = "post", operation_id = "resetPassword")]
+    #[oai(
+        path = "/reset-password",
+        method = "post",
+        operation_id = "resetPassword"
+    )]
     async fn reset_password(
         &self,
         state: Data<&Arc<AppState>>,

@@ -37,7 +37,8 @@ pub fn image_url(value: &str) -> Result<String, Error> {
         .or_else(|| value.strip_prefix("http://"))
         .ok_or_else(refuse)?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let bad = |c: char| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '\\' | '`');
+    let bad =
+        |c: char| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '\\' | '`');
     if host.is_empty() || value.len() > 2048 || value.chars().any(bad) {
         return Err(refuse());
     }

@@ -17,7 +17,10 @@ pub struct FileMailer {
 impl FileMailer {
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.mail_outbox_dir).map_err(|err| {
-            anyhow::anyhow!("cannot create {}: {err}", settings.mail_outbox_dir.display())
+            anyhow::anyhow!(
+                "cannot create {}: {err}",
+                settings.mail_outbox_dir.display()
+            )
         })?;
         tracing::warn!(dir = %settings.mail_outbox_dir.display(), "emails are written to this folder, not sent; set LATCHKEY_SMTP_HOST to send them");
         Ok(FileMailer {

@@ -209,7 +209,9 @@ mod tests {
                 store,
                 clock: Arc::new(ManualClock::new(T0)),
                 mailer: Arc::new(MemoryMailer::default()),
-                key: OneTimeKey::new(&Secret::parse("outbox-test-secret-0123456789abcdef").unwrap()),
+                key: OneTimeKey::new(
+                    &Secret::parse("outbox-test-secret-0123456789abcdef").unwrap(),
+                ),
             }
         }
 
@@ -249,12 +251,21 @@ mod tests {
         assert_eq!(outbox.deliver_due().await.unwrap(), 0);
         rig.mailer.set_down(false);
         rig.clock.advance_secs(4);
-        assert_eq!(outbox.deliver_due().await.unwrap(), 0, "not before the backoff");
+        assert_eq!(
+            outbox.deliver_due().await.unwrap(),
+            0,
+            "not before the backoff"
+        );
         rig.clock.advance_secs(1);
         assert_eq!(outbox.deliver_due().await.unwrap(), 1);
         let sent = rig.mailer.sent();
         assert_eq!(sent.len(), 1);
-        assert!(sent[0].content.text.contains("https://app.example/forgot-password"));
+        assert!(
+            sent[0]
+                .content
+                .text
+                .contains("https://app.example/forgot-password")
+        );
         assert_eq!(outbox.deliver_due().await.unwrap(), 0, "sent once");
         let counts = rig.store.outbox_counts().await.unwrap();
         assert_eq!((counts.pending, counts.sent, counts.failed), (0, 1, 0));
@@ -282,8 +293,14 @@ mod tests {
         }
         let (a, b) = (Arc::new(rig.outbox()), Arc::new(rig.outbox()));
         let (sent_a, sent_b) = tokio::join!(
-            tokio::spawn({ let a = a.clone(); async move { a.deliver_due().await.unwrap() } }),
-            tokio::spawn({ let b = b.clone(); async move { b.deliver_due().await.unwrap() } }),
+            tokio::spawn({
+                let a = a.clone();
+                async move { a.deliver_due().await.unwrap() }
+            }),
+            tokio::spawn({
+                let b = b.clone();
+                async move { b.deliver_due().await.unwrap() }
+            }),
         );
         assert_eq!(sent_a.unwrap() + sent_b.unwrap(), 60);
         assert_eq!(rig.mailer.sent().len(), 60);
@@ -331,11 +348,18 @@ mod tests {
                 now_ms: T0,
             },
         };
-        rig.store.register(&user, None, &event, &[outgoing]).await.unwrap();
+        rig.store
+            .register(&user, None, &event, &[outgoing])
+            .await
+            .unwrap();
         assert_eq!(rig.outbox().deliver_due().await.unwrap(), 1);
         let sent = rig.mailer.sent();
         let expected = format!("https://app.example/reset-password#token={token}");
-        assert!(sent[0].content.text.contains(&expected), "{}", sent[0].content.text);
+        assert!(
+            sent[0].content.text.contains(&expected),
+            "{}",
+            sent[0].content.text
+        );
         assert!(sent[0].content.text.starts_with("Hello Ann,"));
         let found = rig
             .store

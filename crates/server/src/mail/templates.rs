@@ -230,7 +230,10 @@ mod tests {
         assert!(r.html.contains("&lt;script&gt;"));
         assert!(r.html.contains("&quot;new&quot;@example.com"));
         assert!(!r.subject.contains("evil"));
-        assert!(r.text.contains("Hello <script>"), "text is not HTML: left as written");
+        assert!(
+            r.text.contains("Hello <script>"),
+            "text is not HTML: left as written"
+        );
     }
 
     #[test]

@@ -192,7 +192,10 @@ fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
     let out = latchkey(&dir, &https, &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("needs a mailer: set LATCHKEY_SMTP_HOST"), "{stderr}");
+    assert!(
+        stderr.contains("needs a mailer: set LATCHKEY_SMTP_HOST"),
+        "{stderr}"
+    );
     assert!(
         !dir.join("mail-outbox").exists(),
         "production must not fall back to the file mailer"

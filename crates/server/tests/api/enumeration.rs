@@ -34,7 +34,9 @@ async fn one_hash(app: &TestApp) -> Duration {
 
 fn assert_alike(what: &str, known: Duration, unknown: Duration, hash: Duration) {
     let gap = known.abs_diff(unknown);
-    eprintln!("{what}: median known {known:?}, unknown {unknown:?}, gap {gap:?}; one hash {hash:?}");
+    eprintln!(
+        "{what}: median known {known:?}, unknown {unknown:?}, gap {gap:?}; one hash {hash:?}"
+    );
     assert!(
         gap.as_secs_f64() < 0.2 * hash.as_secs_f64(),
         "{what}: the medians differ by {gap:?}, more than 20 % of one hash ({hash:?})"

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use latchkey_server::clock::Clock;
 use latchkey_store::{
-    Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
-    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent,
-    SessionInfo, Store, StoreError, Task, TaskPatch, User,
+    Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord, OutboxCounts,
+    Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent, SessionInfo,
+    Store, StoreError, Task, TaskPatch, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};

@@ -98,6 +98,17 @@ impl Drop for TestApp {
                         .build()?;
                     runtime.block_on(async {
                         let admin = sqlx::PgPool::connect(&admin_url).await?;
+                        // The test's own runtime is blocked in this Drop, so a transaction
+                        // its server left open (background mail work, say) would never
+                        // finish and DROP SCHEMA would wait on its locks forever. The test is
+                        // over: end its connections first (they carry the schema's name).
+                        sqlx::query(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        )
+                        .bind(&schema)
+                        .execute(&admin)
+                        .await?;
                         // The name is ours (lk_test_ + hex), not input.
                         let sql = format!("DROP SCHEMA {schema} CASCADE");
                         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -154,7 +165,9 @@ impl TestApp {
             .unwrap();
         admin.close().await;
         let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        let url = format!(
+            "{admin_url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+        );
         Some(Self::spawn(&url, Cleanup::PostgresSchema { admin_url, schema }).await)
     }
 

@@ -50,14 +50,20 @@ impl Server {
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");
+        let server = Server { child, dir, url };
         let client = reqwest::Client::new();
         for _ in 0..300 {
-            if client.get(format!("{url}/healthz")).send().await.is_ok() {
-                return Server { child, dir, url };
+            if client
+                .get(format!("{}/healthz", server.url))
+                .send()
+                .await
+                .is_ok()
+            {
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the server did not start: {}", std::fs::read_to_string(dir.join("server.log")).unwrap());
+        panic!("the server did not start: {}", server.stop_and_read_log());
     }
 
     fn stop_and_read_log(mut self) -> String {
@@ -81,7 +87,10 @@ async fn post(url: &str, body: Value, token: Option<&str>) -> (StatusCode, Value
 }
 
 fn field(body: &Value, name: &str) -> String {
-    body[name].as_str().unwrap_or_else(|| panic!("{name} in {body}")).to_owned()
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {body}"))
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,53 +98,145 @@ async fn no_password_token_link_or_secret_reaches_the_log() {
     let mail = SmtpSink::start().await;
     let server = Server::start(mail.port).await;
     let api = |path: &str| format!("{}/api/v1/auth/{path}", server.url);
-    let mut secrets: Vec<String> = vec![SECRET.into(), PASSWORD.into(), SECOND.into(), THIRD.into()];
+    let mut secrets: Vec<String> =
+        vec![SECRET.into(), PASSWORD.into(), SECOND.into(), THIRD.into()];
 
-    let (status, body) = post(&api("register"), json!({ "email": "ann@example.com", "password": PASSWORD, "name": "Ann" }), None).await;
+    let (status, body) = post(
+        &api("register"),
+        json!({ "email": "ann@example.com", "password": PASSWORD, "name": "Ann" }),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     secrets.extend([field(&body, "accessToken"), field(&body, "refreshToken")]);
     let verification = mail.find("ann@example.com", "Confirm your email").await;
     secrets.extend([verification.link(), verification.token()]);
-    assert_eq!(post(&api("verify-email"), json!({ "token": verification.token() }), None).await.0, StatusCode::OK);
+    assert_eq!(
+        post(
+            &api("verify-email"),
+            json!({ "token": verification.token() }),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
 
     // A wrong password, then the right one, then a refresh.
-    assert_eq!(post(&api("signin"), json!({ "email": "ann@example.com", "password": SECOND }), None).await.0, StatusCode::UNAUTHORIZED);
-    let (_, body) = post(&api("signin"), json!({ "email": "ann@example.com", "password": PASSWORD }), None).await;
+    assert_eq!(
+        post(
+            &api("signin"),
+            json!({ "email": "ann@example.com", "password": SECOND }),
+            None
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, body) = post(
+        &api("signin"),
+        json!({ "email": "ann@example.com", "password": PASSWORD }),
+        None,
+    )
+    .await;
     let refresh_token = field(&body, "refreshToken");
     secrets.extend([field(&body, "accessToken"), refresh_token.clone()]);
-    let (_, body) = post(&api("refresh"), json!({ "refreshToken": refresh_token }), None).await;
+    let (_, body) = post(
+        &api("refresh"),
+        json!({ "refreshToken": refresh_token }),
+        None,
+    )
+    .await;
     secrets.extend([field(&body, "accessToken"), field(&body, "refreshToken")]);
     // A malformed token and a mistyped password body must not be echoed either.
-    post(&api("refresh"), json!({ "refreshToken": format!("{refresh_token}x") }), None).await;
-    post(&api("signin"), json!({ "email": "ann@example.com", "password": 31415926 }), None).await;
+    post(
+        &api("refresh"),
+        json!({ "refreshToken": format!("{refresh_token}x") }),
+        None,
+    )
+    .await;
+    post(
+        &api("signin"),
+        json!({ "email": "ann@example.com", "password": 31415926 }),
+        None,
+    )
+    .await;
     secrets.push("31415926".into());
 
     // Password reset by email.
-    assert_eq!(post(&api("forgot-password"), json!({ "email": "ann@example.com" }), None).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        post(
+            &api("forgot-password"),
+            json!({ "email": "ann@example.com" }),
+            None
+        )
+        .await
+        .0,
+        StatusCode::ACCEPTED
+    );
     let reset = mail.find("ann@example.com", "Reset your").await;
     secrets.extend([reset.link(), reset.token()]);
-    assert_eq!(post(&api("reset-password"), json!({ "token": reset.token(), "newPassword": SECOND }), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post(
+            &api("reset-password"),
+            json!({ "token": reset.token(), "newPassword": SECOND }),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
 
     // Password and email change, while signed in.
-    let (_, body) = post(&api("signin"), json!({ "email": "ann@example.com", "password": SECOND }), None).await;
+    let (_, body) = post(
+        &api("signin"),
+        json!({ "email": "ann@example.com", "password": SECOND }),
+        None,
+    )
+    .await;
     let access = field(&body, "accessToken");
     secrets.extend([access.clone(), field(&body, "refreshToken")]);
     let change = json!({ "currentPassword": SECOND, "newPassword": THIRD });
-    assert_eq!(post(&api("change-password"), change, Some(&access)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post(&api("change-password"), change, Some(&access)).await.0,
+        StatusCode::NO_CONTENT
+    );
     let change = json!({ "newEmail": "ann@new.example", "password": THIRD });
-    assert_eq!(post(&api("change-email"), change, Some(&access)).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        post(&api("change-email"), change, Some(&access)).await.0,
+        StatusCode::ACCEPTED
+    );
     let confirm = mail.find("ann@new.example", "Confirm your new email").await;
     secrets.extend([confirm.link(), confirm.token()]);
-    assert_eq!(post(&api("confirm-email-change"), json!({ "token": confirm.token() }), None).await.0, StatusCode::OK);
+    assert_eq!(
+        post(
+            &api("confirm-email-change"),
+            json!({ "token": confirm.token() }),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
     mail.find("ann@example.com", "new email address").await;
-    assert_eq!(post(&api("signout"), json!({}), Some(&access)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        post(&api("signout"), json!({}), Some(&access)).await.0,
+        StatusCode::NO_CONTENT
+    );
 
     let log = server.stop_and_read_log();
     assert!(log.contains("email sent"), "the log was captured: {log}");
     assert!(log.contains("DEBUG"), "debug level is on");
     for secret in &secrets {
         assert!(!secret.is_empty());
-        assert!(!log.contains(secret.as_str()), "a secret reached the log: {secret:?}");
+        assert!(
+            !log.contains(secret.as_str()),
+            "a secret reached the log: {secret:?}"
+        );
     }
-    eprintln!("{} log lines checked against {} secrets", log.lines().count(), secrets.len());
+    eprintln!(
+        "{} log lines checked against {} secrets",
+        log.lines().count(),
+        secrets.len()
+    );
 }

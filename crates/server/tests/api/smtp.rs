@@ -168,7 +168,10 @@ impl SmtpSink {
             .unwrap_or_else(|_| {
                 panic!(
                     "{to} did not get {count} email(s) about {subject:?}; it has {:?}",
-                    self.to(to).iter().map(Received::subject).collect::<Vec<_>>()
+                    self.to(to)
+                        .iter()
+                        .map(Received::subject)
+                        .collect::<Vec<_>>()
                 )
             })
     }
