@@ -1,6 +1,8 @@
 // latchkey/next against a real Latchkey server: the cookie bridge, getSession, the proxy's
 // refresh and its refusals, sign-out.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { NextRequest } from "next/server.js";
@@ -174,4 +176,49 @@ test("the bridge refuses posts from another origin and odd paths", async () => {
   assert.equal(wrong.status, 401);
   assert.equal((await wrong.json()).error, "invalid_credentials");
   assert.deepEqual(wrong.headers.getSetCookie(), []);
+});
+
+/** The token in the newest email to `to` whose subject has `subject`, from the server's outbox folder. */
+async function emailedToken(to, subject) {
+  for (let i = 0; i < 200; i++) {
+    for (const name of readdirSync(server.mailDir, { withFileTypes: false }).sort().reverse()) {
+      const raw = readFileSync(join(server.mailDir, name), "utf8");
+      // Quoted-printable soft line breaks and =3D, so the link reads whole.
+      const text = raw.replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+      if (text.includes(`To: ${to}`) && text.includes(subject)) {
+        return text.match(/#token=([\w-]{43})/)[1];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no "${subject}" email for ${to}`);
+}
+
+test("profile, forgot and reset password pass through the bridge", async () => {
+  const handler = createAuthHandler(config);
+  const { cookie, email } = await signedIn(handler);
+  const patch = new Request(`${APP}/api/auth/me`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", origin: APP, cookie },
+    body: JSON.stringify({ name: "Ann Lee" }),
+  });
+  const updated = await handler.PATCH(patch);
+  assert.equal(updated.status, 200);
+  assert.equal((await updated.json()).name, "Ann Lee");
+  const forged = new Request(`${APP}/api/auth/me`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json", origin: "https://evil.example", cookie },
+    body: JSON.stringify({ name: "Mallory" }),
+  });
+  assert.equal((await handler.PATCH(forged)).status, 403);
+
+  const asked = await handler.POST(post("forgot-password", { email }));
+  assert.equal(asked.status, 202);
+  const token = await emailedToken(email, "Reset your");
+  const reset = await handler.POST(post("reset-password", { token, newPassword: "a brand new passphrase" }));
+  assert.equal(reset.status, 204);
+  // Every session ended, this browser's included.
+  assert.equal((await fetchApi("/api/v1/auth/me", {}, cookie, config)).status, 401);
+  const again = await handler.POST(post("signin", { email, password: "a brand new passphrase" }));
+  assert.equal(again.status, 200);
 });

@@ -26,8 +26,11 @@ export async function startServer() {
       DATABASE_URL: `sqlite://${dir}/test.db`,
       LATCHKEY_LISTEN: `127.0.0.1:${port}`,
       LATCHKEY_SECRET: SECRET,
+      // Development's file mailer: every email is an .eml file here.
+      LATCHKEY_MAIL_OUTBOX_DIR: join(dir, "mail"),
       RUST_LOG: "warn",
     },
+    cwd: dir,
     stdio: ["ignore", "inherit", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -43,5 +46,5 @@ export async function startServer() {
     rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", stop);
-  return { url, stop };
+  return { url, stop, mailDir: join(dir, "mail") };
 }

@@ -18,13 +18,19 @@ const MAX_BODY_BYTES = 64 * 1024;
 const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
 
 /**
- * `export const { GET, POST } = createAuthHandler({ apiUrl })` in
+ * `export const { GET, POST, PATCH } = createAuthHandler({ apiUrl })` in
  * `app/api/auth/[...all]/route.ts`. `POST /api/auth/<op>` goes to the server's
- * `/api/v1/auth/<op>` (sign-in, register, refresh, sign-out, and the rest); tokens in the
- * answer become cookies and leave the body. `GET /api/auth/session` answers from the access
- * cookie, verified locally; other GETs are forwarded with the access token as a bearer.
+ * `/api/v1/auth/<op>` (sign-in, register, refresh, sign-out, forgot/reset password, verify
+ * email, change password or email, and the rest); tokens in the answer become cookies and
+ * leave the body. `PATCH /api/auth/me` updates the profile. `GET /api/auth/session` answers
+ * from the access cookie, verified locally; other GETs are forwarded with the access token
+ * as a bearer.
  */
-export function createAuthHandler(config: AuthHandlerConfig = {}): { GET: RouteHandler; POST: RouteHandler } {
+export function createAuthHandler(config: AuthHandlerConfig = {}): {
+  GET: RouteHandler;
+  POST: RouteHandler;
+  PATCH: RouteHandler;
+} {
   const host = new Host(config);
   const base = (config.basePath ?? "/api/auth").replace(/\/+$/, "");
 
@@ -118,7 +124,20 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): { GET: RouteH
     return relay(res, text);
   };
 
-  return { GET, POST };
+  const PATCH: RouteHandler = async (request) => {
+    const op = operation(request);
+    if (op !== "me") return errorResponse(404, "not_found");
+    const csrf = host
+      .origins(request.url)
+      .check("PATCH", request.headers.get("origin"), request.headers.get("sec-fetch-site"));
+    if (!csrf.ok) return errorResponse(403, csrf.error.code);
+    const body = await request.text();
+    if (new TextEncoder().encode(body).length > MAX_BODY_BYTES) return errorResponse(413, "payload_too_large");
+    const res = await host.call("PATCH", "/api/v1/auth/me", body || null, passOn(request, await liveAccess(request)));
+    return relay(res, await res.text());
+  };
+
+  return { GET, POST, PATCH };
 }
 
 function parseObject(text: string): Record<string, unknown> | null {

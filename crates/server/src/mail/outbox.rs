@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use latchkey_core::onetime::{OneTimeKey, Purpose};
 use latchkey_store::{PendingMail, Store, StoreError};
 use tokio::sync::{Notify, watch};
@@ -19,8 +20,9 @@ use super::templates::{self, Data, Kind};
 use super::{Email, MailError, Mailer};
 use crate::clock::Clock;
 
-/// Messages taken per query.
-const BATCH: i64 = 20;
+/// Messages taken per query, and sent at once: one slow relay round trip must not hold up
+/// the rest of a burst (lettre pools the connections).
+const BATCH: i64 = 16;
 /// How long a taken message is reserved for its worker before another may try it.
 const LEASE_MS: i64 = 60_000;
 /// Attempts before a message is given up (the backoff makes that about a day).
@@ -89,8 +91,9 @@ impl Outbox {
         loop {
             let due = self.store.due_mail(self.clock.now_ms(), BATCH).await?;
             let full = due.len() as i64 == BATCH;
-            for mail in due {
-                if self.deliver(mail).await? {
+            let results = join_all(due.into_iter().map(|mail| self.deliver(mail))).await;
+            for result in results {
+                if result? {
                     sent += 1;
                 }
             }

@@ -246,3 +246,56 @@ both_backends! {
         assert_eq!(counts.failed, 0);
     }
 }
+
+/// Development's default mailer: each email is an `.eml` file, readable by its owner only,
+/// whose link works like a sent one.
+#[tokio::test]
+async fn in_development_emails_become_private_eml_files_whose_links_work() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use latchkey_server::config::MailerKind;
+
+    let dir = std::env::temp_dir().join(format!(
+        "latchkey-outbox-{}",
+        uuid::Uuid::from_bytes(latchkey_core::random::bytes().unwrap()).simple()
+    ));
+    let app = TestApp::sqlite().await;
+    let outbox = dir.clone();
+    let app = app
+        .restart_with(move |s| {
+            s.mailer = Some(MailerKind::File);
+            s.mail_outbox_dir = outbox;
+        })
+        .await;
+    app.signed_up("ann@example.com").await;
+    forgot(&app, "ann@example.com").await;
+
+    let mut reset_token = None;
+    for _ in 0..500 {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let raw = std::fs::read(&path).unwrap();
+            let Some(message) = mail_parser::MessageParser::default().parse(&raw) else {
+                continue;
+            };
+            if message.subject().is_some_and(|s| s.contains(RESET)) {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+                let text = message.body_text(0).unwrap().into_owned();
+                let (_, token) = text.split_once("#token=").expect("a link");
+                reset_token = Some(token.split_whitespace().next().unwrap().to_owned());
+            }
+        }
+        if reset_token.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = reset_token.expect("the reset email was written to the folder");
+    assert_eq!(
+        reset(&app, &token, NEW_PASSWORD).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(app.mail.messages().is_empty(), "nothing went over SMTP");
+    std::fs::remove_dir_all(&dir).ok();
+}

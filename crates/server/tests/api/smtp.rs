@@ -104,6 +104,7 @@ impl SmtpSink {
                     _ = &mut stopped => return,
                     accepted = listener.accept() => {
                         if let Ok((stream, _)) = accepted {
+                            stream.set_nodelay(true).ok();
                             sessions.spawn(session(stream, inbox.clone()));
                         }
                     }
