@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 
 from api import client
 
-binary = sys.argv[1]
+binary = os.path.abspath(sys.argv[1])
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
 

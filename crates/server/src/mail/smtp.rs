@@ -90,6 +90,8 @@ pub fn message(from: &Mailbox, email: &Email) -> Result<Message, MailError> {
         .from(from.clone())
         .to(to)
         .subject(email.content.subject.clone())
+        // A Message-ID of our own (random, @ this host): relays and spam filters expect one.
+        .message_id(None)
         .multipart(MultiPart::alternative_plain_html(
             email.content.text.clone(),
             email.content.html.clone(),

@@ -74,6 +74,7 @@ both_backends! {
 
         let mail = app.mail.find("ann@example.com", RESET).await;
         assert_eq!(mail.subject(), "Reset your Latchkey Tests password");
+        assert!(mail.message_id().is_some_and(|id| id.contains('@')), "a Message-ID");
         let link = mail.link();
         assert!(link.starts_with(&format!("{APP_URL}/reset-password#token=")), "{link}");
         assert!(mail.html().contains(&link), "the HTML part has the same link");

@@ -31,6 +31,11 @@ impl Received {
         self.parsed().subject().unwrap_or_default().to_owned()
     }
 
+    /// The Message-ID header, if any.
+    pub fn message_id(&self) -> Option<String> {
+        self.parsed().message_id().map(str::to_owned)
+    }
+
     /// The plain-text part, decoded.
     pub fn text(&self) -> String {
         self.parsed()
