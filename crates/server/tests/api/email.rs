@@ -197,6 +197,21 @@ both_backends! {
         assert!(event_kinds(&app, &user_id(&app, &fresh).await).await.contains(&"email_verified".to_owned()));
     }
 
+    async fn a_verification_link_lives_a_day_and_a_reset_link_an_hour(app) {
+        app.signed_up("ann@example.com").await;
+        let day_old = app.mail.find("ann@example.com", VERIFY).await.token();
+        app.signed_up("bob@example.com").await;
+        let fresh = app.mail.find("bob@example.com", VERIFY).await.token();
+        forgot(&app, "bob@example.com").await;
+        let reset_token = app.mail.find("bob@example.com", RESET).await.token();
+        app.advance_secs(3599);
+        assert_eq!(reset(&app, &reset_token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
+        app.advance_secs(24 * 3600 - 3599 - 1);
+        assert_eq!(verify(&app, &fresh).await.status(), StatusCode::OK, "one second before a day");
+        app.advance_secs(1);
+        assert_error(verify(&app, &day_old).await, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    }
+
     async fn resending_verification_is_allowed_once_a_minute(app) {
         let access = app.signed_up("ann@example.com").await;
         app.mail.find("ann@example.com", VERIFY).await;
