@@ -34,6 +34,8 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     /// Sign-in waits for a verified address; registration reveals nothing.
     pub require_email_verification: bool,
+    /// Bounds the work flows do after answering (forgot-password's look-up and email).
+    pub background: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -90,9 +92,13 @@ impl AppState {
             onetime_key,
             outbox,
             require_email_verification: settings.require_email_verification,
+            background: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_TASKS)),
         })
     }
 }
+
+/// Background tasks (see [`AppState::background`]) allowed at once.
+const BACKGROUND_TASKS: usize = 64;
 
 /// The cookie rules for the public URL, after production's refusals: cookies only over
 /// https, and real email.

@@ -107,8 +107,16 @@ pub trait Store: Send + Sync + 'static {
     /// transaction.
     async fn enqueue(&self, outgoing: &[Outgoing], event: Option<&NewEvent>) -> Result<()>;
 
-    /// When the user's newest one-time token of this purpose was made.
-    async fn last_token_at(&self, user_id: &str, purpose: &str) -> Result<Option<i64>>;
+    /// As [`Store::enqueue`], unless the user was given a token of the throttle's purpose
+    /// less than its interval ago: then nothing is written and the answer is when the next
+    /// may be sent. Check and write are one transaction under the user's row lock, so
+    /// parallel requests cannot both pass.
+    async fn enqueue_throttled(
+        &self,
+        throttle: &Throttle,
+        outgoing: &[Outgoing],
+        event: &NewEvent,
+    ) -> Result<Option<i64>>;
 
     /// The unused, unexpired one-time token with this hash and purpose, with its user.
     async fn find_one_time(
@@ -176,12 +184,15 @@ pub trait Store: Send + Sync + 'static {
     /// count, so two workers never both take it); false if another worker has.
     async fn claim_mail(&self, id: &str, attempts: i64, lease_until_ms: i64) -> Result<bool>;
 
-    async fn mail_sent(&self, id: &str, now_ms: i64) -> Result<()>;
+    /// Marks a message sent by attempt number `attempt` (a no-op if another attempt has
+    /// taken the row since).
+    async fn mail_sent(&self, id: &str, attempt: i64, now_ms: i64) -> Result<()>;
 
-    /// Records a failed attempt: retry at `retry_at_ms`, or give up (`None`).
+    /// Records that attempt `attempt` failed: retry at `retry_at_ms`, or give up (`None`).
     async fn mail_not_sent(
         &self,
         id: &str,
+        attempt: i64,
         error: &str,
         retry_at_ms: Option<i64>,
         now_ms: i64,

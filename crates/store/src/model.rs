@@ -191,9 +191,19 @@ pub struct PendingMail {
 /// The outbox's counts, for readiness output and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OutboxCounts {
+    /// Not sent yet (including those waiting to be retried).
     pub pending: i64,
-    pub sent: i64,
+    /// Given up after every retry.
     pub failed: i64,
+}
+
+/// At most one token of `purpose` per `interval_ms` for the user.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    pub user_id: String,
+    pub purpose: &'static str,
+    pub interval_ms: i64,
+    pub now_ms: i64,
 }
 
 /// A user's task (the seeds' per-user resource).

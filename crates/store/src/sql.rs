@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use crate::{
     Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord, OutboxCounts,
     Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation, SecurityEvent,
-    SessionInfo, Store, Task, TaskPatch, User,
+    SessionInfo, Store, Task, TaskPatch, Throttle, User,
 };
 
 /// SQLite, embedded: the zero-setup default.
@@ -340,15 +340,33 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn last_token_at(&self, user_id: &str, purpose: &str) -> Result<Option<i64>> {
-                let (at,): (Option<i64>,) = sqlx::query_as(
+            async fn enqueue_throttled(
+                &self,
+                throttle: &Throttle,
+                outgoing: &[Outgoing],
+                event: &NewEvent,
+            ) -> Result<Option<i64>> {
+                let mut tx = self.pool.begin().await?;
+                // Serialises concurrent requests for one user, so the check below and the
+                // insert after it cannot interleave.
+                lock_user!(&throttle.user_id, throttle.now_ms, &mut *tx);
+                let (last,): (Option<i64>,) = sqlx::query_as(
                     "SELECT MAX(created_at) FROM one_time_tokens WHERE user_id = $1 AND purpose = $2",
                 )
-                .bind(user_id)
-                .bind(purpose)
-                .fetch_one(&self.pool)
+                .bind(&throttle.user_id)
+                .bind(throttle.purpose)
+                .fetch_one(&mut *tx)
                 .await?;
-                Ok(at)
+                if let Some(last) = last.filter(|at| throttle.now_ms - at < throttle.interval_ms) {
+                    tx.rollback().await?;
+                    return Ok(Some(last + throttle.interval_ms));
+                }
+                for out in outgoing {
+                    insert_outgoing!(out, &mut *tx);
+                }
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(None)
             }
 
             async fn find_one_time(
@@ -384,6 +402,7 @@ macro_rules! impl_store {
                 event: &NewEvent,
             ) -> Result<Option<Vec<String>>> {
                 let mut tx = self.pool.begin().await?;
+                lock_user!(&consume.user_id, consume.now_ms, &mut *tx);
                 if !consume_token!(consume, &mut *tx) {
                     tx.rollback().await?;
                     return Ok(None);
@@ -402,7 +421,11 @@ macro_rules! impl_store {
                     .bind(&consume.user_id)
                     .execute(&mut *tx)
                     .await?;
-                spend_tokens!(&consume.user_id, "reset_password", now_ms, &mut *tx);
+                // Whoever asked for other links may be the reason for this reset: a pending
+                // move to another address must not outlive it.
+                for purpose in ["reset_password", "change_email"] {
+                    spend_tokens!(&consume.user_id, purpose, now_ms, &mut *tx);
+                }
                 let revoked = revoke_sessions!(&consume.user_id, "", now_ms, &mut *tx);
                 insert_mail!(mail, &mut *tx);
                 insert_event!(event, &mut *tx);
@@ -412,6 +435,7 @@ macro_rules! impl_store {
 
             async fn verify_email(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>> {
                 let mut tx = self.pool.begin().await?;
+                lock_user!(&consume.user_id, consume.now_ms, &mut *tx);
                 if !consume_token!(consume, &mut *tx) {
                     tx.rollback().await?;
                     return Ok(None);
@@ -448,6 +472,7 @@ macro_rules! impl_store {
                 event: &NewEvent,
             ) -> Result<Option<User>> {
                 let mut tx = self.pool.begin().await?;
+                lock_user!(&consume.user_id, consume.now_ms, &mut *tx);
                 if !consume_token!(consume, &mut *tx) {
                     tx.rollback().await?;
                     return Ok(None);
@@ -485,6 +510,7 @@ macro_rules! impl_store {
                 event: &NewEvent,
             ) -> Result<Vec<String>> {
                 let mut tx = self.pool.begin().await?;
+                lock_user!(user_id, now_ms, &mut *tx);
                 sqlx::query("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
                     .bind(password_hash)
                     .bind(now_ms)
@@ -495,7 +521,9 @@ macro_rules! impl_store {
                     Some(keep) => revoke_sessions!(user_id, keep, now_ms, &mut *tx),
                     None => Vec::new(),
                 };
-                spend_tokens!(user_id, "reset_password", now_ms, &mut *tx);
+                for purpose in ["reset_password", "change_email"] {
+                    spend_tokens!(user_id, purpose, now_ms, &mut *tx);
+                }
                 insert_mail!(mail, &mut *tx);
                 insert_event!(event, &mut *tx);
                 tx.commit().await?;
@@ -566,46 +594,55 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn mail_sent(&self, id: &str, now_ms: i64) -> Result<()> {
-                sqlx::query("UPDATE mail_outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
-                    .bind(now_ms)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
+            async fn mail_sent(&self, id: &str, attempt: i64, now_ms: i64) -> Result<()> {
+                sqlx::query(
+                    "UPDATE mail_outbox SET sent_at = $1, last_error = NULL
+                     WHERE id = $2 AND attempts = $3 AND sent_at IS NULL",
+                )
+                .bind(now_ms)
+                .bind(id)
+                .bind(attempt)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 
             async fn mail_not_sent(
                 &self,
                 id: &str,
+                attempt: i64,
                 error: &str,
                 retry_at_ms: Option<i64>,
                 now_ms: i64,
             ) -> Result<()> {
+                // Only while this attempt still holds the row: a worker whose lease ran out
+                // must not undo what the next one did.
                 let sql = match retry_at_ms {
-                    Some(_) => "UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
-                    None => "UPDATE mail_outbox SET failed_at = $1, last_error = $2 WHERE id = $3",
+                    Some(_) => "UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2
+                                WHERE id = $3 AND attempts = $4 AND sent_at IS NULL",
+                    None => "UPDATE mail_outbox SET failed_at = $1, last_error = $2
+                             WHERE id = $3 AND attempts = $4 AND sent_at IS NULL",
                 };
                 sqlx::query(sql)
                     .bind(retry_at_ms.unwrap_or(now_ms))
                     .bind(error)
                     .bind(id)
+                    .bind(attempt)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
             }
 
             async fn outbox_counts(&self) -> Result<OutboxCounts> {
-                let (pending, sent, failed): (i64, i64, i64) = sqlx::query_as(
+                // Each count is served by its partial index: sent rows are never scanned.
+                let (pending, failed): (i64, i64) = sqlx::query_as(
                     "SELECT
-                        COALESCE(SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0),
-                        COALESCE(SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
-                        COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0)
-                     FROM mail_outbox",
+                        (SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL),
+                        (SELECT COUNT(*) FROM mail_outbox WHERE failed_at IS NOT NULL)",
                 )
                 .fetch_one(&self.pool)
                 .await?;
-                Ok(OutboxCounts { pending, sent, failed })
+                Ok(OutboxCounts { pending, failed })
             }
 
             async fn record_event(&self, event: &NewEvent) -> Result<()> {
@@ -756,6 +793,19 @@ macro_rules! consume_token {
         .await?
         .rows_affected()
             == 1
+    };
+}
+
+/// Takes the user's row lock first, so every transaction that touches one user's tokens,
+/// credentials and sessions locks in the same order (no deadlock between two links of one
+/// user used at once) and concurrent ones for a user run one after the other.
+macro_rules! lock_user {
+    ($user_id:expr, $now_ms:expr, $executor:expr) => {
+        sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2")
+            .bind($now_ms)
+            .bind($user_id)
+            .execute($executor)
+            .await?;
     };
 }
 

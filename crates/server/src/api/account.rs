@@ -189,11 +189,20 @@ impl AccountApi {
             );
         }
         let accepted = EmailChangeRequested::Accepted(Json(Accepted::new(CHANGE_REQUESTED)));
+        let now_ms = state.clock.now_ms();
         if state.store.find_login(&new_email.key()).await?.is_some() {
+            // One transaction either way, so the time does not tell the address is in use.
+            let event = event(
+                "email_change_to_taken_address",
+                &user.id,
+                &auth.0.session_id,
+                &client,
+                now_ms,
+            )?;
+            state.store.enqueue(&[], Some(&event)).await?;
             tracing::info!(user_id = %user.id, "email change to an address in use; nothing sent");
             return Ok(accepted);
         }
-        let now_ms = state.clock.now_ms();
         let outgoing = with_link(
             &state,
             Kind::ConfirmEmailChange,
@@ -233,8 +242,8 @@ impl AccountApi {
         let new_email = stored_email(&record.email)?;
         let old = &record.user;
         let data = MailData {
-            name: old.name.clone(),
             new_email: Some(new_email.to_string()),
+            ..MailData::for_user(old)
         };
         let mail = notice(Kind::EmailChanged, &old.email, &data, consume.now_ms)?;
         let event = event(

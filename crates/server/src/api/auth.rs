@@ -17,7 +17,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView};
 use super::ids::new_id;
-use super::mailing::{self, notice, verification_wait};
+use super::mailing::{self, enqueue_once_a_minute, notice};
 use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{Caller, ClientInfo, MaybeCaller, check_csrf, cookie_header};
@@ -395,11 +395,12 @@ async fn refuse_unverified(
 ) -> Result<Error, Failure<SignInErrors>> {
     let now_ms = state.clock.now_ms();
     let event = event("sign_in_unverified", &user.id, "", client, now_ms)?;
-    if verification_wait(state, &user.id, now_ms).await?.is_none() {
-        let verify = mailing::verification(state, user, now_ms)?;
-        state.store.enqueue(&[verify], Some(&event)).await?;
-        state.outbox.wake();
-    } else {
+    let verify = mailing::verification(state, user, now_ms)?;
+    if enqueue_once_a_minute(state, verify, &event)
+        .await?
+        .is_some()
+    {
+        // No new link (one went out within the minute), but the attempt is on record.
         state.store.record_event(&event).await?;
     }
     tracing::info!(user_id = %user.id, "sign-in refused: address not verified");

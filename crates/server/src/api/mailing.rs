@@ -3,13 +3,13 @@
 
 use latchkey_core::onetime::{self, Purpose};
 use latchkey_core::{Error, random, refresh};
-use latchkey_store::{NewMail, NewOneTimeToken, Outgoing, User};
+use latchkey_store::{NewEvent, NewMail, NewOneTimeToken, Outgoing, StoreError, Throttle, User};
 
 use super::ids::new_id;
 use crate::mail::templates::{Data, Kind};
 use crate::state::AppState;
 
-/// Seconds between two verification emails to one account.
+/// The least time between two link emails of one purpose to one account.
 pub const RESEND_INTERVAL_MS: i64 = 60_000;
 
 /// A fresh one-time token for `user`, for `purpose`, and the email `kind` that carries its
@@ -66,27 +66,71 @@ pub fn verification(state: &AppState, user: &User, now_ms: i64) -> Result<Outgoi
     )
 }
 
-/// How many seconds until `user` may be sent another verification email, if they must wait.
-pub async fn verification_wait(
+/// Writes `outgoing` (a link email) and `event`, unless the user was sent a link of the
+/// same purpose less than a minute ago: then nothing is written, and the answer is how many
+/// seconds to wait. Atomic: parallel requests cannot both get through.
+pub async fn enqueue_once_a_minute(
     state: &AppState,
-    user_id: &str,
-    now_ms: i64,
-) -> Result<Option<u64>, latchkey_store::StoreError> {
-    let last = state
+    outgoing: Outgoing,
+    event: &NewEvent,
+) -> Result<Option<u64>, StoreError> {
+    let now_ms = outgoing.mail.now_ms;
+    let Some(token) = &outgoing.token else {
+        state.store.enqueue(&[outgoing], Some(event)).await?;
+        state.outbox.wake();
+        return Ok(None);
+    };
+    let throttle = Throttle {
+        user_id: token.user_id.clone(),
+        purpose: token.purpose,
+        interval_ms: RESEND_INTERVAL_MS,
+        now_ms,
+    };
+    let next = state
         .store
-        .last_token_at(user_id, Purpose::VerifyEmail.as_str())
+        .enqueue_throttled(&throttle, &[outgoing], event)
         .await?;
-    Ok(last
-        .map(|at| at.saturating_add(RESEND_INTERVAL_MS) - now_ms)
-        .filter(|wait| *wait > 0)
-        .map(|wait| u64::try_from((wait + 999) / 1000).unwrap_or(1)))
+    if next.is_none() {
+        state.outbox.wake();
+    }
+    Ok(next.map(|at| {
+        u64::try_from((at - now_ms + 999) / 1000)
+            .unwrap_or(1)
+            .max(1)
+    }))
 }
 
 impl Data {
+    /// The greeting's name, only once the account's address is verified: before that,
+    /// whoever registered the address chose the name, and it must not carry their text
+    /// into a stranger's inbox.
     pub fn for_user(user: &User) -> Data {
         Data {
-            name: user.name.clone(),
+            name: user.name.clone().filter(|_| user.email_verified),
             new_email: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_used_in_emails_only_once_the_address_is_verified() {
+        let mut user = User {
+            id: "u".into(),
+            email: "ann@example.com".into(),
+            name: Some("Win a prize at spam.example".into()),
+            image: None,
+            email_verified: false,
+            created_at: 0,
+        };
+        assert_eq!(Data::for_user(&user).name, None);
+        user.email_verified = true;
+        assert_eq!(
+            Data::for_user(&user).name.as_deref(),
+            Some("Win a prize at spam.example")
+        );
     }
 }

@@ -18,7 +18,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use super::auth::event;
 use super::dto::{Accepted, ForgotPasswordRequest, ResetPasswordRequest, TokenRequest, UserView};
-use super::mailing::{self, notice, verification_wait, with_link};
+use super::mailing::{self, enqueue_once_a_minute, notice, with_link};
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
 use crate::mail::templates::{self, Kind};
@@ -87,7 +87,16 @@ impl RecoveryApi {
         let email = Email::parse(&body.0.email)?;
         let client = ClientInfo::of(req);
         let state = state.0.clone();
+        // A bounded number at once, whatever the address: the wait (if any) is the same
+        // for known and unknown ones, and a flood cannot pile up tasks without end.
+        let permit = state
+            .background
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal)?;
         tokio::spawn(async move {
+            let _held_until_done = permit;
             if let Err(failure) = send_reset_link(&state, &email, &client).await {
                 tracing::error!(error = %failure.error, "forgot-password: the reset email could not be queued");
             }
@@ -194,9 +203,6 @@ impl RecoveryApi {
             return Err(Error::EmailAlreadyVerified.into());
         }
         let now_ms = state.clock.now_ms();
-        if let Some(retry_after_secs) = verification_wait(&state, &user.id, now_ms).await? {
-            return Err(Error::RateLimited { retry_after_secs }.into());
-        }
         let outgoing = mailing::verification(&state, &user, now_ms)?;
         let event = event(
             "verification_email_sent",
@@ -205,8 +211,9 @@ impl RecoveryApi {
             &ClientInfo::of(req),
             now_ms,
         )?;
-        state.store.enqueue(&[outgoing], Some(&event)).await?;
-        state.outbox.wake();
+        if let Some(retry_after_secs) = enqueue_once_a_minute(&state, outgoing, &event).await? {
+            return Err(Error::RateLimited { retry_after_secs }.into());
+        }
         Ok(VerificationSent::Accepted(Json(Accepted::new(
             "A new verification email is on its way.",
         ))))
@@ -234,9 +241,14 @@ async fn send_reset_link(
         now_ms,
     )?;
     let event = event("password_reset_requested", &user.id, "", client, now_ms)?;
-    state.store.enqueue(&[outgoing], Some(&event)).await?;
-    state.outbox.wake();
-    tracing::info!(user_id = %user.id, "password reset link queued");
+    // One link a minute per account, silently: the answer has gone already, and an inbox
+    // must not be floodable through this form.
+    match enqueue_once_a_minute(state, outgoing, &event).await? {
+        None => tracing::info!(user_id = %user.id, "password reset link queued"),
+        Some(_) => {
+            tracing::info!(user_id = %user.id, "password reset link not sent: one went out less than a minute ago")
+        }
+    }
     Ok(())
 }
 

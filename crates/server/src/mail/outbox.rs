@@ -25,6 +25,9 @@ use crate::clock::Clock;
 const BATCH: i64 = 16;
 /// How long a taken message is reserved for its worker before another may try it.
 const LEASE_MS: i64 = 60_000;
+/// The longest one delivery may take, pool wait included; well inside the lease, so no
+/// other worker takes a message while it is still being sent.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts before a message is given up (the backoff makes that about a day).
 pub const MAX_ATTEMPTS: i64 = 30;
 /// How often the worker looks for due messages when nobody wakes it (retries, and mail
@@ -118,16 +121,19 @@ impl Outbox {
             Err(reason) => {
                 tracing::error!(mail_id = %mail.id, kind = %mail.kind, reason, "mail outbox: message dropped");
                 self.store
-                    .mail_not_sent(&mail.id, reason, None, now_ms)
+                    .mail_not_sent(&mail.id, attempt, reason, None, now_ms)
                     .await?;
                 return Ok(false);
             }
         };
-        let result = self.mailer.send(&email).await;
+        let result = match tokio::time::timeout(SEND_TIMEOUT, self.mailer.send(&email)).await {
+            Ok(result) => result,
+            Err(_) => Err(MailError::Temporary("timed out".into())),
+        };
         let done_ms = self.clock.now_ms();
         match result {
             Ok(()) => {
-                self.store.mail_sent(&mail.id, done_ms).await?;
+                self.store.mail_sent(&mail.id, attempt, done_ms).await?;
                 tracing::info!(
                     mail_id = %mail.id,
                     kind = %mail.kind,
@@ -142,7 +148,7 @@ impl Outbox {
                 let retry_at = done_ms + backoff_ms(attempt);
                 tracing::warn!(mail_id = %mail.id, kind = %mail.kind, attempt, %error, retry_in_ms = retry_at - done_ms, "email not sent; will retry");
                 self.store
-                    .mail_not_sent(&mail.id, &error, Some(retry_at), done_ms)
+                    .mail_not_sent(&mail.id, attempt, &error, Some(retry_at), done_ms)
                     .await?;
                 Ok(false)
             }
@@ -150,7 +156,7 @@ impl Outbox {
                 let error = err.to_string();
                 tracing::error!(mail_id = %mail.id, kind = %mail.kind, attempt, %error, "email given up");
                 self.store
-                    .mail_not_sent(&mail.id, &error, None, done_ms)
+                    .mail_not_sent(&mail.id, attempt, &error, None, done_ms)
                     .await?;
                 Ok(false)
             }
@@ -271,7 +277,7 @@ mod tests {
         );
         assert_eq!(outbox.deliver_due().await.unwrap(), 0, "sent once");
         let counts = rig.store.outbox_counts().await.unwrap();
-        assert_eq!((counts.pending, counts.sent, counts.failed), (0, 1, 0));
+        assert_eq!((counts.pending, counts.failed), (0, 0));
     }
 
     #[tokio::test]
@@ -286,6 +292,35 @@ mod tests {
         }
         let counts = rig.store.outbox_counts().await.unwrap();
         assert_eq!((counts.pending, counts.failed), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn a_worker_whose_lease_ran_out_cannot_undo_the_next_attempt() {
+        let rig = Rig::new().await;
+        rig.notice("m1").await;
+        let due = rig.store.due_mail(T0, 10).await.unwrap();
+        // Attempt 1 takes the row, and its lease runs out; attempt 2 takes it and sends.
+        assert!(
+            rig.store
+                .claim_mail("m1", due[0].attempts, T0 + 1)
+                .await
+                .unwrap()
+        );
+        let later = rig.store.due_mail(T0 + 1, 10).await.unwrap();
+        assert!(
+            rig.store
+                .claim_mail("m1", later[0].attempts, T0 + 60_001)
+                .await
+                .unwrap()
+        );
+        rig.store.mail_sent("m1", 2, T0 + 2).await.unwrap();
+        // The first worker finally reports a failure: nothing changes.
+        rig.store
+            .mail_not_sent("m1", 1, "late", None, T0 + 3)
+            .await
+            .unwrap();
+        let counts = rig.store.outbox_counts().await.unwrap();
+        assert_eq!((counts.pending, counts.failed), (0, 0));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

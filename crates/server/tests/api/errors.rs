@@ -11,7 +11,7 @@ use latchkey_server::clock::Clock;
 use latchkey_store::{
     Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord, OutboxCounts,
     Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent, SessionInfo,
-    Store, StoreError, Task, TaskPatch, User,
+    Store, StoreError, Task, TaskPatch, Throttle, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
@@ -210,7 +210,12 @@ impl Store for BrokenStore {
     async fn enqueue(&self, _: &[Outgoing], _: Option<&NewEvent>) -> Result<(), StoreError> {
         gone()
     }
-    async fn last_token_at(&self, _: &str, _: &str) -> Result<Option<i64>, StoreError> {
+    async fn enqueue_throttled(
+        &self,
+        _: &Throttle,
+        _: &[Outgoing],
+        _: &NewEvent,
+    ) -> Result<Option<i64>, StoreError> {
         gone()
     }
     async fn find_one_time(
@@ -269,12 +274,13 @@ impl Store for BrokenStore {
     async fn claim_mail(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
         gone()
     }
-    async fn mail_sent(&self, _: &str, _: i64) -> Result<(), StoreError> {
+    async fn mail_sent(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
         gone()
     }
     async fn mail_not_sent(
         &self,
         _: &str,
+        _: i64,
         _: &str,
         _: Option<i64>,
         _: i64,

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::email::{NEW_PASSWORD, event_kinds, user_id};
+use crate::email::{NEW_PASSWORD, event_kinds, user_id, wait_for_an_empty_outbox};
 use crate::helpers::{APP_URL, PASSWORD, assert_error};
 
 const CONFIRM: &str = "Confirm your new email";
@@ -91,7 +91,11 @@ both_backends! {
         assert!(mail.link().starts_with(&format!("{APP_URL}/confirm-email#token=")));
         let me: Value = app.get("/api/v1/auth/me", Some(&ann)).await.json().await.unwrap();
         assert_eq!(me["email"], "ann@example.com", "nothing changes before the confirmation");
+        wait_for_an_empty_outbox(&app).await;
         assert!(app.mail.to("taken@example.com").iter().all(|m| !m.subject().contains(CONFIRM)));
+        let kinds = event_kinds(&app, &user_id(&app, &ann).await).await;
+        assert_eq!(kinds.iter().filter(|k| *k == "email_change_requested").count(), 1, "{kinds:?}");
+        assert!(kinds.contains(&"email_change_to_taken_address".to_owned()), "{kinds:?}");
 
         let confirm = |token: &str| app.send("/api/v1/auth/confirm-email-change", json!({ "token": token }), None);
         let res = confirm(&mail.token()).await;
