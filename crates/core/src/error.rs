@@ -78,7 +78,9 @@ pub enum Error {
     #[error("the email address is already verified")]
     EmailAlreadyVerified,
     #[error("too many requests; try again in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited { retry_after_secs: u64, limit: u32 },
+    #[error("the rate limiter cannot answer right now; try again shortly")]
+    RateLimitUnavailable,
     #[error("not found")]
     NotFound,
     #[error("the request is not valid: {0}")]
@@ -130,6 +132,7 @@ impl Error {
             Error::EmailNotVerified => "email_not_verified",
             Error::EmailAlreadyVerified => "email_already_verified",
             Error::RateLimited { .. } => "rate_limited",
+            Error::RateLimitUnavailable => "rate_limit_unavailable",
             Error::NotFound => "not_found",
             Error::InvalidRequest(_) => "invalid_request",
             Error::PayloadTooLarge => "payload_too_large",
@@ -177,7 +180,9 @@ pub fn every_variant() -> Vec<Error> {
         Error::EmailAlreadyVerified,
         Error::RateLimited {
             retry_after_secs: 60,
+            limit: 1,
         },
+        Error::RateLimitUnavailable,
         Error::NotFound,
         Error::InvalidRequest(String::new()),
         Error::PayloadTooLarge,

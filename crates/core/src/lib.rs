@@ -16,6 +16,10 @@
 //! - [`refresh`]: refresh tokens (derived, stored as hashes) and the rotation decision.
 //! - [`onetime`]: the one-time tokens in reset, verification and email-change links
 //!   (derived, stored as hashes, bound to a purpose).
+//! - [`client_ip`]: which address a request comes from behind trusted proxies, and the
+//!   rate-limit bucket it falls in (IPv6 by /64).
+//! - [`ratelimit`]: sliding-window rate-limit arithmetic and failure backoff, shared by
+//!   every counter store.
 //! - [`cookie`]: the auth cookies' names and exact `Set-Cookie` lines, and reading them back.
 //! - [`csrf`]: which cookie-authenticated requests may change state.
 //! - [`email`]: the normalised, validated email address.
@@ -24,6 +28,7 @@
 //! - [`random`]: the one place randomness is drawn (OS on native, `crypto.getRandomValues` on
 //!   wasm32), for callers that need fresh bytes to pass into the logic above.
 
+pub mod client_ip;
 pub mod cookie;
 pub mod csrf;
 pub mod email;
@@ -34,6 +39,7 @@ pub mod keys;
 pub mod onetime;
 pub mod password;
 pub mod random;
+pub mod ratelimit;
 pub mod refresh;
 pub mod secret;
 pub mod token;

@@ -11,7 +11,9 @@
 use std::sync::Arc;
 
 use latchkey_core::cookie::CookieKind;
-use latchkey_core::{AccessClaims, Error, csrf};
+use std::net::IpAddr;
+
+use latchkey_core::{AccessClaims, Error, client_ip, csrf};
 use poem::http::header;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
@@ -203,12 +205,14 @@ pub fn cookie_header(req: &Request) -> String {
         .join("; ")
 }
 
-/// The client's address and user agent, for the session list and the audit trail. The
-/// address is the TCP peer: forwarding headers are only believed from trusted proxies, which
-/// the rate-limiting work configures.
+/// The client's address and user agent, for the session list, the audit trail and rate
+/// limits. The address is the TCP peer, unless the peer is one of LATCHKEY_TRUSTED_PROXIES:
+/// then it is the right-most untrusted hop of `Forwarded` / `X-Forwarded-For` (see
+/// `latchkey_core::client_ip`), so a client cannot choose its own address.
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub addr: Option<IpAddr>,
 }
 
 impl ClientInfo {
@@ -216,10 +220,20 @@ impl ClientInfo {
     const MAX_USER_AGENT: usize = 512;
 
     pub fn of(req: &Request) -> Self {
-        let ip = req
+        let peer = req
             .remote_addr()
             .as_socket_addr()
-            .map(|addr| addr.ip().to_canonical().to_string());
+            .map(|addr| addr.ip().to_canonical());
+        let addr = peer.map(|peer| match req.data::<Arc<AppState>>() {
+            Some(state) => client_ip::resolve(
+                peer,
+                &header_values(req, "x-forwarded-for"),
+                &header_values(req, "forwarded"),
+                &state.trusted_proxies,
+            ),
+            None => peer,
+        });
+        let ip = addr.map(|addr| addr.to_string());
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)
@@ -231,6 +245,25 @@ impl ClientInfo {
                     .collect::<String>()
             })
             .filter(|ua| !ua.is_empty());
-        ClientInfo { ip, user_agent }
+        ClientInfo {
+            ip,
+            user_agent,
+            addr,
+        }
     }
+
+    /// The rate-limit key of the client's address (IPv6 grouped by /64).
+    pub fn bucket(&self) -> String {
+        self.addr
+            .map_or_else(|| "unknown".to_owned(), client_ip::bucket)
+    }
+}
+
+/// Every value of a header, in order (a header may be sent several times).
+fn header_values<'a>(req: &'a Request, name: &str) -> Vec<&'a str> {
+    req.headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
 }

@@ -49,6 +49,17 @@ pub enum SmtpTls {
     None,
 }
 
+/// Where rate-limit counters live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateLimitStore {
+    /// This process's memory: one instance only.
+    Memory,
+    /// The database: shared by every instance on it, nothing else to run.
+    Database,
+    /// Redis (`REDIS_URL`): shared, and the fastest shared store.
+    Redis,
+}
+
 /// A secret as configured: `Debug` never shows it, so no log line or panic can.
 #[derive(Clone, Default)]
 pub struct SecretText(pub String);
@@ -212,6 +223,29 @@ pub struct Settings {
     /// Where the development file mailer writes `.eml` files.
     #[arg(long, env = "LATCHKEY_MAIL_OUTBOX_DIR", default_value = "mail-outbox")]
     pub mail_outbox_dir: PathBuf,
+
+    /// Proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` / `Forwarded`
+    /// name the client; from anyone else the TCP peer is the client.
+    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// `memory`, `database` or `redis`; by default Redis when REDIS_URL is set, else memory.
+    #[arg(long, env = "LATCHKEY_RATE_LIMIT_STORE", value_enum)]
+    pub rate_limit_store: Option<RateLimitStore>,
+
+    /// Rate-limit rules: the defaults, changed by comma-separated `name=count/window` items
+    /// (e.g. `signin_ip=10/15m`), or `off`.
+    #[arg(long, env = "LATCHKEY_RATE_LIMITS", default_value = "")]
+    pub rate_limits: String,
+
+    /// Redis, when given in code rather than the environment (tests); read from REDIS_URL
+    /// only, since the URL may carry a password.
+    #[arg(skip)]
+    pub redis_url: Option<SecretText>,
+
+    /// Prefix of every Redis key, so deployments sharing a Redis stay apart.
+    #[arg(long, env = "LATCHKEY_REDIS_PREFIX", default_value = "latchkey:")]
+    pub redis_prefix: String,
 }
 
 impl Settings {
@@ -247,7 +281,32 @@ impl Settings {
             smtp_password: None,
             mail_from: "Latchkey <no-reply@localhost>".into(),
             mail_outbox_dir: std::env::temp_dir().join("latchkey-test-mail"),
+            trusted_proxies: Vec::new(),
+            rate_limit_store: Some(RateLimitStore::Memory),
+            // Tests of other things make many requests from one address; the rate-limit
+            // tests switch the rules on (with the defaults, or their own).
+            rate_limits: "off".into(),
+            redis_url: None,
+            redis_prefix: "latchkey:".into(),
         }
+    }
+
+    /// The Redis URL: as configured in code, else REDIS_URL.
+    pub fn redis_url(&self) -> Option<String> {
+        match &self.redis_url {
+            Some(SecretText(url)) => Some(url.clone()),
+            None => std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()),
+        }
+    }
+
+    /// Which rate-limit store to use.
+    pub fn rate_limit_store(&self) -> RateLimitStore {
+        self.rate_limit_store
+            .unwrap_or(if self.redis_url().is_some() {
+                RateLimitStore::Redis
+            } else {
+                RateLimitStore::Memory
+            })
     }
 
     /// The SMTP password: as configured in code, else from LATCHKEY_SMTP_PASSWORD (never a

@@ -61,7 +61,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Error::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Unavailable | Error::RateLimitUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         // Configuration and stored-data faults: never the client's doing.
         Error::WeakSecret { .. }
         | Error::InvalidKey
@@ -90,11 +90,17 @@ pub fn into_json_response(error: &Error) -> Response {
             poem::http::HeaderValue::from_static("Bearer"),
         );
     }
-    if let Error::RateLimited { retry_after_secs } = error {
-        response.headers_mut().insert(
-            "retry-after",
-            poem::http::HeaderValue::from(*retry_after_secs),
-        );
+    if let Error::RateLimited {
+        retry_after_secs,
+        limit,
+    } = error
+    {
+        // Retry-After (RFC 9110) and the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers).
+        let headers = response.headers_mut();
+        headers.insert("retry-after", (*retry_after_secs).into());
+        headers.insert("ratelimit-limit", (*limit).into());
+        headers.insert("ratelimit-remaining", 0_u32.into());
+        headers.insert("ratelimit-reset", (*retry_after_secs).into());
     }
     response
 }
@@ -182,7 +188,9 @@ fn describe(status: u16) -> &'static str {
         }
         413 => "The request body is over 1 MiB (`payload_too_large`).",
         415 => "The request body is not `application/json` (`unsupported_media_type`).",
-        503 => "A dependency (the database) is unavailable (`unavailable`).",
+        503 => {
+            "A dependency is unavailable: the database (`unavailable`) or the rate-limit store (`rate_limit_unavailable`)."
+        }
         _ => "An unexpected server error (`internal_error`); the details are in the server log.",
     }
 }
@@ -201,13 +209,7 @@ impl<S: Statuses> ApiResponse for Failure<S> {
                         schema: ErrorBody::schema_ref(),
                     }],
                     headers: if status == 429 {
-                        vec![MetaHeader {
-                            name: "Retry-After".into(),
-                            description: Some("Seconds to wait before trying again.".into()),
-                            required: true,
-                            deprecated: false,
-                            schema: u64::schema_ref(),
-                        }]
+                        rate_limit_headers()
                     } else {
                         vec![]
                     },
@@ -219,6 +221,29 @@ impl<S: Statuses> ApiResponse for Failure<S> {
     fn register(registry: &mut Registry) {
         ErrorBody::register(registry);
     }
+}
+
+/// The headers of a 429, documented on every rate-limited operation.
+fn rate_limit_headers() -> Vec<MetaHeader> {
+    let header = |name: &str, description: &str| MetaHeader {
+        name: name.into(),
+        description: Some(description.into()),
+        required: true,
+        deprecated: false,
+        schema: u64::schema_ref(),
+    };
+    vec![
+        header("Retry-After", "Seconds to wait before trying again."),
+        header(
+            "RateLimit-Limit",
+            "The limit that was reached (events per window).",
+        ),
+        header("RateLimit-Remaining", "Events left in the window: 0."),
+        header(
+            "RateLimit-Reset",
+            "Seconds until the limit allows another event.",
+        ),
+    ]
 }
 
 /// Rewrites any error that escaped a handler into the JSON error shape.
@@ -290,6 +315,7 @@ mod tests {
                     | Error::PasswordHashTooCostly
                     | Error::Internal
                     | Error::Unavailable
+                    | Error::RateLimitUnavailable
             );
             assert_eq!(
                 status_of(&error).is_server_error(),

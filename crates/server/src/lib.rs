@@ -17,7 +17,8 @@
 //! - [`keys`]: the Ed25519 keys file (EdDSA), its rotation and pruning.
 //! - [`api`]: one `#[OpenApi]` struct per tag (auth, sessions, tasks, health, keys), the
 //!   DTOs, and the bearer/cookie transport of auth responses.
-//! - [`limits`]: the request-body size limit.
+//! - [`limits`]: the request-body size limit, and the per-address ceiling on auth calls.
+//! - [`limiter`]: rate-limit rules and their counter stores (memory, database, Redis).
 //! - [`startup`]: assembling the routes and serving them on a listener.
 
 pub mod api;
@@ -26,6 +27,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod limiter;
 pub mod limits;
 pub mod liveness;
 pub mod mail;

@@ -1,8 +1,14 @@
-//! The request-body limit: anything over 1 MiB is refused with 413 before it is parsed.
+//! Limits on every request: the body size (anything over 1 MiB is refused with 413 before
+//! it is parsed), and a per-address ceiling on calls under `/api/v1/auth/`.
+
+use std::sync::Arc;
 
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
+use crate::auth::ClientInfo;
 use crate::error::ApiError;
+use crate::limiter::Limit;
+use crate::state::AppState;
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -33,5 +39,21 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
             other => poem::Error::from(other),
         })?;
     req.set_body(bytes);
+    Ok(next.call(req).await?.into_response())
+}
+
+/// The ceiling on auth calls per client address (`auth_ip`, 100 per 10 s by default), before
+/// any handler runs. Health, JWKS and the contract are outside `/api/v1/auth/`, so exempt.
+pub async fn limit_auth_calls<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    if req.uri().path().starts_with("/api/v1/auth/") {
+        if let Some(state) = req.data::<Arc<AppState>>() {
+            let bucket = ClientInfo::of(&req).bucket();
+            state
+                .limiter
+                .check(Limit::AuthIp, &bucket)
+                .await
+                .map_err(|e| poem::Error::from(ApiError(e)))?;
+        }
+    }
     Ok(next.call(req).await?.into_response())
 }

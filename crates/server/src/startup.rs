@@ -12,7 +12,9 @@ use poem::{Endpoint, EndpointExt, Route, Server};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{RateLimitStore, Settings};
+use crate::limiter::redis::RedisCounters;
+use crate::limiter::{Limiter, Rules};
 use crate::state::AppState;
 use crate::{api, error, limits};
 
@@ -23,7 +25,16 @@ pub async fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
     let store = latchkey_store::connect(&settings.database_url).await?;
-    let state = Arc::new(AppState::new(settings, &secret, store, clock)?);
+    let mut state = AppState::new(settings, &secret, store, clock.clone())?;
+    if settings.rate_limit_store() == RateLimitStore::Redis {
+        let url = settings
+            .redis_url()
+            .ok_or_else(|| anyhow::anyhow!("LATCHKEY_RATE_LIMIT_STORE=redis needs REDIS_URL"))?;
+        let counters = RedisCounters::connect(&url, &settings.redis_prefix).await?;
+        let rules = Rules::parse(&settings.rate_limits).map_err(anyhow::Error::msg)?;
+        state.limiter = Limiter::new(Arc::new(counters), rules, clock);
+    }
+    let state = Arc::new(state);
     // Before the first request, so even the first unknown-email sign-in costs one hash.
     state.hasher.warm_up().await?;
     Ok(state)
@@ -42,6 +53,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .nest("/docs", docs)
         .nest("/", service)
         .around(limits::limit_body)
+        .around(limits::limit_auth_calls)
         .data(state)
         .catch_all_error(|err| async move { error::normalize(err) })
         // A panic is a bug; the client still gets the JSON 500 shape, not a dropped connection.

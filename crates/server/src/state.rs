@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use latchkey_core::client_ip::TrustedProxies;
 use latchkey_core::cookie::Cookies;
 use latchkey_core::csrf::{self, TrustedOrigins};
 use latchkey_core::hash::DEFAULT_COST;
@@ -11,8 +12,10 @@ use latchkey_core::{AccessTokens, PasswordPolicy, Secret};
 use latchkey_store::Store;
 
 use crate::clock::Clock;
-use crate::config::{Environment, JwtAlg, MailerKind, Settings, SmtpTls};
+use crate::config::{Environment, JwtAlg, MailerKind, RateLimitStore, Settings, SmtpTls};
 use crate::keys::KeyFile;
+use crate::limiter::memory::MemoryCounters;
+use crate::limiter::{Counters, DatabaseCounters, Limiter, Rules};
 use crate::liveness::LivenessCache;
 use crate::mail::{self, Mailer, outbox::Outbox};
 use crate::passwords::Hasher;
@@ -36,6 +39,10 @@ pub struct AppState {
     pub require_email_verification: bool,
     /// Bounds the work flows do after answering (forgot-password's look-up and email).
     pub background: Arc<tokio::sync::Semaphore>,
+    /// Whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// The rate limits and their counters.
+    pub limiter: Limiter,
 }
 
 impl AppState {
@@ -65,6 +72,19 @@ impl AppState {
                 .chain(settings.trusted_origins.iter().map(String::as_str)),
         )
         .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_ORIGINS: {e}"))?;
+        let trusted_proxies =
+            TrustedProxies::parse(settings.trusted_proxies.iter().map(String::as_str))
+                .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_PROXIES: {e}"))?;
+        let rules = Rules::parse(&settings.rate_limits)
+            .map_err(|e| anyhow::anyhow!("LATCHKEY_RATE_LIMITS: {e}"))?;
+        // Redis needs a connection, made in `startup::build_state`; until then, memory.
+        let counters: Arc<dyn Counters> = match settings.rate_limit_store() {
+            RateLimitStore::Database => Arc::new(DatabaseCounters::new(store.clone())),
+            RateLimitStore::Memory | RateLimitStore::Redis => {
+                Arc::new(MemoryCounters::new(MEMORY_COUNTERS))
+            }
+        };
+        let limiter = Limiter::new(counters, rules, clock.clone());
         let onetime_key = OneTimeKey::new(secret);
         let outbox = Arc::new(Outbox::new(
             store.clone(),
@@ -93,9 +113,14 @@ impl AppState {
             outbox,
             require_email_verification: settings.require_email_verification,
             background: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_TASKS)),
+            trusted_proxies,
+            limiter,
         })
     }
 }
+
+/// Counters the in-memory rate-limit store keeps at most (a few MB).
+const MEMORY_COUNTERS: usize = 100_000;
 
 /// Background tasks (see [`AppState::background`]) allowed at once.
 const BACKGROUND_TASKS: usize = 64;

@@ -200,6 +200,28 @@ pub trait Store: Send + Sync + 'static {
 
     async fn outbox_counts(&self) -> Result<OutboxCounts>;
 
+    /// Counts a failed sign-in against the account and records `event`; returns the
+    /// consecutive failures so far.
+    async fn sign_in_failed(&self, user_id: &str, event: &NewEvent) -> Result<i64>;
+
+    /// A successful sign-in: the consecutive failures start again from zero (no write when
+    /// there were none).
+    async fn sign_in_succeeded(&self, user_id: &str) -> Result<()>;
+
+    /// The database rate-limit store: adds `delta` to the counter of (`bucket`, `window`),
+    /// creating it to expire at `expires_at_ms`, and returns (the previous window's count,
+    /// the new count). The increment is one atomic upsert.
+    async fn rate_hit(
+        &self,
+        bucket: &str,
+        window: i64,
+        delta: i64,
+        expires_at_ms: i64,
+    ) -> Result<(i64, i64)>;
+
+    /// Deletes counters that expired before `now_ms`; how many.
+    async fn rate_purge(&self, now_ms: i64) -> Result<u64>;
+
     async fn record_event(&self, event: &NewEvent) -> Result<()>;
 
     /// The user's security events, newest first (at most `limit`).

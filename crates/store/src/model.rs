@@ -16,6 +16,9 @@ pub struct User {
 pub struct Login {
     pub user: User,
     pub password_hash: String,
+    /// Consecutive failed sign-ins since the last success or password reset.
+    pub failed_sign_ins: i64,
+    pub last_failed_sign_in_at: Option<i64>,
 }
 
 /// A new account. `email_key` is the lower-cased address that uniqueness is enforced on.

@@ -148,14 +148,19 @@ macro_rules! impl_store {
 
             async fn find_login(&self, email_key: &str) -> Result<Option<Login>> {
                 let sql = concat!(
-                    "SELECT ", user_columns!(), ", c.password_hash FROM users u
-                     JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1"
+                    "SELECT ", user_columns!(), ", c.password_hash, u.failed_sign_ins,
+                            u.last_failed_sign_in_at
+                     FROM users u JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1"
                 );
-                let row: Option<(String, String, Option<String>, Option<String>, bool, i64, String)> =
+                type Row = (String, String, Option<String>, Option<String>, bool, i64, String, i64, Option<i64>);
+                let row: Option<Row> =
                     sqlx::query_as(sql).bind(email_key).fetch_optional(&self.pool).await?;
-                Ok(row.map(|(id, email, name, image, email_verified, created_at, password_hash)| Login {
+                Ok(row.map(|(id, email, name, image, email_verified, created_at, password_hash,
+                             failed_sign_ins, last_failed_sign_in_at)| Login {
                     user: User { id, email, name, image, email_verified, created_at },
                     password_hash,
+                    failed_sign_ins,
+                    last_failed_sign_in_at,
                 }))
             }
 
@@ -415,8 +420,12 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 // The link reached the inbox, which proves the address as well as a
-                // verification link would.
-                sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $1 WHERE id = $2")
+                // verification link would; and it lifts a sign-in block.
+                sqlx::query(
+                    "UPDATE users SET email_verified = TRUE, failed_sign_ins = 0,
+                                      last_failed_sign_in_at = NULL, updated_at = $1
+                     WHERE id = $2",
+                )
                     .bind(now_ms)
                     .bind(&consume.user_id)
                     .execute(&mut *tx)
@@ -643,6 +652,68 @@ macro_rules! impl_store {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(OutboxCounts { pending, failed })
+            }
+
+            async fn sign_in_failed(&self, user_id: &str, event: &NewEvent) -> Result<i64> {
+                let mut tx = self.pool.begin().await?;
+                let (failures,): (i64,) = sqlx::query_as(
+                    "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in_at = $1
+                     WHERE id = $2 RETURNING failed_sign_ins",
+                )
+                .bind(event.now_ms)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(failures)
+            }
+
+            async fn sign_in_succeeded(&self, user_id: &str) -> Result<()> {
+                sqlx::query(
+                    "UPDATE users SET failed_sign_ins = 0, last_failed_sign_in_at = NULL
+                     WHERE id = $1 AND failed_sign_ins <> 0",
+                )
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn rate_hit(
+                &self,
+                bucket: &str,
+                window: i64,
+                delta: i64,
+                expires_at_ms: i64,
+            ) -> Result<(i64, i64)> {
+                // One upsert: concurrent hits on one counter each get their own count.
+                let (current,): (i64,) = sqlx::query_as(
+                    "INSERT INTO rate_counters (bucket, win, hits, expires_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (bucket, win) DO UPDATE SET hits = rate_counters.hits + $3
+                     RETURNING hits",
+                )
+                .bind(bucket)
+                .bind(window)
+                .bind(delta)
+                .bind(expires_at_ms)
+                .fetch_one(&self.pool)
+                .await?;
+                let previous: Option<(i64,)> =
+                    sqlx::query_as("SELECT hits FROM rate_counters WHERE bucket = $1 AND win = $2")
+                        .bind(bucket)
+                        .bind(window.saturating_sub(1))
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok((previous.map_or(0, |(hits,)| hits), current))
+            }
+
+            async fn rate_purge(&self, now_ms: i64) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM rate_counters WHERE expires_at < $1")
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn record_event(&self, event: &NewEvent) -> Result<()> {

@@ -31,9 +31,9 @@ use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    ProfileErrors = [400, 401, 403, 413, 415, 500];
-    ChangeErrors = [400, 401, 403, 413, 415, 500, 503];
-    ConfirmErrors = [400, 409, 413, 415, 500];
+    ProfileErrors = [400, 401, 403, 413, 415, 429, 500, 503];
+    ChangeErrors = [400, 401, 403, 413, 415, 429, 500, 503];
+    ConfirmErrors = [400, 409, 413, 415, 429, 500, 503];
 }
 
 /// What change-email always answers.

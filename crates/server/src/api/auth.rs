@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use latchkey_core::cookie::CookieKind;
+use latchkey_core::ratelimit;
 use latchkey_core::refresh::{self, Decision, PresentedToken, SessionState};
 use latchkey_core::{Email, Error, TokenSubject, random};
 use latchkey_store::{
-    NewEvent, NewSession, NewUser, Outgoing, RefreshRecord, Rotation, StoreError, User,
+    Login, NewEvent, NewSession, NewUser, Outgoing, RefreshRecord, Rotation, StoreError, User,
 };
 use poem::Request;
 use poem::web::Data;
@@ -22,15 +23,17 @@ use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{Caller, ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
+use crate::limiter::Limit;
 use crate::mail::templates::{Data as MailData, Kind};
 use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    RegisterErrors = [400, 403, 409, 413, 415, 500, 503];
-    SignInErrors = [400, 401, 403, 413, 415, 500, 503];
-    RefreshErrors = [400, 401, 403, 413, 415, 500, 503];
-    SignOutErrors = [401, 403, 413, 500];
+    RegisterErrors = [400, 403, 409, 413, 415, 429, 500, 503];
+    SignInErrors = [400, 401, 403, 413, 415, 429, 500, 503];
+    RefreshErrors = [400, 401, 403, 413, 415, 429, 500, 503];
+    SignOutErrors = [401, 403, 413, 429, 500, 503];
+    MeErrors = [401, 429, 500, 503];
     AuthenticatedErrors = [401, 500];
 }
 
@@ -101,6 +104,10 @@ impl AuthApi {
         body: Json<RegisterRequest>,
     ) -> Result<WithCookies<Registered>, Failure<RegisterErrors>> {
         let cookies = wants_cookies(&state, req, transport.0)?;
+        state
+            .limiter
+            .check(Limit::RegisterIp, &ClientInfo::of(req).bucket())
+            .await?;
         let RegisterRequest {
             email,
             password,
@@ -169,17 +176,26 @@ impl AuthApi {
         let SignInRequest { email, password } = body.0;
         let email = Email::parse(&email)?;
         let client = ClientInfo::of(req);
+        // Every attempt is counted before the password is checked (so parallel guesses
+        // cannot share one slot), and taken back if the password is right: what the rules
+        // limit is failures. Unknown addresses are counted alike, and answer alike.
+        let limiter = &state.limiter;
+        let ip_hit = limiter.check(Limit::SignInIp, &client.bucket()).await?;
+        let account_hit = limiter.check(Limit::SignInAccount, &email.key()).await?;
         let Some(login) = state.store.find_login(&email.key()).await? else {
             state.hasher.verify_dummy(password).await?;
             tracing::info!("sign-in failed");
             return Err(Error::InvalidCredentials.into());
         };
+        if let Some(refusal) = account_backoff(&state, &login) {
+            tracing::info!(user_id = %login.user.id, failures = login.failed_sign_ins, "sign-in refused: account backing off");
+            return Err(refusal.into());
+        }
         if !state
             .hasher
             .verify(password.clone(), login.password_hash.clone())
             .await?
         {
-            tracing::info!(user_id = %login.user.id, "sign-in failed");
             let failed = event(
                 "sign_in_failed",
                 &login.user.id,
@@ -187,8 +203,14 @@ impl AuthApi {
                 &client,
                 state.clock.now_ms(),
             )?;
-            state.store.record_event(&failed).await?;
+            let failures = state.store.sign_in_failed(&login.user.id, &failed).await?;
+            tracing::info!(user_id = %login.user.id, failures, "sign-in failed");
             return Err(Error::InvalidCredentials.into());
+        }
+        limiter.refund(ip_hit).await;
+        limiter.refund(account_hit).await;
+        if login.failed_sign_ins > 0 {
+            state.store.sign_in_succeeded(&login.user.id).await?;
         }
         if state.hasher.needs_rehash(&login.password_hash) {
             upgrade_hash(&state, &login.user.id, password).await;
@@ -304,11 +326,7 @@ impl AuthApi {
 
     /// The current user
     #[oai(path = "/me", method = "get", operation_id = "me")]
-    async fn me(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Caller,
-    ) -> Result<Me, Failure<AuthenticatedErrors>> {
+    async fn me(&self, state: Data<&Arc<AppState>>, auth: Caller) -> Result<Me, Failure<MeErrors>> {
         // A live session whose user is gone cannot happen (ON DELETE CASCADE); treat it as
         // a revoked session rather than a server error all the same.
         let user = state
@@ -318,6 +336,39 @@ impl AuthApi {
             .ok_or(Error::SessionRevoked)?;
         Ok(Me::Ok(Json(user.into())))
     }
+}
+
+/// Failures an account may have in a row before each next attempt must wait.
+const FREE_FAILURES: u32 = 5;
+/// The longest wait between attempts.
+const BACKOFF_CAP_MS: i64 = 15 * 60 * 1000;
+/// Failures in a row after which only a password reset lets anyone sign in.
+const HARD_BLOCK: i64 = 100;
+
+/// The refusal for an account that failed too often in a row: a wait that doubles from 1 s
+/// after the fifth failure (at most 15 min), and after 100 a block that only a password
+/// reset lifts. The password is not even checked, so a right one gets the same answer as a
+/// wrong one; the reset link still works, so the owner is never locked out for good.
+fn account_backoff(state: &AppState, login: &Login) -> Option<Error> {
+    let failures = login.failed_sign_ins;
+    let limit = state.limiter.rule(Limit::SignInAccount).limit;
+    if failures >= HARD_BLOCK {
+        return Some(Error::RateLimited {
+            retry_after_secs: u64::try_from(BACKOFF_CAP_MS / 1000).unwrap_or(900),
+            limit,
+        });
+    }
+    let wait = ratelimit::backoff_ms(
+        u32::try_from(failures).unwrap_or(u32::MAX),
+        FREE_FAILURES,
+        BACKOFF_CAP_MS,
+    );
+    let until = login.last_failed_sign_in_at?.saturating_add(wait);
+    let left = until - state.clock.now_ms();
+    (wait > 0 && left > 0).then(|| Error::RateLimited {
+        retry_after_secs: u64::try_from((left + 999) / 1000).unwrap_or(1),
+        limit,
+    })
 }
 
 /// Registration when addresses must be verified first: one password hash and one
@@ -466,13 +517,19 @@ async fn rotate(
     // request into a grace-window resend of that request's token. One re-read settles it;
     // the third try only guards against a session rotated again in between. Past that the
     // request gives up with 503 rather than loop.
-    for _ in 0..3 {
+    for attempt in 0..3 {
         let now_ms = state.clock.now_ms();
         let record = state
             .store
             .find_refresh(&hash)
             .await?
             .ok_or(Error::InvalidRefreshToken)?;
+        if attempt == 0 {
+            state
+                .limiter
+                .check(Limit::RefreshSession, &record.session_id)
+                .await?;
+        }
         let session = SessionState {
             generation: record.session_generation,
             revoked: record.revoked,

@@ -30,6 +30,11 @@ pub struct Readiness {
     pub mail_pending: i64,
     /// Emails given up after every retry; see the server log.
     pub mail_failed: i64,
+    /// Where rate-limit counters live: `memory`, `database` or `redis`.
+    pub rate_limit_store: String,
+    /// The client address this request was counted under (the TCP peer, or the forwarded
+    /// client when the peer is a trusted proxy): a check of LATCHKEY_TRUSTED_PROXIES.
+    pub client_ip: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -63,7 +68,7 @@ impl HealthApi {
 
     /// Readiness: checks the database
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
-    async fn readyz(&self, state: Data<&Arc<AppState>>) -> Ready {
+    async fn readyz(&self, state: Data<&Arc<AppState>>, req: &poem::Request) -> Ready {
         let checked = match state.store.ping().await {
             Ok(()) => state.store.outbox_counts().await,
             Err(err) => Err(err),
@@ -75,6 +80,8 @@ impl HealthApi {
                 mailer: state.outbox.mailer_name().into(),
                 mail_pending: outbox.pending,
                 mail_failed: outbox.failed,
+                rate_limit_store: state.limiter.store_name().into(),
+                client_ip: crate::auth::ClientInfo::of(req).ip,
             })),
             Err(err) => {
                 tracing::error!(error = %err, "readiness check failed");

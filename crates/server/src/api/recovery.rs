@@ -21,15 +21,16 @@ use super::dto::{Accepted, ForgotPasswordRequest, ResetPasswordRequest, TokenReq
 use super::mailing::{self, enqueue_once_a_minute, notice, with_link};
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
+use crate::limiter::Limit;
 use crate::mail::templates::{self, Kind};
 use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    ForgotErrors = [400, 413, 415, 500];
-    ResetErrors = [400, 413, 415, 500, 503];
-    VerifyErrors = [400, 413, 415, 500];
-    ResendErrors = [401, 403, 409, 413, 429, 500];
+    ForgotErrors = [400, 413, 415, 429, 500, 503];
+    ResetErrors = [400, 413, 415, 429, 500, 503];
+    VerifyErrors = [400, 413, 415, 429, 500, 503];
+    ResendErrors = [401, 403, 409, 413, 429, 500, 503];
 }
 
 /// What forgot-password always answers.
@@ -86,6 +87,10 @@ impl RecoveryApi {
     ) -> Result<ResetRequested, Failure<ForgotErrors>> {
         let email = Email::parse(&body.0.email)?;
         let client = ClientInfo::of(req);
+        state
+            .limiter
+            .check(Limit::RecoveryIp, &client.bucket())
+            .await?;
         let state = state.0.clone();
         // A bounded number at once, whatever the address: the wait (if any) is the same
         // for known and unknown ones, and a flood cannot pile up tasks without end.
@@ -202,17 +207,30 @@ impl RecoveryApi {
         if user.email_verified {
             return Err(Error::EmailAlreadyVerified.into());
         }
+        let client = ClientInfo::of(req);
+        state
+            .limiter
+            .check(Limit::RecoveryIp, &client.bucket())
+            .await?;
+        let key = stored_email(&user.email)?.key();
+        for limit in [Limit::RecoveryAddress, Limit::RecoveryAddressHourly] {
+            state.limiter.check(limit, &key).await?;
+        }
         let now_ms = state.clock.now_ms();
         let outgoing = mailing::verification(&state, &user, now_ms)?;
         let event = event(
             "verification_email_sent",
             &user.id,
             &auth.0.session_id,
-            &ClientInfo::of(req),
+            &client,
             now_ms,
         )?;
         if let Some(retry_after_secs) = enqueue_once_a_minute(&state, outgoing, &event).await? {
-            return Err(Error::RateLimited { retry_after_secs }.into());
+            return Err(Error::RateLimited {
+                retry_after_secs,
+                limit: 1,
+            }
+            .into());
         }
         Ok(VerificationSent::Accepted(Json(Accepted::new(
             "A new verification email is on its way.",
@@ -226,6 +244,11 @@ async fn send_reset_link(
     email: &Email,
     client: &ClientInfo,
 ) -> Result<(), Failure<ForgotErrors>> {
+    // Per address, known or not, and silent: the answer has gone already.
+    if !address_allowed(state, &email.key()).await? {
+        tracing::info!("password reset not sent: the address's limit is reached");
+        return Ok(());
+    }
     let Some(login) = state.store.find_login(&email.key()).await? else {
         tracing::info!("password reset asked for an address with no account");
         return Ok(());
@@ -250,6 +273,17 @@ async fn send_reset_link(
         }
     }
     Ok(())
+}
+
+/// Whether the address's recovery limits (per minute, per hour) let one more email go.
+async fn address_allowed(state: &AppState, key: &str) -> Result<bool, Error> {
+    for limit in [Limit::RecoveryAddress, Limit::RecoveryAddressHourly] {
+        let (verdict, _) = state.limiter.count(limit, key).await?;
+        if !verdict.allowed {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The record of a presented token if it is well-formed, unused, unexpired and for

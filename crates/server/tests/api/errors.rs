@@ -290,6 +290,18 @@ impl Store for BrokenStore {
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         gone()
     }
+    async fn sign_in_failed(&self, _: &str, _: &NewEvent) -> Result<i64, StoreError> {
+        gone()
+    }
+    async fn sign_in_succeeded(&self, _: &str) -> Result<(), StoreError> {
+        gone()
+    }
+    async fn rate_hit(&self, _: &str, _: i64, _: i64, _: i64) -> Result<(i64, i64), StoreError> {
+        gone()
+    }
+    async fn rate_purge(&self, _: i64) -> Result<u64, StoreError> {
+        gone()
+    }
     async fn record_event(&self, _: &NewEvent) -> Result<(), StoreError> {
         gone()
     }
