@@ -204,6 +204,28 @@ impl TestApp {
         }
     }
 
+    /// A SQLite app whose rate limits count in `counters` (e.g. ones that fail on purpose),
+    /// with the default rules on.
+    pub async fn with_counters(
+        counters: Arc<dyn latchkey_server::limiter::Counters>,
+    ) -> TestApp {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+        let url = format!("sqlite://{}", path.display());
+        let mail = Arc::new(SmtpSink::start().await);
+        let settings = test_settings(&url, mail.port);
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let secret = settings.load_secret().unwrap();
+        let store = latchkey_store::connect(&url).await.unwrap();
+        let mut state = AppState::new(&settings, &secret, store, clock.clone()).unwrap();
+        state.limiter = latchkey_server::limiter::Limiter::new(
+            counters,
+            latchkey_server::limiter::Rules::default(),
+            clock.clone(),
+        );
+        state.hasher.warm_up().await.unwrap();
+        Self::serve(Arc::new(state), clock, mail, Cleanup::SqliteFile(path), &url).await
+    }
+
     /// An app over a store of the test's choosing (e.g. one that fails on purpose).
     pub async fn with_store(store: Arc<dyn Store>) -> TestApp {
         let mail = Arc::new(SmtpSink::start().await);

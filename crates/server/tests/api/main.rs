@@ -13,6 +13,7 @@ mod email;
 mod enumeration;
 mod errors;
 mod jwks;
+mod limits;
 mod logs;
 mod profile;
 mod sessions;
