@@ -206,9 +206,7 @@ impl TestApp {
 
     /// A SQLite app whose rate limits count in `counters` (e.g. ones that fail on purpose),
     /// with the default rules on.
-    pub async fn with_counters(
-        counters: Arc<dyn latchkey_server::limiter::Counters>,
-    ) -> TestApp {
+    pub async fn with_counters(counters: Arc<dyn latchkey_server::limiter::Counters>) -> TestApp {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
         let url = format!("sqlite://{}", path.display());
         let mail = Arc::new(SmtpSink::start().await);
@@ -223,7 +221,14 @@ impl TestApp {
             clock.clone(),
         );
         state.hasher.warm_up().await.unwrap();
-        Self::serve(Arc::new(state), clock, mail, Cleanup::SqliteFile(path), &url).await
+        Self::serve(
+            Arc::new(state),
+            clock,
+            mail,
+            Cleanup::SqliteFile(path),
+            &url,
+        )
+        .await
     }
 
     /// An app over a store of the test's choosing (e.g. one that fails on purpose).

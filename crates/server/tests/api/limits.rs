@@ -48,7 +48,13 @@ async fn register_from(app: &TestApp, ip: &str, email: &str) -> Response {
 }
 
 async fn forgot_from(app: &TestApp, ip: &str, email: &str) -> Response {
-    post_from(app, ip, "/api/v1/auth/forgot-password", json!({ "email": email })).await
+    post_from(
+        app,
+        ip,
+        "/api/v1/auth/forgot-password",
+        json!({ "email": email }),
+    )
+    .await
 }
 
 /// Asserts a 429 with its headers; returns Retry-After.
@@ -228,9 +234,15 @@ pub async fn exactly_one_of_two_takes_the_last_slot(app: &TestApp) {
     for round in 0..8 {
         let ip = format!("203.0.113.{round}");
         for _ in 0..2 {
-            assert_eq!(forgot_from(app, &ip, "ann@example.com").await.status(), StatusCode::ACCEPTED);
+            assert_eq!(
+                forgot_from(app, &ip, "ann@example.com").await.status(),
+                StatusCode::ACCEPTED
+            );
         }
-        let (a, b) = tokio::join!(forgot_from(app, &ip, "ann@example.com"), forgot_from(app, &ip, "ann@example.com"));
+        let (a, b) = tokio::join!(
+            forgot_from(app, &ip, "ann@example.com"),
+            forgot_from(app, &ip, "ann@example.com")
+        );
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
         statuses.sort();
         assert_eq!(statuses, [202, 429], "round {round}");
@@ -240,7 +252,14 @@ pub async fn exactly_one_of_two_takes_the_last_slot(app: &TestApp) {
 #[tokio::test]
 async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_in_memory() {
     let app = limited(TestApp::sqlite().await, |_| {}).await;
-    assert_eq!(app.get("/readyz", None).await.json::<Value>().await.unwrap()["rateLimitStore"], "memory");
+    assert_eq!(
+        app.get("/readyz", None)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["rateLimitStore"],
+        "memory"
+    );
     exactly_one_of_two_takes_the_last_slot(&app).await;
 }
 
@@ -277,7 +296,14 @@ async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_on_red
         s.redis_prefix = fresh_prefix();
     })
     .await;
-    assert_eq!(app.get("/readyz", None).await.json::<Value>().await.unwrap()["rateLimitStore"], "redis");
+    assert_eq!(
+        app.get("/readyz", None)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["rateLimitStore"],
+        "redis"
+    );
     exactly_one_of_two_takes_the_last_slot(&app).await;
 }
 
@@ -285,7 +311,13 @@ async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_on_red
 async fn from_an_untrusted_peer_a_rotating_x_forwarded_for_does_not_escape_the_limit() {
     let app = limited(TestApp::sqlite().await, |s| s.trusted_proxies = Vec::new()).await;
     for i in 0..5 {
-        let res = sign_in_from(&app, &format!("203.0.113.{i}"), &format!("guess{i}@example.com"), WRONG).await;
+        let res = sign_in_from(
+            &app,
+            &format!("203.0.113.{i}"),
+            &format!("guess{i}@example.com"),
+            WRONG,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     assert_limited(sign_in_from(&app, "198.51.100.77", "other@example.com", WRONG).await).await;
@@ -299,26 +331,50 @@ async fn from_an_untrusted_peer_a_rotating_x_forwarded_for_does_not_escape_the_l
         .json()
         .await
         .unwrap();
-    assert_eq!(seen["clientIp"], "127.0.0.1", "the header is ignored from an untrusted peer");
+    assert_eq!(
+        seen["clientIp"], "127.0.0.1",
+        "the header is ignored from an untrusted peer"
+    );
 }
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_clients_get_their_own_buckets_and_ipv6_is_grouped_by_64() {
     let app = limited(TestApp::sqlite().await, |_| {}).await;
     for i in 0..5 {
-        let res = sign_in_from(&app, "198.51.100.7, 203.0.113.9", &format!("guess{i}@example.com"), WRONG).await;
+        let res = sign_in_from(
+            &app,
+            "198.51.100.7, 203.0.113.9",
+            &format!("guess{i}@example.com"),
+            WRONG,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     // The right-most untrusted hop is the client: the spoofable left part does not matter.
     assert_limited(sign_in_from(&app, "1.2.3.4, 203.0.113.9", "x@example.com", WRONG).await).await;
-    assert_eq!(sign_in_from(&app, "203.0.113.10", "x@example.com", WRONG).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in_from(&app, "203.0.113.10", "x@example.com", WRONG)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
     // One /64 is one client.
     for i in 0..5 {
         let ip = format!("2001:db8:1:2::{i:x}");
-        assert_eq!(sign_in_from(&app, &ip, &format!("v6-{i}@example.com"), WRONG).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            sign_in_from(&app, &ip, &format!("v6-{i}@example.com"), WRONG)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_limited(sign_in_from(&app, "2001:db8:1:2:ffff::1", "v6@example.com", WRONG).await).await;
-    assert_eq!(sign_in_from(&app, "2001:db8:1:3::1", "v6@example.com", WRONG).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in_from(&app, "2001:db8:1:3::1", "v6@example.com", WRONG)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
     let seen: Value = app
         .client
         .get(app.url("/readyz"))
@@ -340,7 +396,14 @@ impl Counters for DownCounters {
         "down"
     }
 
-    async fn hit(&self, _: &str, _: i64, _: i64, _: i64, _: i64) -> Result<(u64, u64), CounterError> {
+    async fn hit(
+        &self,
+        _: &str,
+        _: i64,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> Result<(u64, u64), CounterError> {
         Err(CounterError("connection refused".into()))
     }
 }
@@ -349,7 +412,15 @@ impl Counters for DownCounters {
 async fn when_the_counters_cannot_answer_sign_in_is_refused_with_503_not_let_through() {
     let app = TestApp::with_counters(Arc::new(DownCounters)).await;
     let res = app.sign_in("ann@example.com", PASSWORD).await;
-    let body = assert_error(res, StatusCode::SERVICE_UNAVAILABLE, "rate_limit_unavailable").await;
-    assert!(!body.to_string().contains("refused"), "no internals in the body: {body}");
+    let body = assert_error(
+        res,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "rate_limit_unavailable",
+    )
+    .await;
+    assert!(
+        !body.to_string().contains("refused"),
+        "no internals in the body: {body}"
+    );
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
 }

@@ -3,77 +3,16 @@
 //! change, sign-out — over real SMTP, and no password, token, link or secret it saw may
 //! appear anywhere in what it printed.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::PASSWORD;
+use crate::process::Server;
 use crate::smtp::SmtpSink;
 
 const SECRET: &str = "log-hygiene-secret-0123456789abcdef-XYZ";
 const SECOND: &str = "second secret passphrase";
 const THIRD: &str = "third secret passphrase";
-
-struct Server {
-    child: Child,
-    dir: std::path::PathBuf,
-    url: String,
-}
-
-impl Server {
-    async fn start(smtp_port: u16) -> Server {
-        let dir = std::env::temp_dir().join(format!(
-            "latchkey-logs-{}",
-            uuid::Uuid::from_bytes(latchkey_core::random::bytes().unwrap()).simple()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
-            .current_dir(&dir)
-            .env_clear()
-            .env("RUST_LOG", "debug")
-            .env("LATCHKEY_SECRET", SECRET)
-            .env("LATCHKEY_LISTEN", format!("127.0.0.1:{port}"))
-            .env("DATABASE_URL", "sqlite://logs.db")
-            .env("LATCHKEY_SMTP_HOST", "127.0.0.1")
-            .env("LATCHKEY_SMTP_PORT", smtp_port.to_string())
-            .env("LATCHKEY_SMTP_TLS", "none")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let server = Server { child, dir, url };
-        let client = reqwest::Client::new();
-        for _ in 0..300 {
-            if client
-                .get(format!("{}/healthz", server.url))
-                .send()
-                .await
-                .is_ok()
-            {
-                return server;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not start: {}", server.stop_and_read_log());
-    }
-
-    fn stop_and_read_log(mut self) -> String {
-        self.child.kill().ok();
-        self.child.wait().ok();
-        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap();
-        std::fs::remove_dir_all(&self.dir).ok();
-        log
-    }
-}
 
 async fn post(url: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
     let mut req = reqwest::Client::new().post(url).json(&body);
@@ -96,7 +35,15 @@ fn field(body: &Value, name: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_token_link_or_secret_reaches_the_log() {
     let mail = SmtpSink::start().await;
-    let server = Server::start(mail.port).await;
+    let server = Server::start(&[
+        ("RUST_LOG", "debug".into()),
+        ("LATCHKEY_SECRET", SECRET.into()),
+        ("DATABASE_URL", "sqlite://logs.db".into()),
+        ("LATCHKEY_SMTP_HOST", "127.0.0.1".into()),
+        ("LATCHKEY_SMTP_PORT", mail.port.to_string()),
+        ("LATCHKEY_SMTP_TLS", "none".into()),
+    ])
+    .await;
     let api = |path: &str| format!("{}/api/v1/auth/{path}", server.url);
     let mut secrets: Vec<String> =
         vec![SECRET.into(), PASSWORD.into(), SECOND.into(), THIRD.into()];

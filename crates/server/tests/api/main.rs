@@ -3,6 +3,7 @@
 //! PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test says which ran).
 
 mod helpers;
+mod process;
 mod smtp;
 
 mod auth;
@@ -12,6 +13,7 @@ mod cookies;
 mod email;
 mod enumeration;
 mod errors;
+mod instances;
 mod jwks;
 mod limits;
 mod logs;
