@@ -45,15 +45,15 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
 /// The ceiling on auth calls per client address (`auth_ip`, 100 per 10 s by default), before
 /// any handler runs. Health, JWKS and the contract are outside `/api/v1/auth/`, so exempt.
 pub async fn limit_auth_calls<E: Endpoint>(next: E, req: Request) -> Result<Response> {
-    if req.uri().path().starts_with("/api/v1/auth/") {
-        if let Some(state) = req.data::<Arc<AppState>>() {
-            let bucket = ClientInfo::of(&req).bucket();
-            state
-                .limiter
-                .check(Limit::AuthIp, &bucket)
-                .await
-                .map_err(|e| poem::Error::from(ApiError(e)))?;
-        }
+    if req.uri().path().starts_with("/api/v1/auth/")
+        && let Some(state) = req.data::<Arc<AppState>>()
+    {
+        let bucket = ClientInfo::of(&req).bucket();
+        state
+            .limiter
+            .check(Limit::AuthIp, &bucket)
+            .await
+            .map_err(|e| poem::Error::from(ApiError(e)))?;
     }
     Ok(next.call(req).await?.into_response())
 }

@@ -81,10 +81,12 @@ impl Counters for DatabaseCounters {
         expires_at_ms: i64,
         now_ms: i64,
     ) -> Result<(u64, u64), CounterError> {
-        if self.hits.fetch_add(1, Ordering::Relaxed) % Self::PURGE_EVERY == Self::PURGE_EVERY - 1 {
-            if let Err(err) = self.store.rate_purge(now_ms).await {
-                tracing::warn!(error = %err, "could not purge expired rate-limit counters");
-            }
+        let purge = self
+            .hits
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(Self::PURGE_EVERY);
+        if purge && let Err(err) = self.store.rate_purge(now_ms).await {
+            tracing::warn!(error = %err, "could not purge expired rate-limit counters");
         }
         let (previous, current) = self
             .store

@@ -32,7 +32,10 @@ async fn the_limit_holds_across_two_instances(store: &str, extra: &[(&str, Strin
         ("LATCHKEY_SECRET", SECRET.to_owned()),
         ("LATCHKEY_RATE_LIMIT_STORE", store.to_owned()),
         ("RUST_LOG", "warn".to_owned()),
-        ("LATCHKEY_RATE_LIMITS", "signin_ip=3/15m,signin_account=3/15m".to_owned()),
+        (
+            "LATCHKEY_RATE_LIMITS",
+            "signin_ip=3/15m,signin_account=3/15m".to_owned(),
+        ),
     ];
     env.extend(extra.iter().cloned());
     let (a, b) = (Server::start(&env).await, Server::start(&env).await);
