@@ -19,6 +19,7 @@ use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
+use crate::config::ForwardedHeader;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -225,12 +226,21 @@ impl ClientInfo {
             .as_socket_addr()
             .map(|addr| addr.ip().to_canonical());
         let addr = peer.map(|peer| match req.data::<Arc<AppState>>() {
-            Some(state) => client_ip::resolve(
-                peer,
-                &header_values(req, "x-forwarded-for"),
-                &header_values(req, "forwarded"),
-                &state.trusted_proxies,
-            ),
+            // Only the header the proxy writes: the other one is whatever the client sent.
+            Some(state) => match state.forwarded_header {
+                ForwardedHeader::XForwardedFor => client_ip::resolve(
+                    peer,
+                    &header_values(req, "x-forwarded-for"),
+                    &[],
+                    &state.trusted_proxies,
+                ),
+                ForwardedHeader::Forwarded => client_ip::resolve(
+                    peer,
+                    &[],
+                    &header_values(req, "forwarded"),
+                    &state.trusted_proxies,
+                ),
+            },
             None => peer,
         });
         let ip = addr.map(|addr| addr.to_string());

@@ -49,6 +49,16 @@ pub enum SmtpTls {
     None,
 }
 
+/// Which forwarding header a trusted proxy writes (and so which one is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, AWS ALB, Vercel, Cloudflare…).
+    #[value(name = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239).
+    Forwarded,
+}
+
 /// Where rate-limit counters live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RateLimitStore {
@@ -229,6 +239,16 @@ pub struct Settings {
     #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
+    /// The header your proxies write: `x-forwarded-for` (the default) or `forwarded`. Only
+    /// that one is read; a client's own copy of the other cannot choose its address.
+    #[arg(
+        long,
+        env = "LATCHKEY_FORWARDED_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for"
+    )]
+    pub forwarded_header: ForwardedHeader,
+
     /// `memory`, `database` or `redis`; by default Redis when REDIS_URL is set, else memory.
     #[arg(long, env = "LATCHKEY_RATE_LIMIT_STORE", value_enum)]
     pub rate_limit_store: Option<RateLimitStore>,
@@ -282,6 +302,7 @@ impl Settings {
             mail_from: "Latchkey <no-reply@localhost>".into(),
             mail_outbox_dir: std::env::temp_dir().join("latchkey-test-mail"),
             trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
             rate_limit_store: Some(RateLimitStore::Memory),
             // Tests of other things make many requests from one address; the rate-limit
             // tests switch the rules on (with the defaults, or their own).

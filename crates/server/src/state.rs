@@ -39,8 +39,9 @@ pub struct AppState {
     pub require_email_verification: bool,
     /// Bounds the work flows do after answering (forgot-password's look-up and email).
     pub background: Arc<tokio::sync::Semaphore>,
-    /// Whose forwarding headers name the client.
+    /// Whose forwarding headers name the client, and which header that is.
     pub trusted_proxies: TrustedProxies,
+    pub forwarded_header: crate::config::ForwardedHeader,
     /// The rate limits and their counters.
     pub limiter: Limiter,
 }
@@ -114,6 +115,7 @@ impl AppState {
             require_email_verification: settings.require_email_verification,
             background: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_TASKS)),
             trusted_proxies,
+            forwarded_header: settings.forwarded_header,
             limiter,
         })
     }

@@ -200,13 +200,20 @@ pub trait Store: Send + Sync + 'static {
 
     async fn outbox_counts(&self) -> Result<OutboxCounts>;
 
-    /// Counts a failed sign-in against the account and records `event`; returns the
-    /// consecutive failures so far.
-    async fn sign_in_failed(&self, user_id: &str, event: &NewEvent) -> Result<i64>;
+    /// The consecutive failed sign-ins for this email key (an account's or not).
+    async fn failure_streak(&self, email_key: &str) -> Result<FailureStreak>;
 
-    /// A successful sign-in: the consecutive failures start again from zero (no write when
-    /// there were none).
-    async fn sign_in_succeeded(&self, user_id: &str) -> Result<()>;
+    /// Counts a failed sign-in for the email key and records `event` (for an existing
+    /// account), in one transaction; returns the consecutive failures so far.
+    async fn sign_in_failed(
+        &self,
+        email_key: &str,
+        now_ms: i64,
+        event: Option<&NewEvent>,
+    ) -> Result<i64>;
+
+    /// A successful sign-in: the streak starts again from zero.
+    async fn sign_in_succeeded(&self, email_key: &str) -> Result<()>;
 
     /// The database rate-limit store: adds `delta` to the counter of (`bucket`, `window`),
     /// creating it to expire at `expires_at_ms`, and returns (the previous window's count,

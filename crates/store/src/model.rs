@@ -16,9 +16,13 @@ pub struct User {
 pub struct Login {
     pub user: User,
     pub password_hash: String,
-    /// Consecutive failed sign-ins since the last success or password reset.
-    pub failed_sign_ins: i64,
-    pub last_failed_sign_in_at: Option<i64>,
+}
+
+/// Consecutive failed sign-ins for one email key, since the last success or reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailureStreak {
+    pub failures: i64,
+    pub last_failed_at: Option<i64>,
 }
 
 /// A new account. `email_key` is the lower-cased address that uniqueness is enforced on.

@@ -13,9 +13,9 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord, OutboxCounts,
-    Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation, SecurityEvent,
-    SessionInfo, Store, Task, TaskPatch, Throttle, User,
+    Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
+    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation,
+    SecurityEvent, SessionInfo, Store, Task, TaskPatch, Throttle, User,
 };
 
 /// SQLite, embedded: the zero-setup default.
@@ -148,19 +148,14 @@ macro_rules! impl_store {
 
             async fn find_login(&self, email_key: &str) -> Result<Option<Login>> {
                 let sql = concat!(
-                    "SELECT ", user_columns!(), ", c.password_hash, u.failed_sign_ins,
-                            u.last_failed_sign_in_at
-                     FROM users u JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1"
+                    "SELECT ", user_columns!(), ", c.password_hash FROM users u
+                     JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1"
                 );
-                type Row = (String, String, Option<String>, Option<String>, bool, i64, String, i64, Option<i64>);
-                let row: Option<Row> =
+                let row: Option<(String, String, Option<String>, Option<String>, bool, i64, String)> =
                     sqlx::query_as(sql).bind(email_key).fetch_optional(&self.pool).await?;
-                Ok(row.map(|(id, email, name, image, email_verified, created_at, password_hash,
-                             failed_sign_ins, last_failed_sign_in_at)| Login {
+                Ok(row.map(|(id, email, name, image, email_verified, created_at, password_hash)| Login {
                     user: User { id, email, name, image, email_verified, created_at },
                     password_hash,
-                    failed_sign_ins,
-                    last_failed_sign_in_at,
                 }))
             }
 
@@ -422,10 +417,13 @@ macro_rules! impl_store {
                 // The link reached the inbox, which proves the address as well as a
                 // verification link would; and it lifts a sign-in block.
                 sqlx::query(
-                    "UPDATE users SET email_verified = TRUE, failed_sign_ins = 0,
-                                      last_failed_sign_in_at = NULL, updated_at = $1
-                     WHERE id = $2",
+                    "DELETE FROM sign_in_failures
+                     WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
                 )
+                .bind(&consume.user_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $1 WHERE id = $2")
                     .bind(now_ms)
                     .bind(&consume.user_id)
                     .execute(&mut *tx)
@@ -654,29 +652,48 @@ macro_rules! impl_store {
                 Ok(OutboxCounts { pending, failed })
             }
 
-            async fn sign_in_failed(&self, user_id: &str, event: &NewEvent) -> Result<i64> {
+            async fn failure_streak(&self, email_key: &str) -> Result<FailureStreak> {
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT failures, last_failed_at FROM sign_in_failures WHERE email_key = $1",
+                )
+                .bind(email_key)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map_or_else(FailureStreak::default, |(failures, at)| FailureStreak {
+                    failures,
+                    last_failed_at: Some(at),
+                }))
+            }
+
+            async fn sign_in_failed(
+                &self,
+                email_key: &str,
+                now_ms: i64,
+                event: Option<&NewEvent>,
+            ) -> Result<i64> {
                 let mut tx = self.pool.begin().await?;
                 let (failures,): (i64,) = sqlx::query_as(
-                    "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, last_failed_sign_in_at = $1
-                     WHERE id = $2 RETURNING failed_sign_ins",
+                    "INSERT INTO sign_in_failures (email_key, failures, last_failed_at) VALUES ($1, 1, $2)
+                     ON CONFLICT (email_key) DO UPDATE
+                     SET failures = sign_in_failures.failures + 1, last_failed_at = $2
+                     RETURNING failures",
                 )
-                .bind(event.now_ms)
-                .bind(user_id)
+                .bind(email_key)
+                .bind(now_ms)
                 .fetch_one(&mut *tx)
                 .await?;
-                insert_event!(event, &mut *tx);
+                if let Some(event) = event {
+                    insert_event!(event, &mut *tx);
+                }
                 tx.commit().await?;
                 Ok(failures)
             }
 
-            async fn sign_in_succeeded(&self, user_id: &str) -> Result<()> {
-                sqlx::query(
-                    "UPDATE users SET failed_sign_ins = 0, last_failed_sign_in_at = NULL
-                     WHERE id = $1 AND failed_sign_ins <> 0",
-                )
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?;
+            async fn sign_in_succeeded(&self, email_key: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sign_in_failures WHERE email_key = $1")
+                    .bind(email_key)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 

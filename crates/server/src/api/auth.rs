@@ -7,7 +7,8 @@ use latchkey_core::ratelimit;
 use latchkey_core::refresh::{self, Decision, PresentedToken, SessionState};
 use latchkey_core::{Email, Error, TokenSubject, random};
 use latchkey_store::{
-    Login, NewEvent, NewSession, NewUser, Outgoing, RefreshRecord, Rotation, StoreError, User,
+    FailureStreak, NewEvent, NewSession, NewUser, Outgoing, RefreshRecord, Rotation, StoreError,
+    User,
 };
 use poem::Request;
 use poem::web::Data;
@@ -23,7 +24,7 @@ use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{Caller, ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
-use crate::limiter::Limit;
+use crate::limiter::{self, Limit};
 use crate::mail::templates::{Data as MailData, Kind};
 use crate::state::AppState;
 use crate::statuses;
@@ -178,39 +179,54 @@ impl AuthApi {
         let client = ClientInfo::of(req);
         // Every attempt is counted before the password is checked (so parallel guesses
         // cannot share one slot), and taken back if the password is right: what the rules
-        // limit is failures. Unknown addresses are counted alike, and answer alike.
+        // limit is failures. Unknown addresses are counted, backed off and blocked exactly
+        // like known ones, so none of it tells which addresses have accounts.
         let limiter = &state.limiter;
+        let key = email.key();
         let ip_hit = limiter.check(Limit::SignInIp, &client.bucket()).await?;
-        let account_hit = limiter.check(Limit::SignInAccount, &email.key()).await?;
-        let Some(login) = state.store.find_login(&email.key()).await? else {
-            state.hasher.verify_dummy(password).await?;
-            tracing::info!("sign-in failed");
-            return Err(Error::InvalidCredentials.into());
-        };
-        if let Some(refusal) = account_backoff(&state, &login) {
-            tracing::info!(user_id = %login.user.id, failures = login.failed_sign_ins, "sign-in refused: account backing off");
+        let (verdict, account_hit) = limiter.count(Limit::SignInAccount, &key).await?;
+        if !verdict.allowed {
+            // A refusal does not extend the account's window: someone else's guessing
+            // should lock its owner out for as short a time as the rule allows.
+            limiter.refund(account_hit).await;
+            return Err(limiter::refused(&verdict).into());
+        }
+        let streak = state.store.failure_streak(&key).await?;
+        if let Some(refusal) = backoff(&state, &streak) {
+            tracing::info!(
+                failures = streak.failures,
+                "sign-in refused: the address is backing off"
+            );
             return Err(refusal.into());
         }
-        if !state
-            .hasher
-            .verify(password.clone(), login.password_hash.clone())
-            .await?
-        {
-            let failed = event(
-                "sign_in_failed",
-                &login.user.id,
-                "",
-                &client,
-                state.clock.now_ms(),
-            )?;
-            let failures = state.store.sign_in_failed(&login.user.id, &failed).await?;
-            tracing::info!(user_id = %login.user.id, failures, "sign-in failed");
+        let login = state.store.find_login(&key).await?;
+        let verified = match &login {
+            Some(login) => {
+                state
+                    .hasher
+                    .verify(password.clone(), login.password_hash.clone())
+                    .await?
+            }
+            None => state.hasher.verify_dummy(password.clone()).await?,
+        };
+        let user_id = login.as_ref().map(|l| l.user.id.clone());
+        let Some(login) = login.filter(|_| verified) else {
+            let now_ms = state.clock.now_ms();
+            let failed = match &user_id {
+                Some(id) => Some(event("sign_in_failed", id, "", &client, now_ms)?),
+                None => None,
+            };
+            let failures = state
+                .store
+                .sign_in_failed(&key, now_ms, failed.as_ref())
+                .await?;
+            tracing::info!(user_id = ?user_id, failures, "sign-in failed");
             return Err(Error::InvalidCredentials.into());
-        }
+        };
         limiter.refund(ip_hit).await;
         limiter.refund(account_hit).await;
-        if login.failed_sign_ins > 0 {
-            state.store.sign_in_succeeded(&login.user.id).await?;
+        if streak.failures > 0 {
+            state.store.sign_in_succeeded(&key).await?;
         }
         if state.hasher.needs_rehash(&login.password_hash) {
             upgrade_hash(&state, &login.user.id, password).await;
@@ -345,26 +361,21 @@ const BACKOFF_CAP_MS: i64 = 15 * 60 * 1000;
 /// Failures in a row after which only a password reset lets anyone sign in.
 const HARD_BLOCK: i64 = 100;
 
-/// The refusal for an account that failed too often in a row: a wait that doubles from 1 s
+/// The refusal for an address that failed too often in a row: a wait that doubles from 1 s
 /// after the fifth failure (at most 15 min), and after 100 a block that only a password
 /// reset lifts. The password is not even checked, so a right one gets the same answer as a
 /// wrong one; the reset link still works, so the owner is never locked out for good.
-fn account_backoff(state: &AppState, login: &Login) -> Option<Error> {
-    let failures = login.failed_sign_ins;
+fn backoff(state: &AppState, streak: &FailureStreak) -> Option<Error> {
     let limit = state.limiter.rule(Limit::SignInAccount).limit;
-    if failures >= HARD_BLOCK {
+    if streak.failures >= HARD_BLOCK {
         return Some(Error::RateLimited {
             retry_after_secs: u64::try_from(BACKOFF_CAP_MS / 1000).unwrap_or(900),
             limit,
         });
     }
-    let wait = ratelimit::backoff_ms(
-        u32::try_from(failures).unwrap_or(u32::MAX),
-        FREE_FAILURES,
-        BACKOFF_CAP_MS,
-    );
-    let until = login.last_failed_sign_in_at?.saturating_add(wait);
-    let left = until - state.clock.now_ms();
+    let failures = u32::try_from(streak.failures).unwrap_or(u32::MAX);
+    let wait = ratelimit::backoff_ms(failures, FREE_FAILURES, BACKOFF_CAP_MS);
+    let left = streak.last_failed_at?.saturating_add(wait) - state.clock.now_ms();
     (wait > 0 && left > 0).then(|| Error::RateLimited {
         retry_after_secs: u64::try_from((left + 999) / 1000).unwrap_or(1),
         limit,

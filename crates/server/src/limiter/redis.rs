@@ -56,7 +56,9 @@ impl Counters for RedisCounters {
         expires_at_ms: i64,
         _now_ms: i64,
     ) -> Result<(u64, u64), CounterError> {
-        let key = |w: i64| format!("{}{bucket}:{w}", self.prefix);
+        // The bucket in braces is a hash tag: both windows' keys land in one Redis Cluster
+        // slot, as a script touching two keys requires.
+        let key = |w: i64| format!("{}{{{bucket}}}:{w}", self.prefix);
         let mut connection = self.connection.clone();
         let (previous, current): (i64, i64) = self
             .script

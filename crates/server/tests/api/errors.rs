@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use latchkey_server::clock::Clock;
 use latchkey_store::{
-    Consume, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord, OutboxCounts,
-    Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent, SessionInfo,
-    Store, StoreError, Task, TaskPatch, Throttle, User,
+    Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
+    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent,
+    SessionInfo, Store, StoreError, Task, TaskPatch, Throttle, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
@@ -290,7 +290,15 @@ impl Store for BrokenStore {
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         gone()
     }
-    async fn sign_in_failed(&self, _: &str, _: &NewEvent) -> Result<i64, StoreError> {
+    async fn failure_streak(&self, _: &str) -> Result<FailureStreak, StoreError> {
+        gone()
+    }
+    async fn sign_in_failed(
+        &self,
+        _: &str,
+        _: i64,
+        _: Option<&NewEvent>,
+    ) -> Result<i64, StoreError> {
         gone()
     }
     async fn sign_in_succeeded(&self, _: &str) -> Result<(), StoreError> {

@@ -112,6 +112,26 @@ both_backends! {
         assert_eq!(sign_in_from(&app, "203.0.113.7", "ann@example.com", PASSWORD).await.status(), StatusCode::OK);
     }
 
+    async fn the_backoff_treats_known_and_unknown_addresses_alike(app) {
+        let app = limited(app, |_| {}).await;
+        app.signed_up("ann@example.com").await;
+        let mut answers = Vec::new();
+        for email in ["ann@example.com", "nobody@example.com"] {
+            for i in 0..5 {
+                sign_in_from(&app, &format!("203.0.{}.{i}", email.len()), email, WRONG).await;
+            }
+        }
+        // The windows have passed; the streaks of five failures have not.
+        app.advance_secs(45 * 60);
+        for email in ["ann@example.com", "nobody@example.com"] {
+            let first = sign_in_from(&app, "198.51.100.1", email, WRONG).await.status();
+            let second = sign_in_from(&app, "198.51.100.2", email, WRONG).await;
+            answers.push((first, second.status(), second.headers().get("retry-after").cloned()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(answers[0].1, StatusCode::TOO_MANY_REQUESTS);
+    }
+
     async fn successful_sign_ins_do_not_count_as_failures(app) {
         let app = limited(app, |_| {}).await;
         app.signed_up("ann@example.com").await;
@@ -375,17 +395,24 @@ async fn behind_a_trusted_proxy_clients_get_their_own_buckets_and_ipv6_is_groupe
             .status(),
         StatusCode::UNAUTHORIZED
     );
-    let seen: Value = app
-        .client
-        .get(app.url("/readyz"))
-        .header("forwarded", "for=\"[2001:db8::9]:4711\"")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(seen["clientIp"], "2001:db8::9");
+    // Only the header the proxy writes is read: a client's own `Forwarded` is ignored…
+    let seen = |app: &TestApp| {
+        app.client
+            .get(app.url("/readyz"))
+            .header("forwarded", "for=\"[2001:db8::9]:4711\"")
+            .send()
+    };
+    let body: Value = seen(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(body["clientIp"], "127.0.0.1");
+    // …unless the proxy is configured to write that one.
+    let app = app
+        .restart_with(|s| {
+            s.trusted_proxies = vec!["127.0.0.1".into()];
+            s.forwarded_header = latchkey_server::config::ForwardedHeader::Forwarded;
+        })
+        .await;
+    let body: Value = seen(&app).await.unwrap().json().await.unwrap();
+    assert_eq!(body["clientIp"], "2001:db8::9");
 }
 
 struct DownCounters;

@@ -14,7 +14,12 @@ CREATE TABLE rate_counters (
 );
 CREATE INDEX rate_counters_by_expiry ON rate_counters (expires_at);
 
--- Consecutive failed sign-ins per account, for the growing backoff and the hard block.
--- A successful sign-in or a password reset sets it back to zero.
-ALTER TABLE users ADD COLUMN failed_sign_ins BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE users ADD COLUMN last_failed_sign_in_at BIGINT;
+-- Consecutive failed sign-ins per email key, for the growing backoff and the hard block.
+-- Keyed by the address, not the account, and kept for addresses with no account too, so
+-- the backoff itself cannot tell which addresses are registered. A successful sign-in or a
+-- password reset deletes the row.
+CREATE TABLE sign_in_failures (
+    email_key      TEXT PRIMARY KEY,
+    failures       BIGINT NOT NULL,
+    last_failed_at BIGINT NOT NULL
+);
