@@ -31,6 +31,7 @@ use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
+    MeErrors = [401, 429, 500, 503];
     ProfileErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     ChangeErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     ConfirmErrors = [400, 409, 413, 415, 429, 500, 503];
@@ -38,6 +39,13 @@ statuses! {
 
 /// What change-email always answers.
 pub const CHANGE_REQUESTED: &str = "Follow the link sent to the new address to finish the change.";
+
+#[derive(ApiResponse)]
+pub enum Me {
+    /// The signed-in user.
+    #[oai(status = 200)]
+    Ok(Json<UserView>),
+}
 
 #[derive(ApiResponse)]
 pub enum ProfileUpdated {
@@ -70,8 +78,23 @@ pub enum EmailChanged {
 
 pub struct AccountApi;
 
+// `/me` lives here whole (GET and PATCH): poem-openapi writes one path object per API
+// struct, so splitting a path's methods across two structs would emit the path twice.
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Account")]
 impl AccountApi {
+    /// The current user
+    #[oai(path = "/me", method = "get", operation_id = "me")]
+    async fn me(&self, state: Data<&Arc<AppState>>, auth: Caller) -> Result<Me, Failure<MeErrors>> {
+        // A live session whose user is gone cannot happen (ON DELETE CASCADE); treat it as
+        // a revoked session rather than a server error all the same.
+        let user = state
+            .store
+            .find_user(&auth.0.user_id)
+            .await?
+            .ok_or(Error::SessionRevoked)?;
+        Ok(Me::Ok(Json(user.into())))
+    }
+
     /// Update the profile (name, image)
     #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
     async fn update_me(

@@ -17,12 +17,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest, UserView};
+use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest};
 use super::ids::new_id;
 use super::mailing::{self, enqueue_once_a_minute, notice};
 use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
-use crate::auth::{Caller, ClientInfo, MaybeCaller, check_csrf, cookie_header};
+use crate::auth::{ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
 use crate::limiter::{self, Limit};
 use crate::mail::templates::{Data as MailData, Kind};
@@ -34,7 +34,6 @@ statuses! {
     SignInErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     RefreshErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     SignOutErrors = [401, 403, 413, 429, 500, 503];
-    MeErrors = [401, 429, 500, 503];
     AuthenticatedErrors = [401, 500];
 }
 
@@ -73,13 +72,6 @@ pub enum SignedOut {
     /// The session is revoked; its access tokens are refused from now on.
     #[oai(status = 204)]
     NoContent,
-}
-
-#[derive(ApiResponse)]
-pub enum Me {
-    /// The signed-in user.
-    #[oai(status = 200)]
-    Ok(Json<UserView>),
 }
 
 pub struct AuthApi;
@@ -338,19 +330,6 @@ impl AuthApi {
             state.cookies.clear(CookieKind::Refresh),
         ];
         Ok(WithCookies::new(SignedOut::NoContent, clear))
-    }
-
-    /// The current user
-    #[oai(path = "/me", method = "get", operation_id = "me")]
-    async fn me(&self, state: Data<&Arc<AppState>>, auth: Caller) -> Result<Me, Failure<MeErrors>> {
-        // A live session whose user is gone cannot happen (ON DELETE CASCADE); treat it as
-        // a revoked session rather than a server error all the same.
-        let user = state
-            .store
-            .find_user(&auth.0.user_id)
-            .await?
-            .ok_or(Error::SessionRevoked)?;
-        Ok(Me::Ok(Json(user.into())))
     }
 }
 

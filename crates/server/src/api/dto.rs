@@ -39,8 +39,10 @@ pub struct SignInRequest {
 pub struct UserView {
     pub id: String,
     pub email: String,
+    #[oai(nullable)]
     pub name: Option<String>,
     /// A picture URL (http or https) the app may show; Latchkey never fetches it.
+    #[oai(nullable)]
     pub image: Option<String>,
     pub email_verified: bool,
     pub created_at: Timestamp,
@@ -99,7 +101,9 @@ pub struct SessionView {
     pub last_used_at: Timestamp,
     /// When it ends unless refreshed before then.
     pub expires_at: Timestamp,
+    #[oai(nullable)]
     pub ip_address: Option<String>,
+    #[oai(nullable)]
     pub user_agent: Option<String>,
     /// True for the session making this request.
     pub current: bool,
@@ -130,6 +134,7 @@ pub struct RevokedCount {
 pub struct TaskView {
     pub id: String,
     pub title: String,
+    #[oai(nullable)]
     pub description: Option<String>,
     pub completed: bool,
     pub created_at: Timestamp,
@@ -164,7 +169,7 @@ pub struct CreateTaskRequest {
 pub struct UpdateTaskRequest {
     #[oai(validator(min_length = 1, max_length = 200))]
     pub title: Option<String>,
-    #[oai(validator(max_length = 5000))]
+    #[oai(validator(max_length = 5000), nullable)]
     pub description: MaybeUndefined<String>,
     pub completed: Option<bool>,
 }
@@ -211,10 +216,10 @@ pub struct TokenRequest {
 /// Fields left out stay as they are; `null` clears one.
 #[derive(Debug, Object)]
 pub struct UpdateProfileRequest {
-    #[oai(validator(max_length = 100))]
+    #[oai(validator(max_length = 100), nullable)]
     pub name: MaybeUndefined<String>,
     /// An `https://` (or `http://`) URL of at most 2048 characters.
-    #[oai(validator(max_length = 2048))]
+    #[oai(validator(max_length = 2048), nullable)]
     pub image: MaybeUndefined<String>,
 }
 

@@ -34,6 +34,7 @@ pub struct Readiness {
     pub rate_limit_store: String,
     /// The client address this request was counted under (the TCP peer, or the forwarded
     /// client when the peer is a trusted proxy): a check of LATCHKEY_TRUSTED_PROXIES.
+    #[oai(nullable)]
     pub client_ip: Option<String>,
 }
 

@@ -17,10 +17,10 @@ use poem_openapi::{OpenApiService, Tags};
 
 #[derive(Tags)]
 pub enum ApiTags {
-    /// Registration, sign-in, refresh, sign-out, the current user, and recovery by email
-    /// (password reset, address verification).
+    /// Registration, sign-in, refresh, sign-out, and recovery by email (password reset,
+    /// address verification).
     Auth,
-    /// The signed-in user's profile, password and email address.
+    /// The signed-in user: their profile (`/me`), password and email address.
     Account,
     /// The signed-in user's sessions (devices): list, revoke one, revoke the others.
     Sessions,

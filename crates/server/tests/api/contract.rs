@@ -43,6 +43,25 @@ async fn the_server_serves_the_committed_contract_and_swagger_ui() {
     assert!(docs.text().await.unwrap().contains("swagger"));
 }
 
+/// A path split across two `#[OpenApi]` structs is written twice; JSON parsers that keep
+/// the last key (serde_json, Python) then silently drop one path's operations, and strict
+/// ones (openapi-typescript's YAML loader) refuse the file. Every path must appear once.
+#[test]
+fn every_path_appears_once_in_the_committed_contract() {
+    let text = committed("openapi.json");
+    let mut seen = std::collections::HashSet::new();
+    for line in text.lines() {
+        // Path keys sit at the paths object's depth (4 spaces) and start with a slash.
+        if let Some(path) = line
+            .strip_prefix("    \"/")
+            .and_then(|l| l.strip_suffix("\": {"))
+        {
+            assert!(seen.insert(path.to_owned()), "/{path} appears twice");
+        }
+    }
+    assert!(seen.len() >= 15, "only {} paths found", seen.len());
+}
+
 #[test]
 fn every_operation_documents_its_error_statuses_with_the_error_shape() {
     let spec: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
