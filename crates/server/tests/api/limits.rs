@@ -57,6 +57,13 @@ async fn forgot_from(app: &TestApp, ip: &str, email: &str) -> Response {
     .await
 }
 
+/// `/readyz` as seen with one request header set: what the server resolved the client to,
+/// and its rate-limit store.
+async fn readiness_with(app: &TestApp, header: &str, value: &str) -> Value {
+    let res = app.client.get(app.url("/readyz")).header(header, value);
+    res.send().await.unwrap().json().await.unwrap()
+}
+
 /// Asserts a 429 with its headers; returns Retry-After.
 pub async fn assert_limited(res: Response) -> i64 {
     let header = |name: &str| -> i64 {
@@ -272,14 +279,8 @@ pub async fn exactly_one_of_two_takes_the_last_slot(app: &TestApp) {
 #[tokio::test]
 async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_in_memory() {
     let app = limited(TestApp::sqlite().await, |_| {}).await;
-    assert_eq!(
-        app.get("/readyz", None)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["rateLimitStore"],
-        "memory"
-    );
+    let ready = readiness_with(&app, "x-forwarded-for", "192.0.2.1").await;
+    assert_eq!(ready["rateLimitStore"], "memory");
     exactly_one_of_two_takes_the_last_slot(&app).await;
 }
 
@@ -316,14 +317,8 @@ async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_on_red
         s.redis_prefix = fresh_prefix();
     })
     .await;
-    assert_eq!(
-        app.get("/readyz", None)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["rateLimitStore"],
-        "redis"
-    );
+    let ready = readiness_with(&app, "x-forwarded-for", "192.0.2.1").await;
+    assert_eq!(ready["rateLimitStore"], "redis");
     exactly_one_of_two_takes_the_last_slot(&app).await;
 }
 
@@ -341,16 +336,7 @@ async fn from_an_untrusted_peer_a_rotating_x_forwarded_for_does_not_escape_the_l
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     assert_limited(sign_in_from(&app, "198.51.100.77", "other@example.com", WRONG).await).await;
-    let seen: Value = app
-        .client
-        .get(app.url("/readyz"))
-        .header("x-forwarded-for", "198.51.100.77")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = readiness_with(&app, "x-forwarded-for", "198.51.100.77").await;
     assert_eq!(
         seen["clientIp"], "127.0.0.1",
         "the header is ignored from an untrusted peer"
@@ -396,13 +382,8 @@ async fn behind_a_trusted_proxy_clients_get_their_own_buckets_and_ipv6_is_groupe
         StatusCode::UNAUTHORIZED
     );
     // Only the header the proxy writes is read: a client's own `Forwarded` is ignored…
-    let seen = |app: &TestApp| {
-        app.client
-            .get(app.url("/readyz"))
-            .header("forwarded", "for=\"[2001:db8::9]:4711\"")
-            .send()
-    };
-    let body: Value = seen(&app).await.unwrap().json().await.unwrap();
+    let forwarded = "for=\"[2001:db8::9]:4711\"";
+    let body = readiness_with(&app, "forwarded", forwarded).await;
     assert_eq!(body["clientIp"], "127.0.0.1");
     // …unless the proxy is configured to write that one.
     let app = app
@@ -411,11 +392,13 @@ async fn behind_a_trusted_proxy_clients_get_their_own_buckets_and_ipv6_is_groupe
             s.forwarded_header = latchkey_server::config::ForwardedHeader::Forwarded;
         })
         .await;
-    let body: Value = seen(&app).await.unwrap().json().await.unwrap();
+    let body = readiness_with(&app, "forwarded", forwarded).await;
     assert_eq!(body["clientIp"], "2001:db8::9");
 }
 
-struct DownCounters;
+/// Counters that fail for buckets starting with `prefix` and count nothing elsewhere: the
+/// store going down under one limit while the auth ceiling still answers.
+struct DownCounters(&'static str);
 
 #[async_trait::async_trait]
 impl Counters for DownCounters {
@@ -425,19 +408,24 @@ impl Counters for DownCounters {
 
     async fn hit(
         &self,
-        _: &str,
+        bucket: &str,
         _: i64,
         _: i64,
         _: i64,
         _: i64,
     ) -> Result<(u64, u64), CounterError> {
-        Err(CounterError("connection refused".into()))
+        if bucket.starts_with(self.0) {
+            Err(CounterError("connection refused".into()))
+        } else {
+            Ok((0, 1))
+        }
     }
 }
 
 #[tokio::test]
 async fn when_the_counters_cannot_answer_sign_in_is_refused_with_503_not_let_through() {
-    let app = TestApp::with_counters(Arc::new(DownCounters)).await;
+    let app = TestApp::with_counters(Arc::new(DownCounters("signin_"))).await;
+    app.signed_up("ann@example.com").await;
     let res = app.sign_in("ann@example.com", PASSWORD).await;
     let body = assert_error(
         res,
@@ -449,5 +437,38 @@ async fn when_the_counters_cannot_answer_sign_in_is_refused_with_503_not_let_thr
         !body.to_string().contains("refused"),
         "no internals in the body: {body}"
     );
+    // Everything else still answers.
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    let everything = TestApp::with_counters(Arc::new(DownCounters(""))).await;
+    assert_error(
+        everything.get("/api/v1/auth/me", None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "rate_limit_unavailable",
+    )
+    .await;
+    assert_eq!(
+        everything.get("/readyz", None).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn when_the_recipient_counters_cannot_answer_no_reset_email_goes_out() {
+    let app = TestApp::with_counters(Arc::new(DownCounters("recovery_address"))).await;
+    app.signed_up("ann@example.com").await;
+    let asked = app
+        .post(
+            "/api/v1/auth/forgot-password",
+            &json!({ "email": "ann@example.com" }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        asked.status(),
+        StatusCode::ACCEPTED,
+        "the answer never varies"
+    );
+    wait_for_an_empty_outbox(&app).await;
+    let resets = app.mail.to("ann@example.com");
+    assert!(resets.iter().all(|m| !m.subject().contains(RESET)));
 }
