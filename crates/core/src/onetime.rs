@@ -102,11 +102,7 @@ impl OneTimeKey {
 /// Checks a presented token's shape before any database work. Every malformed token gets
 /// the same answer as a wrong, used or expired one.
 pub fn check_shape(token: &str) -> Result<(), Error> {
-    let ok = token.len() == TOKEN_LEN
-        && URL_SAFE_NO_PAD
-            .decode(token)
-            .is_ok_and(|bytes| bytes.len() == 32);
-    if ok {
+    if crate::refresh::is_256_bit_token(token) {
         Ok(())
     } else {
         Err(Error::InvalidOrExpiredToken)

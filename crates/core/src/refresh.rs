@@ -68,15 +68,20 @@ pub fn seed_from(bytes: [u8; 32]) -> String {
 /// Checks the shape of a presented token before any database work: exactly 43 base64url
 /// characters that decode to 32 bytes.
 pub fn check_shape(token: &str) -> Result<(), Error> {
-    let ok = token.len() == TOKEN_LEN
-        && URL_SAFE_NO_PAD
-            .decode(token)
-            .is_ok_and(|bytes| bytes.len() == 32);
-    if ok {
+    if is_256_bit_token(token) {
         Ok(())
     } else {
         Err(Error::InvalidRefreshToken)
     }
+}
+
+/// Exactly 43 base64url characters that decode to 32 bytes: the shape of every opaque
+/// token Latchkey hands out (refresh and one-time alike).
+pub(crate) fn is_256_bit_token(token: &str) -> bool {
+    token.len() == TOKEN_LEN
+        && URL_SAFE_NO_PAD
+            .decode(token)
+            .is_ok_and(|bytes| bytes.len() == 32)
 }
 
 /// What the database keeps instead of the token: lower-case hex SHA-256.

@@ -221,28 +221,7 @@ impl ClientInfo {
     const MAX_USER_AGENT: usize = 512;
 
     pub fn of(req: &Request) -> Self {
-        let peer = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|addr| addr.ip().to_canonical());
-        let addr = peer.map(|peer| match req.data::<Arc<AppState>>() {
-            // Only the header the proxy writes: the other one is whatever the client sent.
-            Some(state) => match state.forwarded_header {
-                ForwardedHeader::XForwardedFor => client_ip::resolve(
-                    peer,
-                    &header_values(req, "x-forwarded-for"),
-                    &[],
-                    &state.trusted_proxies,
-                ),
-                ForwardedHeader::Forwarded => client_ip::resolve(
-                    peer,
-                    &[],
-                    &header_values(req, "forwarded"),
-                    &state.trusted_proxies,
-                ),
-            },
-            None => peer,
-        });
+        let addr = client_addr(req);
         let ip = addr.map(|addr| addr.to_string());
         let user_agent = req
             .headers()
@@ -264,9 +243,35 @@ impl ClientInfo {
 
     /// The rate-limit key of the client's address (IPv6 grouped by /64).
     pub fn bucket(&self) -> String {
-        self.addr
-            .map_or_else(|| "unknown".to_owned(), client_ip::bucket)
+        bucket_of(self.addr)
     }
+}
+
+/// The rate-limit key of an address (IPv6 grouped by /64).
+pub fn bucket_of(addr: Option<IpAddr>) -> String {
+    addr.map_or_else(|| "unknown".to_owned(), client_ip::bucket)
+}
+
+/// The client's address: the TCP peer, or the forwarded client when the peer is trusted.
+pub fn client_addr(req: &Request) -> Option<IpAddr> {
+    let peer = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip().to_canonical())?;
+    let Some(state) = req.data::<Arc<AppState>>() else {
+        return Some(peer);
+    };
+    // Only the header the proxy writes: the other one is whatever the client sent.
+    let (forwarded_for, forwarded) = match state.forwarded_header {
+        ForwardedHeader::XForwardedFor => (header_values(req, "x-forwarded-for"), Vec::new()),
+        ForwardedHeader::Forwarded => (Vec::new(), header_values(req, "forwarded")),
+    };
+    Some(client_ip::resolve(
+        peer,
+        &forwarded_for,
+        &forwarded,
+        &state.trusted_proxies,
+    ))
 }
 
 /// Every value of a header, in order (a header may be sent several times).

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
-use crate::auth::ClientInfo;
+use crate::auth::{bucket_of, client_addr};
 use crate::error::ApiError;
 use crate::limiter::Limit;
 use crate::state::AppState;
@@ -48,7 +48,7 @@ pub async fn limit_auth_calls<E: Endpoint>(next: E, req: Request) -> Result<Resp
     if req.uri().path().starts_with("/api/v1/auth/")
         && let Some(state) = req.data::<Arc<AppState>>()
     {
-        let bucket = ClientInfo::of(&req).bucket();
+        let bucket = bucket_of(client_addr(&req));
         state
             .limiter
             .check(Limit::AuthIp, &bucket)

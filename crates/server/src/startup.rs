@@ -14,7 +14,6 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::{RateLimitStore, Settings};
 use crate::limiter::redis::RedisCounters;
-use crate::limiter::{Limiter, Rules};
 use crate::state::AppState;
 use crate::{api, error, limits};
 
@@ -25,14 +24,13 @@ pub async fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
     let store = latchkey_store::connect(&settings.database_url).await?;
-    let mut state = AppState::new(settings, &secret, store, clock.clone())?;
+    let mut state = AppState::new(settings, &secret, store, clock)?;
     if settings.rate_limit_store() == RateLimitStore::Redis {
         let url = settings
             .redis_url()
             .ok_or_else(|| anyhow::anyhow!("LATCHKEY_RATE_LIMIT_STORE=redis needs REDIS_URL"))?;
         let counters = RedisCounters::connect(&url, &settings.redis_prefix).await?;
-        let rules = Rules::parse(&settings.rate_limits).map_err(anyhow::Error::msg)?;
-        state.limiter = Limiter::new(Arc::new(counters), rules, clock);
+        state.limiter = state.limiter.with_counters(Arc::new(counters));
     }
     let state = Arc::new(state);
     // Before the first request, so even the first unknown-email sign-in costs one hash.

@@ -250,6 +250,11 @@ impl Limiter {
         }
     }
 
+    /// The same rules and clock over other counters (Redis, once connected).
+    pub fn with_counters(self, counters: Arc<dyn Counters>) -> Self {
+        Limiter { counters, ..self }
+    }
+
     pub fn store_name(&self) -> &'static str {
         self.counters.name()
     }
