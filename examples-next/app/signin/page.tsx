@@ -1,0 +1,32 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+
+import { safeNext } from "@/lib/paths";
+import { SignInForm } from "./SignInForm";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+export default async function SignInPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const params = await searchParams;
+  return (
+    <main className="narrow">
+      <h1>Sign in</h1>
+      <p className="lead">Welcome back. Sign in to see your tasks.</p>
+      {params.ended ? (
+        <p className="alert error" role="alert" data-testid="session-ended">
+          Your session was signed out, maybe from another device. Sign in again to continue.
+        </p>
+      ) : null}
+      <div className="card">
+        <SignInForm next={safeNext(params.next)} />
+      </div>
+      <p className="muted small">
+        New here? <Link href="/signup">Create an account</Link> · <Link href="/forgot-password">Forgot your password?</Link>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,25 @@
+"use client";
+
+import { useState } from "react";
+
+import { auth } from "@/lib/api/browser";
+
+export function SignOutButton() {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type="button"
+      className="secondary"
+      disabled={busy}
+      onClick={async () => {
+        setBusy(true);
+        // The bridge revokes the session on the server and clears both cookies.
+        await auth.POST("/api/v1/auth/signout").catch(() => undefined);
+        // A full navigation, so every server component re-reads the (now absent) session.
+        window.location.assign("/signin");
+      }}
+    >
+      Sign out
+    </button>
+  );
+}

@@ -1,0 +1,42 @@
+"use client";
+
+import { useSubmit } from "@/components/form";
+import { auth } from "@/lib/api/browser";
+
+/** Shown while the address is unconfirmed, with a way to get the link again. */
+export function VerifyBanner({ email }: { email: string }) {
+  const submit = useSubmit();
+  return (
+    <div className="banner" role="region" aria-label="Email confirmation" data-testid="verify-banner">
+      <div>
+        <strong>Confirm your email address.</strong> We sent a link to {email}.
+        {submit.done ? (
+          <span role="status" data-testid="resend-done">
+            {" "}
+            {submit.done}
+          </span>
+        ) : null}
+        {submit.error ? (
+          <span role="alert" data-testid="resend-error">
+            {" "}
+            {submit.error}
+          </span>
+        ) : null}
+      </div>
+      <button
+        type="button"
+        className="secondary"
+        disabled={submit.busy}
+        onClick={() =>
+          void submit.run(
+            () => null,
+            () => auth.POST("/api/v1/auth/resend-verification"),
+            () => "A new link is on its way.",
+          )
+        }
+      >
+        {submit.busy ? "Sending…" : "Send the link again"}
+      </button>
+    </div>
+  );
+}
