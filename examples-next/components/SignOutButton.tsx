@@ -2,15 +2,17 @@
 
 import { useState } from "react";
 
+import { useHydrated } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 
 export function SignOutButton() {
+  const hydrated = useHydrated();
   const [busy, setBusy] = useState(false);
   return (
     <button
       type="button"
       className="secondary"
-      disabled={busy}
+      disabled={!hydrated || busy}
       onClick={async () => {
         setBusy(true);
         // The bridge revokes the session on the server and clears both cookies.

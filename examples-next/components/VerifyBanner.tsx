@@ -26,7 +26,7 @@ export function VerifyBanner({ email }: { email: string }) {
       <button
         type="button"
         className="secondary"
-        disabled={submit.busy}
+        disabled={!submit.ready || submit.busy}
         onClick={() =>
           void submit.run(
             () => null,

@@ -1,8 +1,8 @@
 "use client";
 
-import { type InputHTMLAttributes, type ReactNode, useId, useState } from "react";
+import { type FormEvent, type InputHTMLAttributes, type ReactNode, useEffect, useId, useState } from "react";
 
-import { describeError } from "@/lib/errors";
+import { SIGNED_OUT, describeError, errorCode } from "@/lib/errors";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -37,6 +37,16 @@ export function Alert({ kind, children }: { kind: "error" | "success"; children:
   );
 }
 
+/**
+ * False in the server's HTML and until React has hydrated it: buttons whose work is done in
+ * the browser stay disabled until then, because a click before that would do nothing.
+ */
+export function useHydrated(): boolean {
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+  return hydrated;
+}
+
 /** What an API call through the generated client gives back. */
 export interface Answer {
   error?: unknown;
@@ -44,6 +54,8 @@ export interface Answer {
 }
 
 export interface Submit {
+  /** False until the page is hydrated: a form sent before that would bypass its handler. */
+  ready: boolean;
   busy: boolean;
   error: string | null;
   done: string | null;
@@ -59,11 +71,13 @@ export interface Submit {
 }
 
 /** State for one form: busy while sending, and the sentence to show afterwards. */
-export function useSubmit(): Submit {
+export function useSubmit(overrides?: Record<string, string>): Submit {
+  const ready = useHydrated();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   return {
+    ready,
     busy,
     error,
     done,
@@ -76,7 +90,12 @@ export function useSubmit(): Submit {
         if (problem) return setError(problem);
         const answer = await send();
         if (answer.error !== undefined || !answer.response.ok) {
-          return setError(describeError(answer.error, answer.response));
+          if (SIGNED_OUT.has(errorCode(answer.error))) {
+            // The session ended on the server (revoked from another device, say): sign in again.
+            const next = window.location.pathname;
+            return window.location.assign(`/signin?${new URLSearchParams({ next, ended: "1" })}`);
+          }
+          return setError(describeError(answer.error, answer.response, overrides));
         }
         const message = await then?.(answer);
         if (typeof message === "string") setDone(message);
@@ -86,5 +105,30 @@ export function useSubmit(): Submit {
         setBusy(false);
       }
     },
+  };
+}
+
+/**
+ * The submit button of a `useSubmit` form: disabled until the page is hydrated (so nothing is
+ * sent natively, and no password can end up in a URL) and while sending.
+ */
+export function SubmitButton({ submit, busyLabel, children }: { submit: Submit; busyLabel?: string; children: ReactNode }) {
+  return (
+    <button type="submit" disabled={!submit.ready || submit.busy}>
+      {submit.busy && busyLabel ? busyLabel : children}
+    </button>
+  );
+}
+
+/**
+ * The submitted form's fields as trimmed-or-raw strings. The inputs are uncontrolled, so what
+ * someone typed before the page hydrated is still there when they send it.
+ */
+export function fieldsOf(event: FormEvent<HTMLFormElement>): (name: string) => string {
+  event.preventDefault();
+  const data = new FormData(event.currentTarget);
+  return (name) => {
+    const value = data.get(name);
+    return typeof value === "string" ? value : "";
   };
 }

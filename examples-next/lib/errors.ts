@@ -49,6 +49,11 @@ const SENTENCES: Record<string, string> = {
   internal_error: "Something went wrong on our side. Try again in a moment.",
 };
 
+/** The stable code in an API error body (`{ error: "rate_limited", … }`), or "". */
+export function errorCode(body: unknown): string {
+  return typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
+}
+
 /** "2 minutes", "45 seconds", "1 hour": how long `seconds` is, for people. */
 export function waitFor(seconds: number): string {
   const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -57,17 +62,23 @@ export function waitFor(seconds: number): string {
   return unit(Math.ceil(seconds / 3600), "hour");
 }
 
-/** The sentence for an API error body (`{ error, message }`) and its response. */
-export function describeError(body: unknown, response?: Response): string {
-  const code = typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
+/**
+ * The sentence for an API error body (`{ error, message }`) and its response; `overrides`
+ * words a code for one form (a wrong current password is not a failed sign-in).
+ */
+export function describeError(body: unknown, response?: Response, overrides?: Record<string, string>): string {
+  const code = errorCode(body);
   if (code === "rate_limited") {
     const retry = Number(response?.headers.get("retry-after"));
     return Number.isFinite(retry) && retry > 0
       ? `Too many attempts. Try again in ${waitFor(retry)}.`
       : "Too many attempts. Wait a little and try again.";
   }
-  return SENTENCES[code] ?? SENTENCES.internal_error!;
+  return overrides?.[code] ?? SENTENCES[code] ?? SENTENCES.internal_error!;
 }
+
+/** For forms that ask for the current password: a wrong one is not a failed sign-in. */
+export const WRONG_PASSWORD = { invalid_credentials: "Your current password is not right." };
 
 /** Codes that mean "signed out": the page should send the user to sign in. */
 export const SIGNED_OUT = new Set([

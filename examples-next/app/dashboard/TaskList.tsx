@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useState, useTransition } from "react";
 
-import { Alert } from "@/components/form";
+import { Alert, useHydrated } from "@/components/form";
 import type { Task } from "@/lib/api/types";
 import { deleteTask, updateTask } from "./actions";
 
@@ -13,7 +13,8 @@ export function TaskList({ tasks }: { tasks: Task[] }) {
   }
   return (
     <ul className="tasks" data-testid="tasks">
-      {tasks.map((task) => (
+      {/* Open tasks first; each group keeps the server's order (newest first). */}
+      {[...tasks.filter((t) => !t.completed), ...tasks.filter((t) => t.completed)].map((task) => (
         <TaskItem key={task.id} task={task} />
       ))}
     </ul>
@@ -24,6 +25,8 @@ function TaskItem({ task }: { task: Task }) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [pending, start] = useTransition();
+  const hydrated = useHydrated();
+  const busy = pending || !hydrated;
   const act = (work: () => Promise<{ error?: string }>, after?: () => void) =>
     start(async () => {
       setError(null);
@@ -58,7 +61,7 @@ function TaskItem({ task }: { task: Task }) {
             <textarea id={`description-${task.id}`} name="description" defaultValue={task.description ?? ""} maxLength={5000} />
           </div>
           <div className="row">
-            <button type="submit" disabled={pending}>
+            <button type="submit" disabled={busy}>
               Save
             </button>
             <button type="button" className="secondary" onClick={() => setEditing(false)}>
@@ -75,7 +78,7 @@ function TaskItem({ task }: { task: Task }) {
       <input
         type="checkbox"
         checked={task.completed}
-        disabled={pending}
+        disabled={busy}
         aria-label={`${task.completed ? "Reopen" : "Complete"} ${task.title}`}
         onChange={() => act(() => updateTask(task.id, { completed: !task.completed }))}
       />
@@ -87,13 +90,13 @@ function TaskItem({ task }: { task: Task }) {
         {error ? <Alert kind="error">{error}</Alert> : null}
       </div>
       <div className="task-actions">
-        <button type="button" className="secondary" onClick={() => setEditing(true)} aria-label={`Edit ${task.title}`}>
+        <button type="button" className="secondary" disabled={busy} onClick={() => setEditing(true)} aria-label={`Edit ${task.title}`}>
           Edit
         </button>
         <button
           type="button"
           className="danger"
-          disabled={pending}
+          disabled={busy}
           aria-label={`Delete ${task.title}`}
           onClick={() => act(() => deleteTask(task.id))}
         >

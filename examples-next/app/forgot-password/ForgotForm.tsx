@@ -1,20 +1,18 @@
 "use client";
 
-import { useState } from "react";
-
-import { Alert, Field, useSubmit } from "@/components/form";
+import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { emailProblem } from "@/lib/validate";
 
 export function ForgotForm() {
-  const [email, setEmail] = useState("");
   const submit = useSubmit();
   return (
     <form
       className="stack"
+      method="post"
       noValidate
       onSubmit={(event) => {
-        event.preventDefault();
+        const email = fieldsOf(event)("email");
         void submit.run(
           () => emailProblem(email),
           () => auth.POST("/api/v1/auth/forgot-password", { body: { email } }),
@@ -25,18 +23,10 @@ export function ForgotForm() {
     >
       {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
       {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
-      <Field
-        label="Email"
-        name="email"
-        type="email"
-        autoComplete="email"
-        required
-        value={email}
-        onChange={(e) => setEmail(e.target.value)}
-      />
-      <button type="submit" disabled={submit.busy}>
-        {submit.busy ? "Sending…" : "Send reset link"}
-      </button>
+      <Field label="Email" name="email" type="email" autoComplete="email" required />
+      <SubmitButton submit={submit} busyLabel="Sending…">
+        Send reset link
+      </SubmitButton>
     </form>
   );
 }

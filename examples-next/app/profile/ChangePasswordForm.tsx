@@ -1,23 +1,22 @@
 "use client";
 
-import { useState } from "react";
-
-import { Alert, Field, useSubmit } from "@/components/form";
+import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
-import { PASSWORD_MIN_CHARS } from "@/lib/errors";
+import { PASSWORD_MIN_CHARS, WRONG_PASSWORD } from "@/lib/errors";
 import { passwordProblem } from "@/lib/validate";
 
 export function ChangePasswordForm({ email }: { email: string }) {
-  const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [signOutOthers, setSignOutOthers] = useState(true);
-  const submit = useSubmit();
+  const submit = useSubmit(WRONG_PASSWORD);
   return (
     <form
       className="stack"
+      method="post"
       noValidate
       onSubmit={(event) => {
-        event.preventDefault();
+        const form = event.currentTarget;
+        const field = fieldsOf(event);
+        const [current, next] = [field("currentPassword"), field("newPassword")];
+        const signOutOthers = field("signOutOthers") === "on";
         void submit.run(
           async () => (current ? passwordProblem(next, email) : "Enter your current password."),
           () =>
@@ -25,26 +24,15 @@ export function ChangePasswordForm({ email }: { email: string }) {
               body: { currentPassword: current, newPassword: next, revokeOtherSessions: signOutOthers },
             }),
           () => {
-            setCurrent("");
-            setNext("");
-            return signOutOthers
-              ? "Password changed. Your other devices have been signed out."
-              : "Password changed.";
+            form.reset();
+            return signOutOthers ? "Password changed. Your other devices have been signed out." : "Password changed.";
           },
         );
       }}
     >
       {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
       {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
-      <Field
-        label="Current password"
-        name="currentPassword"
-        type="password"
-        autoComplete="current-password"
-        required
-        value={current}
-        onChange={(e) => setCurrent(e.target.value)}
-      />
+      <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required />
       <Field
         label="New password"
         name="newPassword"
@@ -53,17 +41,13 @@ export function ChangePasswordForm({ email }: { email: string }) {
         required
         minLength={PASSWORD_MIN_CHARS}
         hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password.`}
-        value={next}
-        onChange={(e) => setNext(e.target.value)}
       />
       <label className="row small">
-        <input type="checkbox" checked={signOutOthers} onChange={(e) => setSignOutOthers(e.target.checked)} />
+        <input type="checkbox" name="signOutOthers" defaultChecked />
         Sign out my other devices
       </label>
       <div>
-        <button type="submit" disabled={submit.busy}>
-          Change password
-        </button>
+        <SubmitButton submit={submit}>Change password</SubmitButton>
       </div>
     </form>
   );

@@ -1,25 +1,24 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
 
-import { Alert, Field, useSubmit } from "@/components/form";
+import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 
-export function NameForm({ name: saved }: { name: string }) {
+export function NameForm({ name }: { name: string }) {
   const router = useRouter();
-  const [name, setName] = useState(saved);
   const submit = useSubmit();
   return (
     <form
       className="stack"
+      method="post"
       noValidate
       onSubmit={(event) => {
-        event.preventDefault();
+        const value = fieldsOf(event)("name").trim();
         void submit.run(
           () => null,
           // An empty name clears it (null), as the contract says.
-          () => auth.PATCH("/api/v1/auth/me", { body: { name: name.trim() || null } }),
+          () => auth.PATCH("/api/v1/auth/me", { body: { name: value || null } }),
           () => {
             router.refresh();
             return "Saved.";
@@ -32,16 +31,14 @@ export function NameForm({ name: saved }: { name: string }) {
       <Field
         label="Name"
         name="name"
+        type="text"
         autoComplete="name"
         maxLength={100}
         hint="Shown on your task list. Leave empty to remove it."
-        value={name}
-        onChange={(e) => setName(e.target.value)}
+        defaultValue={name}
       />
       <div>
-        <button type="submit" disabled={submit.busy}>
-          Save name
-        </button>
+        <SubmitButton submit={submit}>Save name</SubmitButton>
       </div>
     </form>
   );

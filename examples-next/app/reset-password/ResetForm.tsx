@@ -1,9 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
-
-import { Alert, Field, useSubmit } from "@/components/form";
+import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { PASSWORD_MIN_CHARS } from "@/lib/errors";
 import { useLinkToken } from "@/lib/link-token";
@@ -11,8 +9,6 @@ import { passwordProblem } from "@/lib/validate";
 
 export function ResetForm() {
   const token = useLinkToken();
-  const [password, setPassword] = useState("");
-  const [repeat, setRepeat] = useState("");
   const submit = useSubmit();
 
   if (token === undefined) return <p className="muted">Reading your link…</p>;
@@ -36,9 +32,11 @@ export function ResetForm() {
   return (
     <form
       className="stack"
+      method="post"
       noValidate
       onSubmit={(event) => {
-        event.preventDefault();
+        const field = fieldsOf(event);
+        const [password, repeat] = [field("password"), field("repeat")];
         void submit.run(
           async () => (password !== repeat ? "The two passwords are not the same." : passwordProblem(password, null)),
           () => auth.POST("/api/v1/auth/reset-password", { body: { token, newPassword: password } }),
@@ -59,8 +57,6 @@ export function ResetForm() {
         required
         minLength={PASSWORD_MIN_CHARS}
         hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password.`}
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
       />
       <Field
         label="Repeat the new password"
@@ -68,12 +64,10 @@ export function ResetForm() {
         type="password"
         autoComplete="new-password"
         required
-        value={repeat}
-        onChange={(e) => setRepeat(e.target.value)}
       />
-      <button type="submit" disabled={submit.busy}>
-        {submit.busy ? "Saving…" : "Set new password"}
-      </button>
+      <SubmitButton submit={submit} busyLabel="Saving…">
+        Set new password
+      </SubmitButton>
     </form>
   );
 }

@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 
-import { Alert } from "@/components/form";
+import { Alert, useHydrated } from "@/components/form";
 import type { SessionInfo } from "@/lib/api/types";
 import { revokeOtherSessions, revokeSession } from "./actions";
 
@@ -34,6 +34,8 @@ const when = (iso: string) =>
 export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, start] = useTransition();
+  const hydrated = useHydrated();
+  const busy = pending || !hydrated;
   const act = (work: () => Promise<{ error?: string }>) =>
     start(async () => {
       setError(null);
@@ -61,7 +63,7 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
               <button
                 type="button"
                 className="danger"
-                disabled={pending}
+                disabled={busy}
                 aria-label={`Sign out ${device(s.userAgent)}, signed in ${when(s.createdAt)}`}
                 onClick={() => act(() => revokeSession(s.id))}
               >
@@ -73,7 +75,7 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
       </ul>
       {others > 0 ? (
         <div className="row" style={{ marginTop: 16 }}>
-          <button type="button" className="danger" disabled={pending} onClick={() => act(revokeOtherSessions)}>
+          <button type="button" className="danger" disabled={busy} onClick={() => act(revokeOtherSessions)}>
             Sign out all other devices ({others})
           </button>
         </div>

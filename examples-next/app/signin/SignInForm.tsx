@@ -1,21 +1,19 @@
 "use client";
 
-import { useState } from "react";
-
-import { Alert, Field, useSubmit } from "@/components/form";
+import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { emailProblem } from "@/lib/validate";
 
 export function SignInForm({ next }: { next: string }) {
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
   const submit = useSubmit();
   return (
     <form
       className="stack"
+      method="post"
       noValidate
       onSubmit={(event) => {
-        event.preventDefault();
+        const field = fieldsOf(event);
+        const [email, password] = [field("email"), field("password")];
         void submit.run(
           async () => (password ? emailProblem(email) : "Enter your password."),
           () => auth.POST("/api/v1/auth/signin", { body: { email, password } }),
@@ -27,27 +25,11 @@ export function SignInForm({ next }: { next: string }) {
       }}
     >
       {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      <Field
-        label="Email"
-        name="email"
-        type="email"
-        autoComplete="email"
-        required
-        value={email}
-        onChange={(e) => setEmail(e.target.value)}
-      />
-      <Field
-        label="Password"
-        name="password"
-        type="password"
-        autoComplete="current-password"
-        required
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-      />
-      <button type="submit" disabled={submit.busy}>
-        {submit.busy ? "Signing in…" : "Sign in"}
-      </button>
+      <Field label="Email" name="email" type="email" autoComplete="email" required />
+      <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+      <SubmitButton submit={submit} busyLabel="Signing in…">
+        Sign in
+      </SubmitButton>
     </form>
   );
 }

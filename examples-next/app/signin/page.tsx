@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 
 import { safeNext } from "@/lib/paths";
+import { EndedSession } from "./EndedSession";
 import { SignInForm } from "./SignInForm";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -16,11 +17,7 @@ export default async function SignInPage({
     <main className="narrow">
       <h1>Sign in</h1>
       <p className="lead">Welcome back. Sign in to see your tasks.</p>
-      {params.ended ? (
-        <p className="alert error" role="alert" data-testid="session-ended">
-          Your session was signed out, maybe from another device. Sign in again to continue.
-        </p>
-      ) : null}
+      {params.ended ? <EndedSession /> : null}
       <div className="card">
         <SignInForm next={safeNext(params.next)} />
       </div>

@@ -1,0 +1,211 @@
+// The seeds' app, end to end, in a real Chromium against the real server and the built app:
+// sign up → verify by email → tasks → another user sees none of them → a second device
+// revokes the first → forgot password → reset → sign in with the new password → profile.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, test } from "node:test";
+
+import { finish, launch, newUser, shot } from "./browser.mjs";
+import { emailedLink, startStack } from "./stack.mjs";
+
+let stack;
+let browser;
+const users = [];
+
+before(async () => {
+  stack = await startStack();
+  browser = await launch();
+});
+
+after(async () => {
+  assert.deepEqual(await finish(users, "journey"), [], "no console errors, exceptions or 5xx");
+  await browser?.close();
+  stack?.stop();
+});
+
+const unique = () => randomBytes(4).toString("hex");
+const person = async (agent) => {
+  const u = await newUser(browser, stack.appUrl, agent);
+  users.push(u);
+  return u;
+};
+
+async function signUp(page, { name, email, password }) {
+  await page.goto("/signup");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/dashboard");
+}
+
+async function signIn(page, email, password) {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("the whole journey, from sign-up to a password reset", async () => {
+  const ann = { name: "Ann", email: `ann-${unique()}@example.com`, password: "correct horse battery staple" };
+  const bob = { name: "Bob", email: `bob-${unique()}@example.com`, password: "purple monkey dishwasher" };
+  const laptop = await person("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36");
+  const { page } = laptop;
+
+  // Sign-up checks the password with the server's own rules before sending anything.
+  await page.goto("/signup");
+  let registerCalls = 0;
+  page.on("request", (r) => r.url().endsWith("/api/auth/register") && registerCalls++);
+  await page.getByLabel("Email").fill(ann.email);
+  await page.getByLabel("Password").fill("password1");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await assert.doesNotReject(page.getByRole("alert").filter({ hasText: "most common" }).waitFor());
+  assert.equal(registerCalls, 0, "a common password is refused in the browser");
+  await shot(page, "01-signup-refused-common-password");
+
+  await signUp(page, ann);
+  const banner = page.getByTestId("verify-banner");
+  await banner.waitFor();
+  assert.match(await page.getByTestId("signed-in-as").innerText(), new RegExp(ann.email));
+  await shot(page, "02-dashboard-unverified");
+
+  // The tokens are HttpOnly: page scripts see no cookie at all, the browser holds both.
+  assert.equal(await page.evaluate(() => document.cookie), "");
+  const jar = await laptop.context.cookies();
+  const names = jar.map((c) => c.name).sort();
+  assert.deepEqual(names, ["latchkey.at", "latchkey.rt"]);
+  for (const c of jar) {
+    assert.equal(c.httpOnly, true, c.name);
+    assert.equal(c.sameSite, "Lax", c.name);
+  }
+
+  // The verification email links to the app; following it confirms the address.
+  const verify = await emailedLink(stack.mailDir, ann.email, "Confirm your email address");
+  assert.ok(verify.startsWith(`${stack.appUrl}/verify-email#token=`), verify);
+  await page.goto(verify);
+  await page.getByText("Your email address is confirmed").waitFor();
+  assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar once read");
+  await page.getByRole("link", { name: "Go to your tasks" }).click();
+  await page.waitForURL("**/dashboard");
+  await page.getByRole("heading", { name: "Ann's tasks" }).waitFor();
+  assert.equal(await banner.count(), 0, "no banner once verified");
+
+  // Tasks: create, complete, edit, delete.
+  const add = async (title, description = "") => {
+    await page.getByLabel("Title").fill(title);
+    await page.getByLabel("Description").fill(description);
+    await page.getByRole("button", { name: "Add task" }).click();
+    await page.getByRole("link", { name: title, exact: true }).waitFor();
+  };
+  await add("Buy milk", "Oat, two litres");
+  await add("Write report");
+  await add("Throw this away");
+  await page.getByRole("checkbox", { name: "Complete Buy milk" }).click();
+  await page.getByRole("checkbox", { name: "Reopen Buy milk" }).waitFor();
+  await page.getByRole("button", { name: "Edit Write report" }).click();
+  await page.getByRole("form", { name: "Edit Write report" }).getByLabel("Title").fill("Write the quarterly report");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("link", { name: "Write the quarterly report" }).waitFor();
+  await page.getByRole("button", { name: "Delete Throw this away" }).click();
+  await page.getByRole("link", { name: "Throw this away" }).waitFor({ state: "detached" });
+  // Open tasks first, then done ones.
+  assert.deepEqual(await page.getByTestId("task").locator(".task-title").allInnerTexts(), [
+    "Write the quarterly report",
+    "Buy milk",
+  ]);
+  assert.equal(await page.getByTestId("task-count").innerText(), "1 open · 1 done");
+  const milkUrl = await page.getByRole("link", { name: "Buy milk" }).getAttribute("href");
+  await shot(page, "03-dashboard");
+
+  // Another user, in another browser profile, sees none of Ann's tasks, even by address.
+  const other = await person();
+  await signUp(other.page, bob);
+  await other.page.getByText("No tasks yet").waitFor();
+  await other.page.goto(milkUrl);
+  await other.page.getByTestId("not-found").waitFor();
+  assert.ok(!(await other.page.content()).includes("Oat, two litres"));
+  await shot(other.page, "04-other-user-cannot-open-anns-task");
+  // Resending the link within the minute: the 429 is shown with its wait.
+  await other.page.goto("/dashboard");
+  await other.page.getByRole("button", { name: "Send the link again" }).click();
+  assert.match(await other.page.getByTestId("resend-error").innerText(), /Too many attempts\. Try again in \d+ (second|minute)s?\./);
+
+  // Ann signs in on a phone, sees both devices, and signs the laptop out.
+  const phone = await person("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1");
+  await phone.page.goto("/sessions");
+  await phone.page.waitForURL("**/signin?next=%2Fsessions");
+  await shot(phone.page, "05-signin");
+  await signIn(phone.page, ann.email, ann.password);
+  await phone.page.waitForURL("**/sessions");
+  const current = phone.page.getByTestId("session-current");
+  await current.waitFor();
+  assert.match(await current.innerText(), /Safari on iOS[\s\S]*This device/);
+  const others = phone.page.getByTestId("session-other");
+  assert.equal(await others.count(), 1);
+  assert.match(await others.innerText(), /Chrome on Linux/);
+  await shot(phone.page, "06-sessions");
+  await others.getByRole("button", { name: /^Sign out/ }).click();
+  await others.waitFor({ state: "detached" });
+  await phone.page.getByText("This is the only device signed in.").waitFor();
+
+  // The laptop's access cookie still verifies locally, but the server has ended the session:
+  // its next navigation lands on sign-in.
+  await page.goto("/dashboard");
+  await page.waitForURL(/\/signin\?/);
+  await page.getByTestId("session-ended").waitFor();
+  await shot(page, "07-revoked-device-lands-on-signin");
+
+  // Forgot password → the emailed link → a new password; the old one stops working.
+  // The sign-in page clears the ended session's cookies: the header stops naming Ann.
+  await page.getByTestId("signed-in-as").waitFor({ state: "detached" });
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.waitForURL("**/forgot-password");
+  await page.getByLabel("Email").fill(ann.email);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await page.getByText("a reset link is on its way").waitFor();
+  const reset = await emailedLink(stack.mailDir, ann.email, "Reset your");
+  assert.ok(reset.startsWith(`${stack.appUrl}/reset-password#token=`), reset);
+  await page.goto(reset);
+  const newPassword = "a brand new passphrase for ann";
+  await page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await page.getByLabel("Repeat the new password").fill("something else entirely");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await page.getByText("The two passwords are not the same.").waitFor();
+  await page.getByLabel("Repeat the new password").fill(newPassword);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await page.getByText("every device has been signed out").waitFor();
+  await shot(page, "08-password-reset");
+
+  // The reset signed the phone out too.
+  await phone.page.goto("/dashboard");
+  await phone.page.waitForURL(/\/signin\?/);
+
+  await page.getByRole("link", { name: "Sign in" }).last().click();
+  await page.waitForURL("**/signin");
+  await signIn(page, ann.email, ann.password);
+  await page.getByText("That email and password don't match an account.").waitFor();
+  await signIn(page, ann.email, newPassword);
+  await page.waitForURL("**/dashboard");
+  await page.getByRole("link", { name: "Buy milk" }).waitFor();
+
+  // Profile: rename, and a wrong current password is named plainly.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Profile" }).click();
+  await page.waitForURL("**/profile");
+  assert.equal(await page.getByTestId("profile-email").innerText(), ann.email);
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Ann Example");
+  await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByText("Saved.").waitFor();
+  await page.getByLabel("Current password").fill("not my password");
+  await page.getByLabel("New password").fill("yet another fine passphrase");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByText("Your current password is not right.").waitFor();
+  await shot(page, "09-profile");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Tasks" }).click();
+  await page.getByRole("heading", { name: "Ann Example's tasks" }).waitFor();
+
+  // Sign out: cookies gone, the signed-in area closed.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL("**/signin");
+  assert.deepEqual(await laptop.context.cookies(), []);
+  await page.goto("/dashboard");
+  await page.waitForURL("**/signin?next=%2Fdashboard");
+});
