@@ -132,3 +132,26 @@ export function fieldsOf(event: FormEvent<HTMLFormElement>): (name: string) => s
     return typeof value === "string" ? value : "";
   };
 }
+
+/**
+ * A form sent by `submit` (`useSubmit`): its alerts on top, `onFields` called with the
+ * submitted values. `method="post"` so that even a native submission (JavaScript off or not
+ * yet loaded) never puts a password in a URL.
+ */
+export function ApiForm({
+  submit,
+  onFields,
+  children,
+}: {
+  submit: Submit;
+  onFields: (field: (name: string) => string, form: HTMLFormElement) => void;
+  children: ReactNode;
+}) {
+  return (
+    <form className="stack" method="post" noValidate onSubmit={(event) => onFields(fieldsOf(event), event.currentTarget)}>
+      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
+      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
+      {children}
+    </form>
+  );
+}

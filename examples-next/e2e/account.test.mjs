@@ -3,31 +3,17 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { finish, launch, newUser, shot } from "./browser.mjs";
-import { emailedLink, startStack } from "./stack.mjs";
+import { shot, suite } from "./browser.mjs";
+import { emailedLink } from "./stack.mjs";
 
-let stack;
-let browser;
-const users = [];
-
-before(async () => {
-  stack = await startStack();
-  browser = await launch();
-});
-
-after(async () => {
-  assert.deepEqual(await finish(users, "account"), [], "no console errors, exceptions or 5xx");
-  await browser?.close();
-  stack?.stop();
-});
+const run = suite("account");
 
 const unique = () => randomBytes(4).toString("hex");
 
 async function signUp(email, password) {
-  const u = await newUser(browser, stack.appUrl);
-  users.push(u);
+  const u = await run.person();
   await u.page.goto("/signup");
   await u.page.getByLabel("Email").fill(email);
   await u.page.getByLabel("Password").fill(password);
@@ -46,8 +32,7 @@ test("every error code the server can send has a sentence in the app", () => {
 test("the sixth wrong password in a row is refused with the wait in plain words", async () => {
   const email = `carol-${unique()}@example.com`;
   await signUp(email, "seven silver spoons singing");
-  const u = await newUser(browser, stack.appUrl);
-  users.push(u);
+  const u = await run.person();
   await u.page.goto("/signin");
   const wrong = u.page.getByText("That email and password don't match an account.");
   for (let i = 0; i < 5; i++) {
@@ -81,8 +66,8 @@ test("an email change applies once the link sent to the new address is followed"
   await page.getByText(`Check ${moved}`).waitFor();
   assert.equal(await page.getByTestId("profile-email").innerText(), old, "nothing changes before the link");
 
-  const link = await emailedLink(stack.mailDir, moved, "Confirm your new email address");
-  assert.ok(link.startsWith(`${stack.appUrl}/confirm-email#token=`), link);
+  const link = await emailedLink(run.stack.mailDir, moved, "Confirm your new email address");
+  assert.ok(link.startsWith(`${run.stack.appUrl}/confirm-email#token=`), link);
   await page.goto(link);
   await page.getByText("your account now uses this email address").waitFor();
   await page.goto("/profile");
@@ -109,9 +94,9 @@ test("the protected pages need a verified token: no header or forged cookie gets
       { cookie: forged },
       { cookie: forged, "x-middleware-subrequest": "proxy:proxy:proxy:proxy:proxy" },
     ]) {
-      const res = await fetch(`${stack.appUrl}${path}`, { headers, redirect: "manual" });
+      const res = await fetch(`${run.stack.appUrl}${path}`, { headers, redirect: "manual" });
       assert.equal(res.status, 307, `${path} ${JSON.stringify(headers)}`);
-      assert.equal(new URL(res.headers.get("location"), stack.appUrl).pathname, "/signin");
+      assert.equal(new URL(res.headers.get("location"), run.stack.appUrl).pathname, "/signin");
     }
   }
 });

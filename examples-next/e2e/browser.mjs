@@ -1,7 +1,11 @@
 // Debian's Chromium, driven by playwright-core: nothing is downloaded.
+import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+
+import { startStack } from "./stack.mjs";
 
 export const SHOTS = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -52,4 +56,28 @@ export async function finish(users, prefix) {
     if (!u.page.isClosed()) await u.page.screenshot({ path: `${SHOTS}last-${prefix}-${i}.png`, fullPage: true });
   }
   return users.flatMap((u) => u.problems);
+}
+
+/**
+ * One test file's stack and browser: started before its tests, stopped after them, and
+ * every page checked for errors at the end. `person(agent?)` opens a new browser profile.
+ */
+export function suite(prefix) {
+  const state = { stack: null, browser: null, users: [] };
+  before(async () => {
+    state.stack = await startStack();
+    state.browser = await launch();
+  });
+  after(async () => {
+    const problems = await finish(state.users, prefix);
+    await state.browser?.close();
+    state.stack?.stop();
+    assert.deepEqual(problems, [], "no console errors, exceptions or 5xx");
+  });
+  state.person = async (agent) => {
+    const u = await newUser(state.browser, state.stack.appUrl, agent);
+    state.users.push(u);
+    return u;
+  };
+  return state;
 }

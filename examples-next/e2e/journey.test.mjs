@@ -3,33 +3,14 @@
 // revokes the first → forgot password → reset → sign in with the new password → profile.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { finish, launch, newUser, shot } from "./browser.mjs";
-import { emailedLink, startStack } from "./stack.mjs";
+import { shot, suite } from "./browser.mjs";
+import { emailedLink } from "./stack.mjs";
 
-let stack;
-let browser;
-const users = [];
-
-before(async () => {
-  stack = await startStack();
-  browser = await launch();
-});
-
-after(async () => {
-  assert.deepEqual(await finish(users, "journey"), [], "no console errors, exceptions or 5xx");
-  await browser?.close();
-  stack?.stop();
-});
+const run = suite("journey");
 
 const unique = () => randomBytes(4).toString("hex");
-const person = async (agent) => {
-  const u = await newUser(browser, stack.appUrl, agent);
-  users.push(u);
-  return u;
-};
-
 async function signUp(page, { name, email, password }) {
   await page.goto("/signup");
   await page.getByLabel("Name").fill(name);
@@ -48,7 +29,7 @@ async function signIn(page, email, password) {
 test("the whole journey, from sign-up to a password reset", async () => {
   const ann = { name: "Ann", email: `ann-${unique()}@example.com`, password: "correct horse battery staple" };
   const bob = { name: "Bob", email: `bob-${unique()}@example.com`, password: "purple monkey dishwasher" };
-  const laptop = await person("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36");
+  const laptop = await run.person("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36");
   const { page } = laptop;
 
   // Sign-up checks the password with the server's own rules before sending anything.
@@ -79,8 +60,8 @@ test("the whole journey, from sign-up to a password reset", async () => {
   }
 
   // The verification email links to the app; following it confirms the address.
-  const verify = await emailedLink(stack.mailDir, ann.email, "Confirm your email address");
-  assert.ok(verify.startsWith(`${stack.appUrl}/verify-email#token=`), verify);
+  const verify = await emailedLink(run.stack.mailDir, ann.email, "Confirm your email address");
+  assert.ok(verify.startsWith(`${run.stack.appUrl}/verify-email#token=`), verify);
   await page.goto(verify);
   await page.getByText("Your email address is confirmed").waitFor();
   assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar once read");
@@ -117,7 +98,7 @@ test("the whole journey, from sign-up to a password reset", async () => {
   await shot(page, "03-dashboard");
 
   // Another user, in another browser profile, sees none of Ann's tasks, even by address.
-  const other = await person();
+  const other = await run.person();
   await signUp(other.page, bob);
   await other.page.getByText("No tasks yet").waitFor();
   await other.page.goto(milkUrl);
@@ -130,7 +111,7 @@ test("the whole journey, from sign-up to a password reset", async () => {
   assert.match(await other.page.getByTestId("resend-error").innerText(), /Too many attempts\. Try again in \d+ (second|minute)s?\./);
 
   // Ann signs in on a phone, sees both devices, and signs the laptop out.
-  const phone = await person("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1");
+  const phone = await run.person("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1");
   await phone.page.goto("/sessions");
   await phone.page.waitForURL("**/signin?next=%2Fsessions");
   await shot(phone.page, "05-signin");
@@ -162,8 +143,8 @@ test("the whole journey, from sign-up to a password reset", async () => {
   await page.getByLabel("Email").fill(ann.email);
   await page.getByRole("button", { name: "Send reset link" }).click();
   await page.getByText("a reset link is on its way").waitFor();
-  const reset = await emailedLink(stack.mailDir, ann.email, "Reset your");
-  assert.ok(reset.startsWith(`${stack.appUrl}/reset-password#token=`), reset);
+  const reset = await emailedLink(run.stack.mailDir, ann.email, "Reset your");
+  assert.ok(reset.startsWith(`${run.stack.appUrl}/reset-password#token=`), reset);
   await page.goto(reset);
   const newPassword = "a brand new passphrase for ann";
   await page.getByLabel("New password", { exact: true }).fill(newPassword);

@@ -1,18 +1,16 @@
 "use client";
 
-import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
+import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { emailProblem } from "@/lib/validate";
 
 export function ForgotForm() {
   const submit = useSubmit();
   return (
-    <form
-      className="stack"
-      method="post"
-      noValidate
-      onSubmit={(event) => {
-        const email = fieldsOf(event)("email");
+    <ApiForm
+      submit={submit}
+      onFields={(field) => {
+        const email = field("email");
         void submit.run(
           () => emailProblem(email),
           () => auth.POST("/api/v1/auth/forgot-password", { body: { email } }),
@@ -21,12 +19,10 @@ export function ForgotForm() {
         );
       }}
     >
-      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
       <Field label="Email" name="email" type="email" autoComplete="email" required />
       <SubmitButton submit={submit} busyLabel="Sending…">
         Send reset link
       </SubmitButton>
-    </form>
+    </ApiForm>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
+import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { WRONG_PASSWORD } from "@/lib/errors";
 import { emailProblem } from "@/lib/validate";
@@ -8,13 +8,9 @@ import { emailProblem } from "@/lib/validate";
 export function ChangeEmailForm({ current }: { current: string }) {
   const submit = useSubmit(WRONG_PASSWORD);
   return (
-    <form
-      className="stack"
-      method="post"
-      noValidate
-      onSubmit={(event) => {
-        const form = event.currentTarget;
-        const field = fieldsOf(event);
+    <ApiForm
+      submit={submit}
+      onFields={(field, form) => {
         const [email, password] = [field("newEmail").trim(), field("password")];
         void submit.run(
           async () =>
@@ -30,13 +26,11 @@ export function ChangeEmailForm({ current }: { current: string }) {
         );
       }}
     >
-      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
       <Field label="New email address" name="newEmail" type="email" autoComplete="email" required />
       <Field label="Your password" name="password" type="password" autoComplete="current-password" required />
       <div>
         <SubmitButton submit={submit}>Change email</SubmitButton>
       </div>
-    </form>
+    </ApiForm>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
+import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { PASSWORD_MIN_CHARS, WRONG_PASSWORD } from "@/lib/errors";
 import { passwordProblem } from "@/lib/validate";
@@ -8,13 +8,9 @@ import { passwordProblem } from "@/lib/validate";
 export function ChangePasswordForm({ email }: { email: string }) {
   const submit = useSubmit(WRONG_PASSWORD);
   return (
-    <form
-      className="stack"
-      method="post"
-      noValidate
-      onSubmit={(event) => {
-        const form = event.currentTarget;
-        const field = fieldsOf(event);
+    <ApiForm
+      submit={submit}
+      onFields={(field, form) => {
         const [current, next] = [field("currentPassword"), field("newPassword")];
         const signOutOthers = field("signOutOthers") === "on";
         void submit.run(
@@ -30,8 +26,6 @@ export function ChangePasswordForm({ email }: { email: string }) {
         );
       }}
     >
-      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
       <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required />
       <Field
         label="New password"
@@ -49,6 +43,6 @@ export function ChangePasswordForm({ email }: { email: string }) {
       <div>
         <SubmitButton submit={submit}>Change password</SubmitButton>
       </div>
-    </form>
+    </ApiForm>
   );
 }

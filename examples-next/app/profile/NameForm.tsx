@@ -2,19 +2,17 @@
 
 import { useRouter } from "next/navigation";
 
-import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
+import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 
 export function NameForm({ name }: { name: string }) {
   const router = useRouter();
   const submit = useSubmit();
   return (
-    <form
-      className="stack"
-      method="post"
-      noValidate
-      onSubmit={(event) => {
-        const value = fieldsOf(event)("name").trim();
+    <ApiForm
+      submit={submit}
+      onFields={(field) => {
+        const value = field("name").trim();
         void submit.run(
           () => null,
           // An empty name clears it (null), as the contract says.
@@ -26,8 +24,6 @@ export function NameForm({ name }: { name: string }) {
         );
       }}
     >
-      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
       <Field
         label="Name"
         name="name"
@@ -40,6 +36,6 @@ export function NameForm({ name }: { name: string }) {
       <div>
         <SubmitButton submit={submit}>Save name</SubmitButton>
       </div>
-    </form>
+    </ApiForm>
   );
 }

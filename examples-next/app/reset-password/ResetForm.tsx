@@ -1,7 +1,8 @@
 "use client";
 
 import Link from "next/link";
-import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
+
+import { Alert, ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { PASSWORD_MIN_CHARS } from "@/lib/errors";
 import { useLinkToken } from "@/lib/link-token";
@@ -30,44 +31,35 @@ export function ResetForm() {
     );
   }
   return (
-    <form
-      className="stack"
-      method="post"
-      noValidate
-      onSubmit={(event) => {
-        const field = fieldsOf(event);
-        const [password, repeat] = [field("password"), field("repeat")];
-        void submit.run(
-          async () => (password !== repeat ? "The two passwords are not the same." : passwordProblem(password, null)),
-          () => auth.POST("/api/v1/auth/reset-password", { body: { token, newPassword: password } }),
-          () => "Your password has been changed, and every device has been signed out.",
-        );
-      }}
-    >
-      {submit.error ? (
-        <Alert kind="error">
-          {submit.error} {submit.error.includes("link") ? <Link href="/forgot-password">Ask for a new link</Link> : null}
-        </Alert>
-      ) : null}
-      <Field
-        label="New password"
-        name="password"
-        type="password"
-        autoComplete="new-password"
-        required
-        minLength={PASSWORD_MIN_CHARS}
-        hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password.`}
-      />
-      <Field
-        label="Repeat the new password"
-        name="repeat"
-        type="password"
-        autoComplete="new-password"
-        required
-      />
-      <SubmitButton submit={submit} busyLabel="Saving…">
-        Set new password
-      </SubmitButton>
-    </form>
+    <>
+      <ApiForm
+        submit={submit}
+        onFields={(field) => {
+          const [password, repeat] = [field("password"), field("repeat")];
+          void submit.run(
+            async () => (password !== repeat ? "The two passwords are not the same." : passwordProblem(password, null)),
+            () => auth.POST("/api/v1/auth/reset-password", { body: { token, newPassword: password } }),
+            () => "Your password has been changed, and every device has been signed out.",
+          );
+        }}
+      >
+        <Field
+          label="New password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={PASSWORD_MIN_CHARS}
+          hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password.`}
+        />
+        <Field label="Repeat the new password" name="repeat" type="password" autoComplete="new-password" required />
+        <SubmitButton submit={submit} busyLabel="Saving…">
+          Set new password
+        </SubmitButton>
+      </ApiForm>
+      <p className="muted small">
+        Link expired or already used? <Link href="/forgot-password">Ask for a new one</Link>.
+      </p>
+    </>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import { Alert, Field, SubmitButton, fieldsOf, useSubmit } from "@/components/form";
+import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { PASSWORD_MIN_CHARS } from "@/lib/errors";
 import { emailProblem, passwordProblem } from "@/lib/validate";
@@ -8,12 +8,9 @@ import { emailProblem, passwordProblem } from "@/lib/validate";
 export function SignUpForm() {
   const submit = useSubmit();
   return (
-    <form
-      className="stack"
-      method="post"
-      noValidate
-      onSubmit={(event) => {
-        const field = fieldsOf(event);
+    <ApiForm
+      submit={submit}
+      onFields={(field) => {
         const [name, email, password] = [field("name").trim(), field("email"), field("password")];
         void submit.run(
           async () => (await emailProblem(email)) ?? (await passwordProblem(password, email)),
@@ -27,8 +24,6 @@ export function SignUpForm() {
         );
       }}
     >
-      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
       <Field label="Name" name="name" type="text" autoComplete="name" maxLength={100} hint="Optional" />
       <Field label="Email" name="email" type="email" autoComplete="email" required />
       <Field
@@ -43,6 +38,6 @@ export function SignUpForm() {
       <SubmitButton submit={submit} busyLabel="Creating your account…">
         Create account
       </SubmitButton>
-    </form>
+    </ApiForm>
   );
 }
