@@ -4,6 +4,7 @@ import { getSession } from "latchkey/next";
 
 import { NavLinks } from "@/components/NavLinks";
 import { SignOutButton } from "@/components/SignOutButton";
+import { devMailboxDir } from "@/lib/dev-mailbox";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -40,6 +41,11 @@ export default async function RootLayout({ children }: { children: React.ReactNo
           </div>
         </header>
         <div id="content">{children}</div>
+        {devMailboxDir() ? (
+          <footer className="dev-footer">
+            Development: emails are not sent; read them in the <Link href="/dev/mail">development mailbox</Link>.
+          </footer>
+        ) : null}
       </body>
     </html>
   );

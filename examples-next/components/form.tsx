@@ -2,7 +2,7 @@
 
 import { type FormEvent, type InputHTMLAttributes, type ReactNode, useEffect, useId, useState } from "react";
 
-import { SIGNED_OUT, describeError, errorCode } from "@/lib/errors";
+import { PASSWORD_MIN_CHARS, SIGNED_OUT, describeError, errorCode } from "@/lib/errors";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -25,6 +25,21 @@ export function Field({ label, hint, id, ...input }: FieldProps) {
         </span>
       ) : null}
     </div>
+  );
+}
+
+/** A field for choosing a password, with the policy in its hint. */
+export function NewPasswordField({ label, name }: { label: string; name: string }) {
+  return (
+    <Field
+      label={label}
+      name={name}
+      type="password"
+      autoComplete="new-password"
+      required
+      minLength={PASSWORD_MIN_CHARS}
+      hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password. A few unrelated words work well.`}
+    />
   );
 }
 

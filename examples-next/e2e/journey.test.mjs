@@ -32,6 +32,9 @@ test("the whole journey, from sign-up to a password reset", async () => {
   const laptop = await run.person("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36");
   const { page } = laptop;
 
+  await page.goto("/");
+  await shot(page, "00-home");
+
   // Sign-up checks the password with the server's own rules before sending anything.
   await page.goto("/signup");
   let registerCalls = 0;
@@ -65,6 +68,7 @@ test("the whole journey, from sign-up to a password reset", async () => {
   await page.goto(verify);
   await page.getByText("Your email address is confirmed").waitFor();
   assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar once read");
+  await shot(page, "02b-email-verified");
   await page.getByRole("link", { name: "Go to your tasks" }).click();
   await page.waitForURL("**/dashboard");
   await page.getByRole("heading", { name: "Ann's tasks" }).waitFor();
@@ -96,6 +100,10 @@ test("the whole journey, from sign-up to a password reset", async () => {
   assert.equal(await page.getByTestId("task-count").innerText(), "1 open · 1 done");
   const milkUrl = await page.getByRole("link", { name: "Buy milk" }).getAttribute("href");
   await shot(page, "03-dashboard");
+  await page.goto(milkUrl);
+  await page.getByText("Oat, two litres").waitFor();
+  await shot(page, "03b-task");
+  await page.goto("/dashboard");
 
   // Another user, in another browser profile, sees none of Ann's tasks, even by address.
   const other = await run.person();
@@ -143,6 +151,7 @@ test("the whole journey, from sign-up to a password reset", async () => {
   await page.getByLabel("Email").fill(ann.email);
   await page.getByRole("button", { name: "Send reset link" }).click();
   await page.getByText("a reset link is on its way").waitFor();
+  await shot(page, "07b-forgot-password");
   const reset = await emailedLink(run.stack.mailDir, ann.email, "Reset your");
   assert.ok(reset.startsWith(`${run.stack.appUrl}/reset-password#token=`), reset);
   await page.goto(reset);

@@ -1,8 +1,8 @@
 "use client";
 
-import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
+import { ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
-import { PASSWORD_MIN_CHARS, WRONG_PASSWORD } from "@/lib/errors";
+import { WRONG_PASSWORD } from "@/lib/errors";
 import { passwordProblem } from "@/lib/validate";
 
 export function ChangePasswordForm({ email }: { email: string }) {
@@ -27,15 +27,7 @@ export function ChangePasswordForm({ email }: { email: string }) {
       }}
     >
       <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" required />
-      <Field
-        label="New password"
-        name="newPassword"
-        type="password"
-        autoComplete="new-password"
-        required
-        minLength={PASSWORD_MIN_CHARS}
-        hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password.`}
-      />
+      <NewPasswordField label="New password" name="newPassword" />
       <label className="row small">
         <input type="checkbox" name="signOutOthers" defaultChecked />
         Sign out my other devices

@@ -2,9 +2,8 @@
 
 import Link from "next/link";
 
-import { Alert, ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
+import { Alert, ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
-import { PASSWORD_MIN_CHARS } from "@/lib/errors";
 import { useLinkToken } from "@/lib/link-token";
 import { passwordProblem } from "@/lib/validate";
 
@@ -43,15 +42,7 @@ export function ResetForm() {
           );
         }}
       >
-        <Field
-          label="New password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={PASSWORD_MIN_CHARS}
-          hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password.`}
-        />
+        <NewPasswordField label="New password" name="password" />
         <Field label="Repeat the new password" name="repeat" type="password" autoComplete="new-password" required />
         <SubmitButton submit={submit} busyLabel="Saving…">
           Set new password

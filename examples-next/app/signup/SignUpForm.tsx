@@ -1,8 +1,7 @@
 "use client";
 
-import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
+import { ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
-import { PASSWORD_MIN_CHARS } from "@/lib/errors";
 import { emailProblem, passwordProblem } from "@/lib/validate";
 
 export function SignUpForm() {
@@ -26,15 +25,7 @@ export function SignUpForm() {
     >
       <Field label="Name" name="name" type="text" autoComplete="name" maxLength={100} hint="Optional" />
       <Field label="Email" name="email" type="email" autoComplete="email" required />
-      <Field
-        label="Password"
-        name="password"
-        type="password"
-        autoComplete="new-password"
-        required
-        minLength={PASSWORD_MIN_CHARS}
-        hint={`At least ${PASSWORD_MIN_CHARS} characters; not a common password. A few unrelated words work well.`}
-      />
+      <NewPasswordField label="Password" name="password" />
       <SubmitButton submit={submit} busyLabel="Creating your account…">
         Create account
       </SubmitButton>
