@@ -3,10 +3,11 @@
 // /signin?next=<where they were going>.
 import { authProxy } from "latchkey/next";
 
-export const PROTECTED = ["/dashboard", "/sessions", "/profile"];
+export const proxy = authProxy({ protect: ["/dashboard", "/sessions", "/profile"], signInPath: "/signin" });
 
-export const proxy = authProxy({ protect: PROTECTED, signInPath: "/signin" });
-
+// Every page goes through the proxy, and `protect` alone decides which need a session (one
+// list, so a new page cannot be protected in one place and forgotten in the other). Static
+// files and the auth routes, which check for themselves, are left out.
 export const config = {
-  matcher: ["/dashboard/:path*", "/sessions/:path*", "/profile/:path*"],
+  matcher: ["/((?!api/|_next/static/|_next/image|icon.svg|favicon.ico).*)"],
 };

@@ -18,7 +18,7 @@ export function NavLinks({ signedIn }: { signedIn: boolean }) {
   return (
     <nav className="main" aria-label="Main">
       {(signedIn ? SIGNED_IN : SIGNED_OUT).map(({ href, label }) => (
-        <Link key={href} href={href} aria-current={path === href ? "page" : undefined}>
+        <Link key={href} href={href} aria-current={path === href || path.startsWith(`${href}/`) ? "page" : undefined}>
           {label}
         </Link>
       ))}

@@ -10,23 +10,18 @@ export function VerifyBanner({ email }: { email: string }) {
     <div className="banner" role="region" aria-label="Email confirmation" data-testid="verify-banner">
       <div>
         <strong>Confirm your email address.</strong> We sent a link to {email}.
-        {submit.done ? (
-          <span role="status" data-testid="resend-done">
-            {" "}
-            {submit.done}
-          </span>
-        ) : null}
-        {submit.error ? (
-          <span role="alert" data-testid="resend-error">
-            {" "}
-            {submit.error}
-          </span>
-        ) : null}
+        <span role="status" data-testid="resend-done">
+          {submit.done ? ` ${submit.done}` : ""}
+        </span>
+        <span role="alert" data-testid="resend-error">
+          {submit.error ? ` ${submit.error}` : ""}
+        </span>
       </div>
       <button
         type="button"
         className="secondary"
-        disabled={!submit.ready || submit.busy}
+        disabled={!submit.ready}
+        aria-disabled={submit.busy || undefined}
         onClick={() =>
           void submit.run(
             () => null,

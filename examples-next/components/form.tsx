@@ -1,8 +1,9 @@
 "use client";
 
-import { type FormEvent, type InputHTMLAttributes, type ReactNode, useEffect, useId, useState } from "react";
+import { type FormEvent, type InputHTMLAttributes, type ReactNode, useEffect, useId, useRef, useState } from "react";
 
-import { PASSWORD_MIN_CHARS, SIGNED_OUT, describeError, errorCode } from "@/lib/errors";
+import { refreshSession } from "@/lib/api/browser";
+import { PASSWORD_MIN_CHARS, describeError, errorCode } from "@/lib/errors";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -77,12 +78,15 @@ export interface Submit {
   /**
    * Runs `check` (a sentence if the form is wrong, else null), then `send`; an API error
    * becomes its sentence, and success runs `then`, whose result (if a string) is shown.
+   * Ignored while a previous run is still going.
    */
   run(
     check: () => Promise<string | null> | string | null,
     send: () => Promise<Answer>,
     then?: (answer: Answer) => Promise<string | void> | string | void,
   ): Promise<void>;
+  /** Loads `url` in full (new cookies, fresh layout); the form stays busy until it goes. */
+  leave(url: string): void;
 }
 
 /** State for one form: busy while sending, and the sentence to show afterwards. */
@@ -91,24 +95,36 @@ export function useSubmit(overrides?: Record<string, string>): Submit {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  // Refs, not state: a second click in the same tick must already see the first.
+  const running = useRef(false);
+  const leaving = useRef(false);
+  const leave = (url: string) => {
+    leaving.current = true;
+    window.location.assign(url);
+  };
   return {
     ready,
     busy,
     error,
     done,
+    leave,
     async run(check, send, then) {
+      if (running.current || leaving.current) return;
+      running.current = true;
       setError(null);
       setDone(null);
       setBusy(true);
       try {
         const problem = await check();
         if (problem) return setError(problem);
-        const answer = await send();
+        let answer = await send();
+        // The bridge sends the access cookie only while it verifies. In a tab left idle past
+        // its lifetime, trade the refresh cookie for a new one and send once more.
+        if (sessionRefused(answer) && (await refreshSession())) answer = await send();
         if (answer.error !== undefined || !answer.response.ok) {
-          if (SIGNED_OUT.has(errorCode(answer.error))) {
-            // The session ended on the server (revoked from another device, say): sign in again.
-            const next = window.location.pathname;
-            return window.location.assign(`/signin?${new URLSearchParams({ next, ended: "1" })}`);
+          if (sessionRefused(answer)) {
+            // The session ended on the server (revoked from another device, say).
+            return leave(`/signin?${new URLSearchParams({ next: window.location.pathname, ended: "1" })}`);
           }
           return setError(describeError(answer.error, answer.response, overrides));
         }
@@ -117,21 +133,57 @@ export function useSubmit(overrides?: Record<string, string>): Submit {
       } catch {
         setError("The app could not reach the server. Check your connection and try again.");
       } finally {
-        setBusy(false);
+        if (!leaving.current) {
+          running.current = false;
+          setBusy(false);
+        }
       }
     },
   };
 }
 
+/** A 401 about the session (not a wrong password, which is the form's own error). */
+function sessionRefused(answer: Answer): boolean {
+  return answer.response.status === 401 && errorCode(answer.error) !== "invalid_credentials";
+}
+
 /**
- * The submit button of a `useSubmit` form: disabled until the page is hydrated (so nothing is
- * sent natively, and no password can end up in a URL) and while sending.
+ * The submit button of a `useSubmit` form. Disabled until the page is hydrated (so nothing is
+ * sent natively, and no password can end up in a URL) and while `waiting`; while sending it
+ * is only marked busy, so it keeps the keyboard focus.
  */
-export function SubmitButton({ submit, busyLabel, children }: { submit: Submit; busyLabel?: string; children: ReactNode }) {
+export function SubmitButton({
+  submit,
+  busyLabel,
+  waiting = false,
+  children,
+}: {
+  submit: Submit;
+  busyLabel?: string;
+  waiting?: boolean;
+  children: ReactNode;
+}) {
   return (
-    <button type="submit" disabled={!submit.ready || submit.busy}>
+    <button type="submit" disabled={!submit.ready || waiting} aria-disabled={submit.busy || undefined}>
       {submit.busy && busyLabel ? busyLabel : children}
     </button>
+  );
+}
+
+/**
+ * A form's error and confirmation, in live regions that are always on the page (empty ones
+ * take no space), so screen readers announce each new message.
+ */
+export function Messages({ error, done }: { error: string | null; done: string | null }) {
+  return (
+    <>
+      <div role="alert" className={error ? "alert error" : "live"} data-testid="alert-error">
+        {error}
+      </div>
+      <div role="status" className={done ? "alert success" : "live"} data-testid="alert-success">
+        {done}
+      </div>
+    </>
   );
 }
 
@@ -164,8 +216,7 @@ export function ApiForm({
 }) {
   return (
     <form className="stack" method="post" noValidate onSubmit={(event) => onFields(fieldsOf(event), event.currentTarget)}>
-      {submit.error ? <Alert kind="error">{submit.error}</Alert> : null}
-      {submit.done ? <Alert kind="success">{submit.done}</Alert> : null}
+      <Messages error={submit.error} done={submit.done} />
       {children}
     </form>
   );

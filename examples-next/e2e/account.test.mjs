@@ -12,6 +12,12 @@ const run = suite("account");
 
 const unique = () => randomBytes(4).toString("hex");
 
+async function signIn(page, email, password) {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
 async function signUp(email, password) {
   const u = await run.person();
   await u.page.goto("/signup");
@@ -72,7 +78,12 @@ test("an email change applies once the link sent to the new address is followed"
   await page.getByLabel("Your password").fill(password);
   await page.getByRole("button", { name: "Change email" }).click();
   await page.getByText(`Check ${moved}`).waitFor();
+  await page.reload();
   assert.equal(await page.getByTestId("profile-email").innerText(), old, "nothing changes before the link");
+  const early = await run.person();
+  await early.page.goto("/signin");
+  await signIn(early.page, moved, password);
+  await early.page.getByText("That email and password don't match an account.").waitFor();
 
   const link = await emailedLink(run.stack.mailDir, moved, "Confirm your new email address");
   assert.ok(link.startsWith(`${run.stack.appUrl}/confirm-email#token=`), link);
@@ -85,9 +96,7 @@ test("an email change applies once the link sent to the new address is followed"
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL("**/signin");
-  await page.getByLabel("Email").fill(moved);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, moved, password);
   await page.waitForURL("**/dashboard");
   assert.equal((await context.cookies()).length, 2);
 });
@@ -158,12 +167,40 @@ test("every page works from the keyboard, and every field has a label", async ()
   await page.keyboard.press("Enter");
   await page.getByRole("link", { name: "Typed, not clicked" }).waitFor();
 
+  // Complete, edit (Enter saves, Escape cancels) and delete from the keyboard; the focus
+  // lands somewhere sensible after each.
+  await page.getByRole("checkbox", { name: "Complete Typed, not clicked" }).focus();
+  await page.keyboard.press("Space");
+  await page.getByRole("checkbox", { name: "Reopen Typed, not clicked" }).waitFor();
+  await page.getByRole("button", { name: "Edit Typed, not clicked" }).focus();
+  await page.keyboard.press("Enter");
+  assert.equal(await focused(page), "input:Title", "the edit form takes the focus");
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.type("Typed and renamed");
+  await page.keyboard.press("Enter");
+  await page.getByRole("link", { name: "Typed and renamed" }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Edit Typed and renamed");
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Edit Typed and renamed");
+  await page.keyboard.press("Tab");
+  assert.equal(await focused(page), "button:Delete Typed and renamed");
+  await page.keyboard.press("Enter");
+  await page.getByText("No tasks yet").waitFor();
+  assert.equal(await focused(page), "h2:All tasks", "the focus moves to the list once the task is gone");
+
   const unlabelled = [];
+  await page.getByLabel("Title").fill("One to edit");
+  await page.getByRole("button", { name: "Add task" }).click();
+  await page.getByRole("link", { name: "One to edit" }).waitFor();
+
   // Signed in, then signed out.
   for (const path of ["/dashboard", "/sessions", "/profile", "/", "/signin", "/signup", "/forgot-password", "/reset-password#token=x"]) {
     if (path === "/") await page.context().clearCookies();
     await page.goto(path);
     await page.waitForLoadState("networkidle");
+    if (path === "/dashboard") await page.getByRole("button", { name: /^Edit / }).first().click();
+    if (path.startsWith("/reset-password")) await page.getByLabel("Repeat the new password").waitFor();
     const missing = await page.evaluate(() =>
       [...document.querySelectorAll("input, textarea, select")]
         .filter((el) => el.type !== "hidden" && el.labels.length === 0 && !el.getAttribute("aria-label"))
@@ -172,4 +209,59 @@ test("every page works from the keyboard, and every field has a label", async ()
     unlabelled.push(...missing.map((html) => `${path}: ${html}`));
   }
   assert.deepEqual(unlabelled, []);
+});
+
+test("a tab left idle past the access token's life still saves: the refresh cookie renews it", async () => {
+  const { page, context } = await signUp(`fay-${unique()}@example.com`, "violet kites over the harbour");
+  await page.goto("/profile");
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Fay");
+  // What an expired access cookie looks like to the bridge: none that verifies.
+  await context.clearCookies({ name: "latchkey.at" });
+  await page.getByRole("button", { name: "Save name" }).click();
+  await page.getByText("Saved.").waitFor();
+  assert.deepEqual((await context.cookies()).map((c) => c.name).sort(), ["latchkey.at", "latchkey.rt"]);
+  await page.goto("/dashboard");
+  await page.getByRole("heading", { name: "Fay's tasks" }).waitFor();
+});
+
+test("sign-in goes back only to pages of this site, and checks the address before sending", async () => {
+  const email = `gus-${unique()}@example.com`;
+  const password = "marble staircase in the rain";
+  await signUp(email, password);
+  const { page, context } = await run.person();
+
+  await page.goto("/signin");
+  let posts = 0;
+  page.on("request", (r) => r.url().endsWith("/api/auth/signin") && posts++);
+  await signIn(page, "gus@", password);
+  await page.getByText("Enter a valid email address.").waitFor();
+  assert.equal(posts, 0, "an invalid address is refused in the browser");
+
+  for (const next of ["//evil.example/", "/\t/evil.example/", "/\\evil.example/", "https://evil.example/"]) {
+    await context.clearCookies();
+    await page.goto(`/signin?${new URLSearchParams({ next })}`);
+    await signIn(page, email, password);
+    await page.waitForURL("**/dashboard");
+    assert.equal(new URL(page.url()).origin, run.stack.appUrl, next);
+  }
+  await context.clearCookies();
+  await page.goto(`/signin?${new URLSearchParams({ next: "/sessions?from=link" })}`);
+  await signIn(page, email, password);
+  await page.waitForURL("**/sessions?from=link");
+});
+
+test("a link to the sign-in page cannot sign anyone out", async () => {
+  const { page } = await signUp(`hal-${unique()}@example.com`, "copper kettle whistling softly");
+  await page.goto("/signin?ended=1");
+  // The form is enabled once the page has asked the server whether the session really ended.
+  await page.getByRole("button", { name: "Sign in" }).and(page.locator(":enabled")).waitFor();
+  assert.equal(await page.getByTestId("session-ended").count(), 0);
+  await page.goto("/sessions");
+  await page.getByTestId("session-current").waitFor();
+});
+
+test("the development mailbox does not exist in a production build", async () => {
+  const res = await fetch(`${run.stack.appUrl}/dev/mail`);
+  assert.equal(res.status, 404);
+  assert.ok(!(await res.text()).includes("mail-outbox"));
 });

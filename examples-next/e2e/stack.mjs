@@ -4,7 +4,7 @@
 // when the test process ends.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,7 +42,25 @@ function run(command, args, options) {
   return { child, log: () => output };
 }
 
+/** The newest modification time under `path` (a file or a folder), in ms. */
+function newest(path) {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) return 0;
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+/** Refuses to test a build older than the app's sources: it would test old code. */
+function assertFreshBuild() {
+  const built = newest(join(appDir, ".next", "BUILD_ID"));
+  if (!built) throw new Error("examples-next is not built: run `npm run build` first");
+  const sources = ["app", "components", "lib", "proxy.ts", "next.config.ts", "node_modules/latchkey/dist"];
+  const changed = Math.max(...sources.map((p) => newest(join(appDir, p))));
+  if (changed > built) throw new Error("examples-next changed since its last build: run `npm run build` first");
+}
+
 export async function startStack() {
+  assertFreshBuild();
   const dir = mkdtempSync(join(tmpdir(), "latchkey-e2e-"));
   const [apiPort, appPort] = [await freePort(), await freePort()];
   const apiUrl = `http://127.0.0.1:${apiPort}`;

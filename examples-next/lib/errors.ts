@@ -5,7 +5,12 @@
  */
 
 /** The server's `LATCHKEY_PASSWORD_MIN_LENGTH` (8 unless the server is configured otherwise). */
-export const PASSWORD_MIN_CHARS = Number(process.env.NEXT_PUBLIC_PASSWORD_MIN_LENGTH ?? 8);
+export const PASSWORD_MIN_CHARS = minChars(process.env.NEXT_PUBLIC_PASSWORD_MIN_LENGTH);
+
+function minChars(setting: string | undefined): number {
+  const n = Number.parseInt(setting ?? "", 10);
+  return Number.isInteger(n) && n >= 1 && n <= 128 ? n : 8;
+}
 
 const SENTENCES: Record<string, string> = {
   invalid_email: "Enter a valid email address.",
@@ -79,12 +84,3 @@ export function describeError(body: unknown, response?: Response, overrides?: Re
 
 /** For forms that ask for the current password: a wrong one is not a failed sign-in. */
 export const WRONG_PASSWORD = { invalid_credentials: "Your current password is not right." };
-
-/** Codes that mean "signed out": the page should send the user to sign in. */
-export const SIGNED_OUT = new Set([
-  "missing_token",
-  "session_revoked",
-  "session_expired",
-  "invalid_refresh_token",
-  "refresh_token_reused",
-]);

@@ -14,6 +14,9 @@ const load = (): Promise<Forms> =>
     return m;
   }));
 
+/** Stands in for an address the page does not know: too short a name for the policy to ban. */
+const UNKNOWN_ADDRESS = "x@example.com";
+
 /** A sentence saying what is wrong with `email`, or null. */
 export async function emailProblem(email: string): Promise<string | null> {
   const checked = (await load()).normalizeEmail(email);
@@ -26,6 +29,6 @@ export async function emailProblem(email: string): Promise<string | null> {
  * checks that the password does not contain it.
  */
 export async function passwordProblem(password: string, email: string | null): Promise<string | null> {
-  const checked = (await load()).checkPassword(password, email ?? "someone@example.com", PASSWORD_MIN_CHARS);
+  const checked = (await load()).checkPassword(password, email ?? UNKNOWN_ADDRESS, PASSWORD_MIN_CHARS);
   return checked.ok ? null : describeError({ error: checked.error.code });
 }

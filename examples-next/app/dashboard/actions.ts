@@ -5,36 +5,39 @@ import { revalidatePath } from "next/cache";
 import { api } from "@/lib/api/server";
 import { type Outcome, outcomeOf } from "@/lib/api/outcome";
 
-// Server actions: Next.js checks that each call comes from this app's own pages (Origin), and
-// the API call carries the user's token from the HttpOnly cookie. The server enforces that a
-// user only ever reaches their own tasks; nothing here has to.
+// Server actions are public endpoints: Next.js checks that each call comes from this app's own
+// pages (Origin), and the arguments are checked here as untrusted input. The API call carries
+// the user's token from the HttpOnly cookie, and the server lets a user reach only their own
+// tasks; nothing here has to.
 
-export async function createTask(_: Outcome, form: FormData): Promise<Outcome> {
-  const title = String(form.get("title") ?? "").trim();
-  const description = String(form.get("description") ?? "").trim();
-  if (!title) return { error: "Give the task a title." };
-  const outcome = outcomeOf(
-    await api.POST("/api/v1/tasks", { body: { title, description: description || undefined } }),
-    "/dashboard",
-  );
+const text = (value: unknown): string | undefined => (typeof value === "string" ? value.trim() : undefined);
+
+export async function createTask(title: unknown, description: unknown): Promise<Outcome> {
+  const [t, d] = [text(title), text(description)];
+  if (!t) return { error: "Give the task a title." };
+  const outcome = outcomeOf(await api.POST("/api/v1/tasks", { body: { title: t, description: d || undefined } }), "/dashboard");
   if (!outcome.error) revalidatePath("/dashboard");
   return outcome;
 }
 
-export async function updateTask(
-  id: string,
-  change: { title?: string; description?: string | null; completed?: boolean },
-): Promise<Outcome> {
-  if (change.title !== undefined && !change.title.trim()) return { error: "Give the task a title." };
-  const outcome = outcomeOf(
-    await api.PATCH("/api/v1/tasks/{id}", { params: { path: { id } }, body: change }),
-    "/dashboard",
-  );
+/** Changes one task: a new title and description, or its completed state. */
+export async function updateTask(id: unknown, change: unknown): Promise<Outcome> {
+  if (typeof id !== "string" || typeof change !== "object" || change === null) return { error: "Reload the page and try again." };
+  const { title, description, completed } = change as Record<string, unknown>;
+  const body: { title?: string; description?: string | null; completed?: boolean } = {};
+  if (title !== undefined) {
+    body.title = text(title);
+    if (!body.title) return { error: "Give the task a title." };
+  }
+  if (description !== undefined) body.description = text(description) || null;
+  if (typeof completed === "boolean") body.completed = completed;
+  const outcome = outcomeOf(await api.PATCH("/api/v1/tasks/{id}", { params: { path: { id } }, body }), "/dashboard");
   if (!outcome.error) revalidatePath("/dashboard");
   return outcome;
 }
 
-export async function deleteTask(id: string): Promise<Outcome> {
+export async function deleteTask(id: unknown): Promise<Outcome> {
+  if (typeof id !== "string") return { error: "Reload the page and try again." };
   const outcome = outcomeOf(await api.DELETE("/api/v1/tasks/{id}", { params: { path: { id } } }), "/dashboard");
   if (!outcome.error) revalidatePath("/dashboard");
   return outcome;

@@ -26,7 +26,9 @@ export default async function DashboardPage() {
         <NewTaskForm />
       </div>
       <section className="card" aria-labelledby="list-heading">
-        <h2 id="list-heading">All tasks</h2>
+        <h2 id="list-heading" tabIndex={-1}>
+          All tasks
+        </h2>
         <TaskList tasks={list} />
       </section>
     </main>

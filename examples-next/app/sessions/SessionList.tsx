@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 
-import { Alert, useHydrated } from "@/components/form";
+import { Messages, useHydrated } from "@/components/form";
 import type { SessionInfo } from "@/lib/api/types";
 import { revokeOtherSessions, revokeSession } from "./actions";
 
@@ -35,18 +35,22 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, start] = useTransition();
   const hydrated = useHydrated();
-  const busy = pending || !hydrated;
-  const act = (work: () => Promise<{ error?: string }>) =>
+  // Enabled while a revocation is on its way (a disabled button drops the keyboard focus); a
+  // second press is ignored instead, and the focus moves to the heading once the row is gone.
+  const act = (work: () => Promise<{ error?: string }>) => {
+    if (pending) return;
     start(async () => {
       setError(null);
       const outcome = await work();
       if (outcome.error) setError(outcome.error);
+      else document.getElementById("sessions-heading")?.focus();
     });
+  };
   const others = sessions.filter((s) => !s.current).length;
 
   return (
     <>
-      {error ? <Alert kind="error">{error}</Alert> : null}
+      <Messages error={error} done={null} />
       <ul className="sessions" data-testid="sessions">
         {sessions.map((s) => (
           <li key={s.id} data-testid={s.current ? "session-current" : "session-other"}>
@@ -63,7 +67,8 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
               <button
                 type="button"
                 className="danger"
-                disabled={busy}
+                disabled={!hydrated}
+                aria-disabled={pending || undefined}
                 aria-label={`Sign out ${device(s.userAgent)}, signed in ${when(s.createdAt)}`}
                 onClick={() => act(() => revokeSession(s.id))}
               >
@@ -75,7 +80,13 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
       </ul>
       {others > 0 ? (
         <div className="row" style={{ marginTop: 16 }}>
-          <button type="button" className="danger" disabled={busy} onClick={() => act(revokeOtherSessions)}>
+          <button
+            type="button"
+            className="danger"
+            disabled={!hydrated}
+            aria-disabled={pending || undefined}
+            onClick={() => act(revokeOtherSessions)}
+          >
             Sign out all other devices ({others})
           </button>
         </div>

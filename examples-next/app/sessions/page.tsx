@@ -9,7 +9,9 @@ export default async function SessionsPage() {
   const sessions = dataOr401(await api.GET("/api/v1/sessions"), "/sessions");
   return (
     <main>
-      <h1>Where you&apos;re signed in</h1>
+      <h1 id="sessions-heading" tabIndex={-1}>
+        Where you&apos;re signed in
+      </h1>
       <p className="lead">
         Every device and browser signed in to your account. Sign out any you don&apos;t recognise.
       </p>

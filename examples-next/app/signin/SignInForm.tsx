@@ -1,31 +1,66 @@
 "use client";
 
+import { useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
+
 import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
+import { auth, refreshSession } from "@/lib/api/browser";
 import { emailProblem } from "@/lib/validate";
 
-export function SignInForm({ next }: { next: string }) {
+/**
+ * `ended`: a page sent the user here because the server refused their session. The form
+ * waits until that is confirmed (the server still refuses) and the stale cookies are cleared,
+ * so a link to `?ended=1` cannot sign anyone out, and a quick sign-in cannot be undone by a
+ * late clearing.
+ */
+export function SignInForm({ next, ended }: { next: string; ended: boolean }) {
+  const router = useRouter();
   const submit = useSubmit();
+  const [settled, setSettled] = useState(!ended);
+  const [confirmedEnded, setConfirmedEnded] = useState(false);
+
+  useEffect(() => {
+    if (!ended) return;
+    void (async () => {
+      try {
+        const me = await fetch("/api/auth/me", { credentials: "same-origin", cache: "no-store" });
+        if (me.status !== 401) return;
+        // Only the access token may have lapsed: a refresh that works means still signed in.
+        if (await refreshSession()) return window.location.assign(next);
+        await fetch("/api/auth/signout", { method: "POST", credentials: "same-origin" });
+        setConfirmedEnded(true);
+        router.refresh();
+      } finally {
+        setSettled(true);
+      }
+    })();
+  }, [ended, next, router]);
+
   return (
-    <ApiForm
-      submit={submit}
-      onFields={(field) => {
-        const [email, password] = [field("email"), field("password")];
-        void submit.run(
-          async () => (password ? emailProblem(email) : "Enter your password."),
-          () => auth.POST("/api/v1/auth/signin", { body: { email, password } }),
-          () => {
+    <>
+      {confirmedEnded ? (
+        <p className="alert error" role="alert" data-testid="session-ended">
+          Your session was signed out, maybe from another device. Sign in again to continue.
+        </p>
+      ) : null}
+      <ApiForm
+        submit={submit}
+        onFields={(field) => {
+          const [email, password] = [field("email"), field("password")];
+          void submit.run(
+            async () => (password ? emailProblem(email) : "Enter your password."),
+            () => auth.POST("/api/v1/auth/signin", { body: { email, password } }),
             // A full navigation, so the layout and the proxy see the new cookies.
-            window.location.assign(next);
-          },
-        );
-      }}
-    >
-      <Field label="Email" name="email" type="email" autoComplete="email" required />
-      <Field label="Password" name="password" type="password" autoComplete="current-password" required />
-      <SubmitButton submit={submit} busyLabel="Signing in…">
-        Sign in
-      </SubmitButton>
-    </ApiForm>
+            () => submit.leave(next),
+          );
+        }}
+      >
+        <Field label="Email" name="email" type="email" autoComplete="email" required />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+        <SubmitButton submit={submit} busyLabel="Signing in…" waiting={!settled}>
+          Sign in
+        </SubmitButton>
+      </ApiForm>
+    </>
   );
 }

@@ -2,7 +2,6 @@ import type { Metadata } from "next";
 import Link from "next/link";
 
 import { safeNext } from "@/lib/paths";
-import { EndedSession } from "./EndedSession";
 import { SignInForm } from "./SignInForm";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -17,9 +16,8 @@ export default async function SignInPage({
     <main className="narrow">
       <h1>Sign in</h1>
       <p className="lead">Welcome back. Sign in to see your tasks.</p>
-      {params.ended ? <EndedSession /> : null}
       <div className="card">
-        <SignInForm next={safeNext(params.next)} />
+        <SignInForm next={safeNext(params.next)} ended={params.ended !== undefined} />
       </div>
       <p className="muted small">
         New here? <Link href="/signup">Create an account</Link> · <Link href="/forgot-password">Forgot your password?</Link>

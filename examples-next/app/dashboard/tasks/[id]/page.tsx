@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 
-import { api, toSignIn } from "@/lib/api/server";
+import { api, dataOr401 } from "@/lib/api/server";
 
 export const metadata: Metadata = { title: "Task" };
 
@@ -10,10 +10,10 @@ const when = (iso: string) => new Date(iso).toLocaleString("en-GB", { dateStyle:
 
 export default async function TaskPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const { data: task, response } = await api.GET("/api/v1/tasks/{id}", { params: { path: { id } } });
-  if (response.status === 401) toSignIn(`/dashboard/tasks/${id}`);
+  const answer = await api.GET("/api/v1/tasks/{id}", { params: { path: { id } } });
   // Someone else's task and a task that never existed look the same: not found.
-  if (!task) notFound();
+  if (answer.response.status === 404) notFound();
+  const task = dataOr401(answer, `/dashboard/tasks/${id}`);
   return (
     <main>
       <p>
