@@ -60,12 +60,13 @@ export async function finish(users, prefix) {
 
 /**
  * One test file's stack and browser: started before its tests, stopped after them, and
- * every page checked for errors at the end. `person(agent?)` opens a new browser profile.
+ * every page checked for errors at the end. `person(agent?)` opens a new browser profile;
+ * `serverEnv` configures the Latchkey server.
  */
-export function suite(prefix) {
+export function suite(prefix, serverEnv = {}) {
   const state = { stack: null, browser: null, users: [] };
   before(async () => {
-    state.stack = await startStack();
+    state.stack = await startStack(serverEnv);
     state.browser = await launch();
   });
   after(async () => {

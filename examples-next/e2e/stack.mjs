@@ -59,7 +59,8 @@ function assertFreshBuild() {
   if (changed > built) throw new Error("examples-next changed since its last build: run `npm run build` first");
 }
 
-export async function startStack() {
+/** `serverEnv`: more settings for the Latchkey server (they win over the defaults here). */
+export async function startStack(serverEnv = {}) {
   assertFreshBuild();
   const dir = mkdtempSync(join(tmpdir(), "latchkey-e2e-"));
   const [apiPort, appPort] = [await freePort(), await freePort()];
@@ -84,6 +85,7 @@ export async function startStack() {
       // run; the per-account limits stay at their defaults, and one test meets them.
       LATCHKEY_RATE_LIMITS: "signin_ip=1000/15m,register_ip=1000/1h,recovery_ip=1000/1m,auth_ip=10000/10s",
       RUST_LOG: "warn",
+      ...serverEnv,
     },
   });
   await waitFor(`${apiUrl}/healthz`, server.child, "the Latchkey server", server.log);

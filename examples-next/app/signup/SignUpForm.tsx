@@ -1,11 +1,24 @@
 "use client";
 
-import { ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
+import Link from "next/link";
+
+import { Alert, ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { emailProblem, passwordProblem } from "@/lib/validate";
 
 export function SignUpForm() {
   const submit = useSubmit();
+  if (submit.done) {
+    // 202: nothing more to do here until the link in the email has been followed.
+    return (
+      <div className="stack">
+        <Alert kind="success">{submit.done}</Alert>
+        <Link className="button secondary" href="/signin">
+          Sign in once you have confirmed
+        </Link>
+      </div>
+    );
+  }
   return (
     <ApiForm
       submit={submit}
@@ -18,7 +31,7 @@ export function SignUpForm() {
             // 201: signed in (cookies set). 202: this server confirms addresses before the
             // first sign-in, and says the same whether or not the address already had an account.
             if (response.status === 202) return "Check your inbox: we've sent you a link to confirm your address.";
-            window.location.assign("/dashboard");
+            submit.leave("/dashboard");
           },
         );
       }}
