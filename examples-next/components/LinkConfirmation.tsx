@@ -28,7 +28,7 @@ export function LinkConfirmation({ op, success }: { op: Op; success: string }) {
         const { error, response } = await auth.POST(op, { body: { token } });
         if (error !== undefined || !response.ok) return setOutcome({ ok: false, text: describeError(error, response) });
         // Signed in on this device? Then pick up the change now rather than at the next refresh.
-        await refreshSession().catch(() => false);
+        await refreshSession().catch(() => 0);
         setOutcome({ ok: true, text: success });
       } catch {
         setOutcome({ ok: false, text: "The app could not reach the server. Reload the page to try again." });

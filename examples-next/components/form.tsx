@@ -98,6 +98,17 @@ export function useSubmit(overrides?: Record<string, string>): Submit {
   // Refs, not state: a second click in the same tick must already see the first.
   const running = useRef(false);
   const leaving = useRef(false);
+  useEffect(() => {
+    // Back from the page it left for (the back/forward cache): usable again.
+    const back = (event: PageTransitionEvent) => {
+      if (!event.persisted) return;
+      running.current = false;
+      leaving.current = false;
+      setBusy(false);
+    };
+    window.addEventListener("pageshow", back);
+    return () => window.removeEventListener("pageshow", back);
+  }, []);
   const leave = (url: string) => {
     leaving.current = true;
     window.location.assign(url);
@@ -120,7 +131,7 @@ export function useSubmit(overrides?: Record<string, string>): Submit {
         let answer = await send();
         // The bridge sends the access cookie only while it verifies. In a tab left idle past
         // its lifetime, trade the refresh cookie for a new one and send once more.
-        if (sessionRefused(answer) && (await refreshSession())) answer = await send();
+        if (sessionRefused(answer) && (await refreshSession()) === 200) answer = await send();
         if (answer.error !== undefined || !answer.response.ok) {
           if (sessionRefused(answer)) {
             // The session ended on the server (revoked from another device, say).

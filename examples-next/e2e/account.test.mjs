@@ -237,7 +237,10 @@ test("sign-in goes back only to pages of this site, and checks the address befor
   await page.getByText("Enter a valid email address.").waitFor();
   assert.equal(posts, 0, "an invalid address is refused in the browser");
 
-  for (const next of ["//evil.example/", "/\t/evil.example/", "/\\evil.example/", "https://evil.example/"]) {
+  const away = ["//evil.example/", "/\t/evil.example/", "/\\evil.example/", "https://evil.example/"];
+  // Resolved once, these become `//evil.example`: dot segments collapse after the first check.
+  away.push("/.//evil.example/", "/..//evil.example/", "/a/..//evil.example/", "/./\\evil.example/");
+  for (const next of away) {
     await context.clearCookies();
     await page.goto(`/signin?${new URLSearchParams({ next })}`);
     await signIn(page, email, password);
@@ -251,13 +254,26 @@ test("sign-in goes back only to pages of this site, and checks the address befor
 });
 
 test("a link to the sign-in page cannot sign anyone out", async () => {
-  const { page } = await signUp(`hal-${unique()}@example.com`, "copper kettle whistling softly");
+  const { page, context } = await signUp(`hal-${unique()}@example.com`, "copper kettle whistling softly");
+  const enabled = page.getByRole("button", { name: "Sign in" }).and(page.locator(":enabled"));
+
+  // A live session: the page asks the server, finds it alive, and leaves the cookies be.
   await page.goto("/signin?ended=1");
-  // The form is enabled once the page has asked the server whether the session really ended.
-  await page.getByRole("button", { name: "Sign in" }).and(page.locator(":enabled")).waitFor();
+  await enabled.waitFor();
   assert.equal(await page.getByTestId("session-ended").count(), 0);
   await page.goto("/sessions");
   await page.getByTestId("session-current").waitFor();
+
+  // Only the access cookie lapsed: the refresh cookie renews it, and on to `next`.
+  await context.clearCookies({ name: "latchkey.at" });
+  await page.goto(`/signin?${new URLSearchParams({ ended: "1", next: "/sessions" })}`);
+  await page.waitForURL("**/sessions");
+  await page.getByTestId("session-current").waitFor();
+
+  // No session at all: nothing to end, and the form is usable.
+  await context.clearCookies();
+  await page.goto("/signin?ended=1");
+  await enabled.waitFor();
 });
 
 test("the development mailbox does not exist in a production build", async () => {

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 
 import { api } from "@/lib/api/server";
-import { type Outcome, outcomeOf } from "@/lib/api/outcome";
+import { RELOAD, type Outcome, isId, outcomeOf } from "@/lib/api/outcome";
 
 // Server actions are public endpoints: Next.js checks that each call comes from this app's own
 // pages (Origin), and the arguments are checked here as untrusted input. The API call carries
@@ -22,22 +22,24 @@ export async function createTask(title: unknown, description: unknown): Promise<
 
 /** Changes one task: a new title and description, or its completed state. */
 export async function updateTask(id: unknown, change: unknown): Promise<Outcome> {
-  if (typeof id !== "string" || typeof change !== "object" || change === null) return { error: "Reload the page and try again." };
+  if (!isId(id) || typeof change !== "object" || change === null) return RELOAD;
   const { title, description, completed } = change as Record<string, unknown>;
+  if (description !== undefined && description !== null && typeof description !== "string") return RELOAD;
+  if (completed !== undefined && typeof completed !== "boolean") return RELOAD;
   const body: { title?: string; description?: string | null; completed?: boolean } = {};
   if (title !== undefined) {
     body.title = text(title);
     if (!body.title) return { error: "Give the task a title." };
   }
   if (description !== undefined) body.description = text(description) || null;
-  if (typeof completed === "boolean") body.completed = completed;
+  if (completed !== undefined) body.completed = completed;
   const outcome = outcomeOf(await api.PATCH("/api/v1/tasks/{id}", { params: { path: { id } }, body }), "/dashboard");
   if (!outcome.error) revalidatePath("/dashboard");
   return outcome;
 }
 
 export async function deleteTask(id: unknown): Promise<Outcome> {
-  if (typeof id !== "string") return { error: "Reload the page and try again." };
+  if (!isId(id)) return RELOAD;
   const outcome = outcomeOf(await api.DELETE("/api/v1/tasks/{id}", { params: { path: { id } } }), "/dashboard");
   if (!outcome.error) revalidatePath("/dashboard");
   return outcome;

@@ -3,9 +3,10 @@
 import { revalidatePath } from "next/cache";
 
 import { api } from "@/lib/api/server";
-import { type Outcome, outcomeOf } from "@/lib/api/outcome";
+import { RELOAD, type Outcome, isId, outcomeOf } from "@/lib/api/outcome";
 
-export async function revokeSession(id: string): Promise<Outcome> {
+export async function revokeSession(id: unknown): Promise<Outcome> {
+  if (!isId(id)) return RELOAD;
   const outcome = outcomeOf(await api.DELETE("/api/v1/sessions/{id}", { params: { path: { id } } }), "/sessions");
   if (!outcome.error) revalidatePath("/sessions");
   return outcome;

@@ -21,20 +21,28 @@ export function SignInForm({ next, ended }: { next: string; ended: boolean }) {
 
   useEffect(() => {
     if (!ended) return;
+    const quick = () => AbortSignal.timeout(10_000);
     void (async () => {
       try {
-        const me = await fetch("/api/auth/me", { credentials: "same-origin", cache: "no-store" });
+        const me = await fetch("/api/auth/me", { credentials: "same-origin", cache: "no-store", signal: quick() });
+        // Alive, or no way to tell (busy, unreachable): leave the cookies alone.
         if (me.status !== 401) return;
         // Only the access token may have lapsed: a refresh that works means still signed in.
-        if (await refreshSession()) return window.location.assign(next);
-        await fetch("/api/auth/signout", { method: "POST", credentials: "same-origin" });
+        const refreshed = await refreshSession();
+        if (refreshed === 200) return submit.leave(next);
+        if (refreshed !== 401) return;
+        const out = await fetch("/api/auth/signout", { method: "POST", credentials: "same-origin", signal: quick() });
+        if (!out.ok) return;
         setConfirmedEnded(true);
         router.refresh();
+      } catch {
+        // Timed out or offline: the form is usable all the same.
       } finally {
         setSettled(true);
       }
     })();
-  }, [ended, next, router]);
+    // Once per page load: `next` and `submit` do not change what this check finds.
+  }, [ended]);
 
   return (
     <>

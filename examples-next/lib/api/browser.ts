@@ -31,10 +31,15 @@ export const auth = createClient<paths>({
 
 /**
  * Trades the refresh cookie for fresh tokens (after a change the access token should show at
- * once). The bridge reads the refresh token from its HttpOnly cookie, so unlike the server's
+ * once): the answer's status, 200 when renewed and 401 when the session is over. The bridge
+ * reads the refresh token from its HttpOnly cookie, so unlike the server's
  * `/api/v1/auth/refresh` this call has no body.
  */
-export async function refreshSession(): Promise<boolean> {
-  const res = await fetch(`${BRIDGE_PREFIX}refresh`, { method: "POST", credentials: "same-origin" });
-  return res.ok;
+export async function refreshSession(): Promise<number> {
+  const res = await fetch(`${BRIDGE_PREFIX}refresh`, {
+    method: "POST",
+    credentials: "same-origin",
+    signal: AbortSignal.timeout(10_000),
+  });
+  return res.status;
 }
