@@ -9,9 +9,9 @@ import { emailProblem } from "@/lib/validate";
 
 /**
  * `ended`: a page sent the user here because the server refused their session. The form
- * waits until that is confirmed (the server still refuses) and the stale cookies are cleared,
- * so a link to `?ended=1` cannot sign anyone out, and a quick sign-in cannot be undone by a
- * late clearing.
+ * waits until that is confirmed (the server still refuses, and a refresh does not help) and
+ * the stale cookies are cleared, so a link to `?ended=1` cannot sign anyone out, and a quick
+ * sign-in cannot be undone by a late clearing. A session found alive goes back to `next`.
  */
 export function SignInForm({ next, ended }: { next: string; ended: boolean }) {
   const router = useRouter();
@@ -25,7 +25,9 @@ export function SignInForm({ next, ended }: { next: string; ended: boolean }) {
     void (async () => {
       try {
         const me = await fetch("/api/auth/me", { credentials: "same-origin", cache: "no-store", signal: quick() });
-        // Alive, or no way to tell (busy, unreachable): leave the cookies alone.
+        // Alive (perhaps renewed meanwhile, by the proxy on another request): back to `next`.
+        if (me.ok) return submit.leave(next);
+        // No way to tell (busy, unreachable): leave the cookies alone.
         if (me.status !== 401) return;
         // Only the access token may have lapsed: a refresh that works means still signed in.
         const refreshed = await refreshSession();
