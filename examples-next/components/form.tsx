@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { type FormEvent, type InputHTMLAttributes, type ReactNode, useEffect, useId, useRef, useState } from "react";
 
 import { refreshSession } from "@/lib/api/browser";
@@ -49,6 +50,18 @@ export function Alert({ kind, children }: { kind: "error" | "success"; children:
   return (
     <div className={`alert ${kind}`} role={kind === "error" ? "alert" : "status"} data-testid={`alert-${kind}`}>
       {children}
+    </div>
+  );
+}
+
+/** A form's last word once it has nothing more to ask: the confirmation and the way on to sign in. */
+export function DoneThenSignIn({ message, label, secondary }: { message: string; label: string; secondary?: boolean }) {
+  return (
+    <div className="stack">
+      <Alert kind="success">{message}</Alert>
+      <Link className={secondary ? "button secondary" : "button"} href="/signin">
+        {label}
+      </Link>
     </div>
   );
 }

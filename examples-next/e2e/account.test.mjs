@@ -1,22 +1,13 @@
 // The account's edges in the browser: limits shown as plain sentences with their wait, an
 // email change confirmed from the new address, and a proxy that no header talks past.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { shot, suite } from "./browser.mjs";
+import { shot, signIn, suite, unique } from "./browser.mjs";
 import { emailedLink } from "./stack.mjs";
 
 const run = suite("account");
-
-const unique = () => randomBytes(4).toString("hex");
-
-async function signIn(page, email, password) {
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 async function signUp(email, password) {
   const u = await run.person();

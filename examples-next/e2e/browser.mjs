@@ -1,5 +1,6 @@
 // Debian's Chromium, driven by playwright-core: nothing is downloaded.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -81,4 +82,14 @@ export function suite(prefix, serverEnv = {}) {
     return u;
   };
   return state;
+}
+
+/** A fresh suffix for addresses, so runs and tests never collide. */
+export const unique = () => randomBytes(4).toString("hex");
+
+/** Fills the sign-in form on the current page and sends it. */
+export async function signIn(page, email, password) {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
 }

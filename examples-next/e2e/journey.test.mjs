@@ -2,15 +2,13 @@
 // sign up → verify by email → tasks → another user sees none of them → a second device
 // revokes the first → forgot password → reset → sign in with the new password → profile.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 
-import { shot, suite } from "./browser.mjs";
+import { shot, signIn, suite, unique } from "./browser.mjs";
 import { emailedLink } from "./stack.mjs";
 
 const run = suite("journey");
 
-const unique = () => randomBytes(4).toString("hex");
 async function signUp(page, { name, email, password }) {
   await page.goto("/signup");
   await page.getByLabel("Name").fill(name);
@@ -18,12 +16,6 @@ async function signUp(page, { name, email, password }) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.waitForURL("**/dashboard");
-}
-
-async function signIn(page, email, password) {
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
 }
 
 test("the whole journey, from sign-up to a password reset", async () => {

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 
-import { Alert, ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
+import { Alert, ApiForm, DoneThenSignIn, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { useLinkToken } from "@/lib/link-token";
 import { passwordProblem } from "@/lib/validate";
@@ -20,14 +20,7 @@ export function ResetForm() {
     );
   }
   if (submit.done) {
-    return (
-      <div className="stack">
-        <Alert kind="success">{submit.done}</Alert>
-        <Link className="button" href="/signin">
-          Sign in
-        </Link>
-      </div>
-    );
+    return <DoneThenSignIn message={submit.done} label="Sign in" />;
   }
   return (
     <>

@@ -1,8 +1,6 @@
 "use client";
 
-import Link from "next/link";
-
-import { Alert, ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
+import { ApiForm, DoneThenSignIn, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
 import { emailProblem, passwordProblem } from "@/lib/validate";
 
@@ -10,14 +8,7 @@ export function SignUpForm() {
   const submit = useSubmit();
   if (submit.done) {
     // 202: nothing more to do here until the link in the email has been followed.
-    return (
-      <div className="stack">
-        <Alert kind="success">{submit.done}</Alert>
-        <Link className="button secondary" href="/signin">
-          Sign in once you have confirmed
-        </Link>
-      </div>
-    );
+    return <DoneThenSignIn message={submit.done} label="Sign in once you have confirmed" secondary />;
   }
   return (
     <ApiForm
