@@ -1,8 +1,9 @@
 // HS256 and EdDSA verifications per second: the wasm package next to `jose`, same tokens,
-// same process, same run. Not a test; prints a table.
+// same process, same run. Not a test; prints a table (and, given BENCH_JSON=<file>, writes
+// the rows there for scripts/bench).
 //   npm run bench            (after scripts/build-pkg)
 import { createSecretKey } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as jose from "jose";
 
 import { hs256Verifier, jwksVerifier } from "latchkey";
@@ -65,6 +66,9 @@ const rows = [
 console.log(`Node ${process.version}, ${secs} s per row, one thread`);
 console.log("| verifier | verifications/s | µs each |");
 console.log("|---|---:|---:|");
+if (process.env.BENCH_JSON) {
+  writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, secs, rows }, null, 2));
+}
 for (const { label, perSec } of rows) {
   console.log(`| ${label} | ${Math.round(perSec).toLocaleString("en")} | ${(1e6 / perSec).toFixed(1)} |`);
 }

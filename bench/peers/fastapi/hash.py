@@ -1,0 +1,18 @@
+"""The time of one bcrypt hash at the app's cost; prints JSON."""
+
+import json
+import sys
+import time
+
+import bcrypt
+
+from app import COST
+
+rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+ms = []
+for _ in range(rounds):
+    start = time.perf_counter()
+    bcrypt.hashpw(b"velvet-Harbor-2931!", bcrypt.gensalt(COST))
+    ms.append((time.perf_counter() - start) * 1e3)
+ms.sort()
+print(json.dumps({"algorithm": "bcrypt", "params": f"cost={COST}", "ms": ms[len(ms) // 2]}))
