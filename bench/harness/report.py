@@ -26,8 +26,8 @@ def loads_table(results) -> str:
 
 
 def peers_table(results) -> str:
-    lines = ["| peer | versions | password hash | one hash, ms | hash-bound sign-ins/s | sign-ins/s | of the bound | start-up ms | idle RSS MB |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| peer | versions | password hash | one hash, ms | hash-bound sign-ins/s | all cores hashing, /s | sign-ins/s | of the bound | start-up ms | idle RSS MB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for p in results["peers"]:
         signin = next((r for r in results["rows"] if r["peer"] == p["name"] and r["load"] == "signin"), None)
         versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items())
@@ -36,7 +36,8 @@ def peers_table(results) -> str:
         frac = f"{100 * got / bound:.0f} %" if got else "n/a"
         lines.append(
             f"| {p['name']} | {versions} | {p['hash']['algorithm']} {p['hash']['params']} "
-            f"| {_n(p['hash']['ms'], 1)} | {_n(bound, 1)} | {_n(got, 1)} | {frac} "
+            f"| {_n(p['hash']['ms'], 1)} | {_n(bound, 1)} | {_n(p['hash'].get('all_cores_per_s'), 1)} "
+            f"| {_n(got, 1)} | {frac} "
             f"| {_n(p['startup_ms'], 0)} | {_n(p['idle_rss_mb'], 1)} |")
     return "\n".join(lines)
 
@@ -78,6 +79,10 @@ def targets(results) -> list:
             frac = r["rps"] / p["hash_bound_per_s"]
             out.append((f"sign-in ≥ 90 % of the hash-bound limit ({p['name']})",
                         f"{100 * frac:.0f} %", frac >= 0.9))
+            ceiling = p["hash"].get("all_cores_per_s")
+            if ceiling:
+                out.append((f"sign-in as a share of every core hashing at once, measured ({p['name']})",
+                            f"{100 * r['rps'] / ceiling:.0f} %", r["rps"] >= 0.9 * ceiling))
         r = row(p["name"], "refresh")
         if r:
             out.append((f"refresh p95 ≤ 5 ms ({p['name']})", f"{r['p95_ms']:.2f} ms", r["p95_ms"] <= 5))
@@ -114,7 +119,7 @@ Latchkey {results['latchkey']}; PostgreSQL {results.get('postgres') or 'n/a'}.
 
 {peers_table(results)}
 
-Hash-bound sign-ins/s = {m['cores']} cores ÷ the time of one hash at the peer's parameters, measured in this run.
+Hash-bound sign-ins/s = {m['cores']} cores ÷ the time of one hash at the peer's parameters on one thread, measured in this run by the peer's own code. "All cores hashing" is argon2id alone on every core at once (Latchkey's hash timer): memory-hard hashes slow each other down through the shared cache and memory, so that is the ceiling the machine really offers.
 
 ### Token verification (one thread)
 

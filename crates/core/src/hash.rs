@@ -5,8 +5,8 @@
 //! ask for any amount of work; [`verify_password`] refuses parameters above [`MAX_COST`] before
 //! allocating anything, which keeps a tampered row from becoming a memory or CPU bomb.
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::Error;
 
@@ -32,13 +32,77 @@ pub const MAX_COST: Cost = Cost {
     parallelism: 16,
 };
 
+/// argon2's working memory (19 MiB at the default cost), kept from one hash to the next.
+///
+/// Allocating it per hash costs a zeroing pass and thousands of page faults each time, and
+/// the allocator keeps a copy per thread that ever hashed, so a server's memory grew by
+/// hundreds of MiB under sign-in load. A server keeps one workspace per hashing thread
+/// instead. Every block is written before it is read, so reused memory needs no clearing.
+#[derive(Default)]
+pub struct Workspace {
+    blocks: Vec<Block>,
+}
+
+impl Workspace {
+    /// Runs `f` on `count` blocks. Up to `keep` blocks stay allocated afterwards; a larger
+    /// request (an old hash with a higher cost, up to [`MAX_COST`]) gets memory of its own
+    /// for that one call.
+    fn with_blocks<T>(
+        &mut self,
+        count: usize,
+        keep: usize,
+        f: impl FnOnce(&mut [Block]) -> T,
+    ) -> T {
+        if count > keep {
+            return f(&mut vec![Block::default(); count]);
+        }
+        if self.blocks.len() < count {
+            self.blocks.resize(count, Block::default());
+        }
+        f(&mut self.blocks[..count])
+    }
+}
+
 /// Hashes `password` with `salt` (16 fresh random bytes) at `cost` into a PHC string.
 pub fn hash_password(password: &str, salt: &[u8; 16], cost: Cost) -> Result<String, Error> {
+    hash_password_in(&mut Workspace::default(), password, salt, cost)
+}
+
+/// [`hash_password`] in a reusable [`Workspace`].
+pub fn hash_password_in(
+    workspace: &mut Workspace,
+    password: &str,
+    salt: &[u8; 16],
+    cost: Cost,
+) -> Result<String, Error> {
     let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
         .map_err(|_| Error::Internal)?;
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_with_salt(password.as_bytes(), salt)
-        .map(|hash| hash.to_string())
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    run(workspace, &params, password, salt, &mut out)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|_| Error::Internal)?,
+        salt: Some(Salt::new(salt).map_err(|_| Error::Internal)?),
+        hash: Some(Output::new(&out).map_err(|_| Error::Internal)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Fills `out` with argon2id of `password` under `params`, in `workspace`.
+fn run(
+    workspace: &mut Workspace,
+    params: &Params,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), Error> {
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let keep = DEFAULT_COST.memory_kib as usize;
+    workspace
+        .with_blocks(params.block_count(), keep, |blocks| {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
+        })
         .map_err(|_| Error::Internal)
 }
 
@@ -47,6 +111,15 @@ pub fn hash_password(password: &str, salt: &[u8; 16], cost: Cost) -> Result<Stri
 /// `Ok(false)` means "wrong password"; an error means the stored string itself cannot be
 /// used (malformed, not argon2id, or over [`MAX_COST`]).
 pub fn verify_password(password: &str, stored: &str) -> Result<bool, Error> {
+    verify_password_in(&mut Workspace::default(), password, stored)
+}
+
+/// [`verify_password`] in a reusable [`Workspace`].
+pub fn verify_password_in(
+    workspace: &mut Workspace,
+    password: &str,
+    stored: &str,
+) -> Result<bool, Error> {
     let hash = PasswordHash::new(stored).map_err(|_| Error::UnsupportedPasswordHash)?;
     // Without a salt and an output there is nothing to compare: refuse, rather than let the
     // library answer "wrong password" instantly (a timing tell).
@@ -64,11 +137,14 @@ pub fn verify_password(password: &str, stored: &str) -> Result<bool, Error> {
     {
         return Err(Error::PasswordHashTooCostly);
     }
-    match Argon2::default().verify_password(password.as_bytes(), &hash) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(_) => Err(Error::UnsupportedPasswordHash),
-    }
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return Err(Error::UnsupportedPasswordHash);
+    };
+    let mut out = vec![0u8; expected.len()];
+    run(workspace, &params, password, salt.as_ref(), &mut out)
+        .map_err(|_| Error::UnsupportedPasswordHash)?;
+    // Output's equality is constant-time.
+    Ok(Output::new(&out).map_err(|_| Error::UnsupportedPasswordHash)? == *expected)
 }
 
 /// True when `stored` was made with weaker parameters than `cost` (rehash on next sign-in).
@@ -104,6 +180,55 @@ mod tests {
         assert_eq!(verify_password("correct horse", &phc), Ok(true));
         assert_eq!(verify_password("correct horsf", &phc), Ok(false));
         assert!(!needs_rehash(&phc, DEFAULT_COST));
+    }
+
+    #[test]
+    fn a_reused_workspace_gives_the_argon2_crates_own_answers() {
+        use argon2::PasswordHasher;
+        let reference = |password: &str, cost: Cost| {
+            let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None);
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params.unwrap())
+                .hash_password_with_salt(password.as_bytes(), &SALT)
+                .unwrap()
+                .to_string()
+        };
+        let bigger = Cost {
+            memory_kib: 256,
+            iterations: 2,
+            parallelism: 2,
+        };
+        // One workspace through several costs and passwords, dirty from each previous one.
+        let mut workspace = Workspace::default();
+        for (password, cost) in [("pw-one", bigger), ("pw-two", CHEAP), ("pw-one", bigger)] {
+            let phc = hash_password_in(&mut workspace, password, &SALT, cost).unwrap();
+            assert_eq!(phc, reference(password, cost));
+            assert_eq!(verify_password_in(&mut workspace, password, &phc), Ok(true));
+            assert_eq!(
+                verify_password_in(&mut workspace, "pw-nope", &phc),
+                Ok(false)
+            );
+        }
+        assert_eq!(
+            workspace.blocks.len(),
+            256,
+            "kept the largest default-sized request"
+        );
+    }
+
+    #[test]
+    fn a_hash_costlier_than_the_default_does_not_stay_in_the_workspace() {
+        let mut workspace = Workspace::default();
+        let costly = Cost {
+            memory_kib: DEFAULT_COST.memory_kib * 2,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let phc = hash_password_in(&mut workspace, "pw-pw-pw-pw", &SALT, costly).unwrap();
+        assert_eq!(
+            verify_password_in(&mut workspace, "pw-pw-pw-pw", &phc),
+            Ok(true)
+        );
+        assert!(workspace.blocks.is_empty());
     }
 
     #[test]

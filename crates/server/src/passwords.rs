@@ -4,13 +4,14 @@
 //! must not run on the async workers, and it must not run unboundedly in parallel either: a
 //! burst of sign-ins would otherwise exhaust memory. A semaphore admits one hash per core; the
 //! permit travels into the blocking task, so a client that hangs up mid-request cannot free its
-//! slot while its hash is still running.
+//! slot while its hash is still running. Each running hash borrows one of the kept argon2
+//! workspaces (at most one per permit), so memory stays flat however many sign-ins come.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use latchkey_core::hash::{self, Cost};
+use latchkey_core::hash::{self, Cost, Workspace};
 use latchkey_core::{Error, random};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -20,6 +21,7 @@ const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Hasher {
     cost: Cost,
     permits: Arc<Semaphore>,
+    workspaces: Arc<Mutex<Vec<Workspace>>>,
     /// A hash of a random password, verified against when the account does not exist, so an
     /// unknown email costs the same time as a wrong password.
     dummy: OnceCell<String>,
@@ -33,6 +35,7 @@ impl Hasher {
         Hasher {
             cost,
             permits: Arc::new(Semaphore::new(cores)),
+            workspaces: Arc::default(),
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
         }
@@ -41,7 +44,7 @@ impl Hasher {
     pub async fn hash(&self, password: String) -> Result<String, Error> {
         let salt = random::bytes::<16>()?;
         let cost = self.cost;
-        self.blocking(move || hash::hash_password(&password, &salt, cost))
+        self.blocking(move |ws| hash::hash_password_in(ws, &password, &salt, cost))
             .await
     }
 
@@ -50,7 +53,7 @@ impl Hasher {
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, Error> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let verdict = self
-            .blocking(move || hash::verify_password(&password, &stored))
+            .blocking(move |ws| hash::verify_password_in(ws, &password, &stored))
             .await;
         match verdict {
             Err(Error::UnsupportedPasswordHash | Error::PasswordHashTooCostly) => {
@@ -92,15 +95,20 @@ impl Hasher {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+        work: impl FnOnce(&mut Workspace) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| Error::Unavailable)?
             .map_err(|_| Error::Internal)?;
+        let workspaces = self.workspaces.clone();
         tokio::task::spawn_blocking(move || {
             let _held_until_the_work_is_done = permit;
-            work()
+            let pool = || workspaces.lock().unwrap_or_else(|e| e.into_inner());
+            let mut workspace = pool().pop().unwrap_or_default();
+            let result = work(&mut workspace);
+            pool().push(workspace);
+            result
         })
         .await
         .map_err(|_| Error::Internal)?
