@@ -138,9 +138,10 @@ pub struct Settings {
           value_parser = clap::value_parser!(i64).range(0..=60))]
     pub refresh_grace: i64,
 
-    /// Seconds a live session is remembered before the database is asked again (0 to 60;
-    /// 0 asks on every request). Revocations on this instance clear it at once; the TTL
-    /// bounds how long another instance's revocation takes to be seen here.
+    /// Seconds a live session, and the profile `GET /me` returns, are remembered before the
+    /// database is asked again (0 to 60; 0 asks on every request). Revocations and profile
+    /// changes on this instance clear them at once; the TTL bounds how long another
+    /// instance's take to be seen here.
     #[arg(long, env = "LATCHKEY_SESSION_CACHE_TTL", default_value_t = 5,
           value_parser = clap::value_parser!(i64).range(0..=60))]
     pub session_cache_ttl: i64,

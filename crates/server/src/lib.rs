@@ -13,6 +13,7 @@
 //! - [`error`]: the single place where an error becomes an HTTP status and a JSON body.
 //! - [`auth`]: the caller (bearer header or access cookie), the CSRF rule, client info.
 //! - [`liveness`]: the short-lived cache of "is this session still live".
+//! - [`profiles`]: the short-lived cache of the user `GET /me` returns.
 //! - [`mail`]: email templates, the SMTP / file / in-memory mailers, and the outbox worker.
 //! - [`keys`]: the Ed25519 keys file (EdDSA), its rotation and pruning.
 //! - [`api`]: one `#[OpenApi]` struct per tag (auth, sessions, tasks, health, keys), the
@@ -32,5 +33,6 @@ pub mod limits;
 pub mod liveness;
 pub mod mail;
 pub mod passwords;
+pub mod profiles;
 pub mod startup;
 pub mod state;

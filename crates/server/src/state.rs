@@ -19,6 +19,7 @@ use crate::limiter::{Counters, DatabaseCounters, Limiter, Rules};
 use crate::liveness::LivenessCache;
 use crate::mail::{self, Mailer, outbox::Outbox};
 use crate::passwords::Hasher;
+use crate::profiles::ProfileCache;
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -28,6 +29,7 @@ pub struct AppState {
     pub cookies: Cookies,
     pub trusted_origins: TrustedOrigins,
     pub liveness: LivenessCache,
+    pub profiles: ProfileCache,
     pub policy: PasswordPolicy,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
@@ -107,6 +109,7 @@ impl AppState {
             cookies,
             trusted_origins,
             liveness: LivenessCache::new(settings.session_cache_ttl.saturating_mul(1000)),
+            profiles: ProfileCache::new(settings.session_cache_ttl.saturating_mul(1000)),
             policy: PasswordPolicy::new(usize::from(settings.password_min_length))?,
             hasher: Hasher::new(DEFAULT_COST),
             clock,

@@ -85,6 +85,11 @@ impl AccountApi {
     /// The current user
     #[oai(path = "/me", method = "get", operation_id = "me")]
     async fn me(&self, state: Data<&Arc<AppState>>, auth: Caller) -> Result<Me, Failure<MeErrors>> {
+        let now_ms = state.clock.now_ms();
+        if let Some(user) = state.profiles.get(&auth.0.user_id, now_ms) {
+            return Ok(Me::Ok(Json(user.into())));
+        }
+        let ticket = state.profiles.ticket();
         // A live session whose user is gone cannot happen (ON DELETE CASCADE); treat it as
         // a revoked session rather than a server error all the same.
         let user = state
@@ -92,6 +97,7 @@ impl AccountApi {
             .find_user(&auth.0.user_id)
             .await?
             .ok_or(Error::SessionRevoked)?;
+        state.profiles.put(ticket, &user, now_ms);
         Ok(Me::Ok(Json(user.into())))
     }
 
@@ -122,8 +128,9 @@ impl AccountApi {
         let user = state
             .store
             .update_profile(&auth.0.user_id, &patch, now_ms, &event)
-            .await?
-            .ok_or(Error::SessionRevoked)?;
+            .await;
+        state.profiles.forget(&auth.0.user_id);
+        let user = user?.ok_or(Error::SessionRevoked)?;
         Ok(ProfileUpdated::Ok(Json(user.into())))
     }
 
@@ -286,6 +293,7 @@ impl AccountApi {
                 &event,
             )
             .await;
+        state.profiles.forget(&old.id);
         let user = match changed {
             Err(StoreError::Conflict) => return Err(Error::EmailTaken.into()),
             other => other?.ok_or(Error::InvalidOrExpiredToken)?,

@@ -149,8 +149,9 @@ impl RecoveryApi {
         let revoked = state
             .store
             .reset_password(&consume, &password_hash, &mail, &event)
-            .await?
-            .ok_or(Error::InvalidOrExpiredToken)?;
+            .await;
+        state.profiles.forget(&user.id);
+        let revoked = revoked?.ok_or(Error::InvalidOrExpiredToken)?;
         for session_id in &revoked {
             state.liveness.forget(session_id);
         }
@@ -175,11 +176,9 @@ impl RecoveryApi {
             &ClientInfo::of(req),
             consume.now_ms,
         )?;
-        let user = state
-            .store
-            .verify_email(&consume, &event)
-            .await?
-            .ok_or(Error::InvalidOrExpiredToken)?;
+        let user = state.store.verify_email(&consume, &event).await;
+        state.profiles.forget(&record.user.id);
+        let user = user?.ok_or(Error::InvalidOrExpiredToken)?;
         tracing::info!(user_id = %user.id, "email verified");
         Ok(EmailVerified::Ok(Json(user.into())))
     }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::email::{NEW_PASSWORD, event_kinds, user_id, wait_for_an_empty_outbox};
-use crate::helpers::{APP_URL, PASSWORD, assert_error};
+use crate::helpers::{APP_URL, PASSWORD, TestApp, assert_error};
 
 const CONFIRM: &str = "Confirm your new email";
 
@@ -128,4 +128,38 @@ both_backends! {
         let me: Value = app.get("/api/v1/auth/me", Some(&ann)).await.json().await.unwrap();
         assert_eq!(me["email"], "ann@example.com");
     }
+}
+
+async fn name_seen_by(app: &TestApp, token: &str) -> Value {
+    let me: Value = app
+        .get("/api/v1/auth/me", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["name"].clone()
+}
+
+/// `/me` is cached for the session cache's TTL: the instance that changed the profile shows
+/// the change at once, another instance (its own cache, the same database) within the TTL.
+#[tokio::test]
+async fn a_profile_changed_on_another_instance_shows_here_within_the_cache_ttl() {
+    let here = TestApp::sqlite().await;
+    let there = TestApp::with_store(here.state.store.clone()).await;
+    let token = here.signed_up("ann@example.com").await;
+    assert_eq!(name_seen_by(&here, &token).await, Value::Null);
+    assert_eq!(name_seen_by(&there, &token).await, Value::Null);
+
+    let res = there
+        .patch("/api/v1/auth/me", &json!({ "name": "Ann" }), &token)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(name_seen_by(&there, &token).await, "Ann");
+    assert_eq!(
+        name_seen_by(&here, &token).await,
+        Value::Null,
+        "still cached here"
+    );
+    here.advance_secs(5);
+    assert_eq!(name_seen_by(&here, &token).await, "Ann");
 }
