@@ -6,11 +6,12 @@ from html import escape
 
 COLOURS = ["#1f6feb", "#0b8a53", "#c2410c", "#b45309", "#7c3aed", "#be185d"]
 BAR, GAP, LABEL_W, PANEL_W, TITLE_H = 16, 4, 210, 300, 34
-METRICS = [("cpu_ms_per_request", "server CPU ms per request"), ("p99_ms", "p99 latency, ms")]
+METRICS = [("cpu_ms", "CPU ms per request (server + PostgreSQL)"), ("p99_ms", "p99 latency, ms")]
 
 
 def render(rows: list, loads: list, peer_names: list) -> str:
     colour = {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(peer_names)}
+    rows = [r | {"cpu_ms": r["cpu_ms_per_request"] + r.get("db_cpu_ms_per_request", 0)} for r in rows]
     panels, y = [], 40
     for load in loads:
         load_rows = [r for r in rows if r["load"] == load.key]

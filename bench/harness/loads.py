@@ -7,6 +7,8 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 
+from . import procs
+
 
 @dataclass(frozen=True)
 class Load:
@@ -61,10 +63,13 @@ def drive(loader, server, base, peer, load: Load, setup: dict) -> dict:
         args += ["--url", base + peer.refresh, "--method", "POST",
                  "--body", '{"refreshToken":"{token}"}',
                  "--chain", "refreshToken", "--seeds", seeds.name]
+    db = "postgres" if peer.name.endswith("(PostgreSQL)") else None
+    db_before = procs.cpu_seconds_of(db) if db else 0.0
     cpu_before = server.cpu_seconds()
     own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args, capture_output=True, text=True)
     cpu = server.cpu_seconds() - cpu_before
+    db_cpu = procs.cpu_seconds_of(db) - db_before if db else 0.0
     own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"latchkey-load failed: {out.stderr.strip()}")
@@ -75,6 +80,8 @@ def drive(loader, server, base, peer, load: Load, setup: dict) -> dict:
         connections=load.connections,
         server_cpu_s=cpu,
         cpu_ms_per_request=cpu * 1e3 / answered,
+        # PostgreSQL runs in processes of its own; SQLite's work is in the server's.
+        db_cpu_ms_per_request=db_cpu * 1e3 / answered,
         loader_cpu_s=(own_after.ru_utime + own_after.ru_stime)
         - (own_before.ru_utime + own_before.ru_stime),
         peak_rss_mb=server.peak_rss_mb(),

@@ -11,17 +11,18 @@ def _n(v, digits=2):
 
 
 def loads_table(results) -> str:
-    lines = ["| peer | load | conns | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | peak RSS MB | errors |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| peer | load | conns | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | + PostgreSQL's CPU ms/req | peak RSS MB | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     titles = {l["key"]: l["title"] for l in results["loads"]}
     for r in results["rows"]:
         lines.append(
             f"| {r['peer']} | {titles[r['load']]} | {r['connections']} | {_n(r['rps'], 0)} "
             f"| {_n(r['p50_ms'])} | {_n(r['p95_ms'])} | {_n(r['p99_ms'])} "
-            f"| {_n(r['cpu_ms_per_request'], 3)} | {_n(r['peak_rss_mb'], 1)} | {r['errors']} |")
+            f"| {_n(r['cpu_ms_per_request'], 3)} | {_n(r['db_cpu_ms_per_request'], 3) if r['db_cpu_ms_per_request'] else ''} "
+            f"| {_n(r['peak_rss_mb'], 1)} | {r['errors']} |")
     for p in results["peers"]:
         if not p.get("refresh"):
-            lines.append(f"| {p['name']} | refresh | | n/a | | | | | | |")
+            lines.append(f"| {p['name']} | refresh | | n/a | | | | | | | |")
     return "\n".join(lines)
 
 
