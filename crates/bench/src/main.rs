@@ -32,7 +32,7 @@ enum Command {
     /// Time one argon2id hash at the default cost; prints JSON.
     Hash {
         /// Hashes to take the median of.
-        #[arg(long, default_value_t = 7)]
+        #[arg(long, default_value_t = 15)]
         rounds: usize,
     },
 }

@@ -87,8 +87,13 @@ impl Hasher {
     async fn dummy(&self) -> Result<&String, Error> {
         self.dummy
             .get_or_try_init(|| async {
-                let random_password = random::bytes::<16>()?;
-                self.hash(format!("{random_password:?}")).await
+                let random_password = format!("{:?}", random::bytes::<16>()?);
+                let salt = random::bytes::<16>()?;
+                let cost = self.cost;
+                // In memory of its own, freed afterwards: made at start-up, it would
+                // otherwise keep a workspace for a server that may never see a sign-in.
+                self.blocking(move |_| hash::hash_password(&random_password, &salt, cost))
+                    .await
             })
             .await
     }
