@@ -29,7 +29,9 @@ class Peer:
     session: str
     signup_status: int
     versions: dict
-    hash: dict
+    # Prints {"algorithm", "params", "ms": CPU ms of one hash}; run just before the sign-in
+    # load, so both are measured in the same minute of a noisy machine.
+    hash_cmd: list
     # "cookie" (Better Auth) or a JSON field holding a bearer token.
     credential: str
     refresh: str | None = None
@@ -68,7 +70,7 @@ def run(cmd, cwd=None, env=None, quiet=True):
     return out.stdout or ""
 
 
-def latchkey(binary: Path, work: Path, database_url: str, label: str, hash_info: dict,
+def latchkey(binary: Path, loader: Path, work: Path, database_url: str, label: str,
              versions: dict) -> Peer:
     return Peer(
         name=f"Latchkey ({label})",
@@ -87,7 +89,7 @@ def latchkey(binary: Path, work: Path, database_url: str, label: str, hash_info:
         session="/api/v1/auth/me",
         signup_status=201,
         versions=versions,
-        hash=hash_info,
+        hash_cmd=[str(loader), "hash"],
         credential="accessToken",
         refresh="/api/v1/auth/refresh",
     )
@@ -105,7 +107,6 @@ def better_auth(dest: Path, work: Path, cookie_cache: bool) -> Peer:
     version = lambda pkg: json.loads(
         (dest / "node_modules" / pkg / "package.json").read_text()
     )["version"]
-    hash_info = json.loads(run(["node", "hash.mjs"], cwd=dest))
     label = "cookieCache" if cookie_cache else "DB session lookup"
     return Peer(
         name=f"Better Auth ({label})",
@@ -127,7 +128,7 @@ def better_auth(dest: Path, work: Path, cookie_cache: bool) -> Peer:
             "better-sqlite3": version("better-sqlite3"),
             "node": run(["node", "--version"]).strip(),
         },
-        hash=hash_info,
+        hash_cmd=["node", str(dest / "hash.mjs")],
         credential="cookie",
         loads=("session",) if cookie_cache else ("session", "signin", "signup"),
     )
@@ -146,7 +147,6 @@ def install_fastapi(work: Path) -> Path:
 def fastapi(dest: Path, work: Path) -> Peer:
     python = dest / "venv/bin/python"
     env = {"DB_PATH": str(work / "fastapi.db"), "BENCH_SECRET": secrets.token_hex(32)}
-    hash_info = json.loads(run([python, "hash.py"], cwd=dest, env=env))
     versions = json.loads(run([python, "-c", (
         "import json, sys, sqlite3; from importlib.metadata import version as v;"
         "print(json.dumps({p: v(p) for p in ['fastapi', 'uvicorn', 'PyJWT', 'bcrypt']}"
@@ -164,7 +164,7 @@ def fastapi(dest: Path, work: Path) -> Peer:
         session="/me",
         signup_status=201,
         versions=versions,
-        hash=hash_info,
+        hash_cmd=["env", *(f"{k}={v}" for k, v in env.items()), str(python), str(dest / "hash.py")],
         credential="access_token",
     )
 

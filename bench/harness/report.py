@@ -27,19 +27,23 @@ def loads_table(results) -> str:
 
 
 def peers_table(results) -> str:
-    lines = ["| peer | versions | password hash | one hash, ms | hash-bound sign-ins/s | all cores hashing, /s | sign-ins/s | of the bound | start-up ms | idle RSS MB |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| peer | versions | password hash | one hash, CPU ms | the same, every core hashing "
+             "| hash-bound sign-ins/s | sign-ins/s | of the bound | sign-in, server CPU ms "
+             "| the hash's share of it | start-up ms | idle RSS MB |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for p in results["peers"]:
         signin = next((r for r in results["rows"] if r["peer"] == p["name"] and r["load"] == "signin"), None)
         versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items())
-        bound = p["hash_bound_per_s"]
-        got = signin["rps"] if signin else None
-        frac = f"{100 * got / bound:.0f} %" if got else "n/a"
+        hash_ms, bound = p["hash"]["ms"], p["hash_bound_per_s"]
+        if signin:
+            got, cpu = signin["rps"], signin["cpu_ms_per_request"]
+            measured = f"| {_n(got, 1)} | {100 * got / bound:.0f} % | {_n(cpu, 1)} | {100 * hash_ms / cpu:.0f} % "
+        else:
+            measured = "| n/a | | | "
         lines.append(
             f"| {p['name']} | {versions} | {p['hash']['algorithm']} {p['hash']['params']} "
-            f"| {_n(p['hash']['ms'], 1)} | {_n(bound, 1)} | {_n(p['hash'].get('all_cores_per_s'), 1)} "
-            f"| {_n(got, 1)} | {frac} "
-            f"| {_n(p['startup_ms'], 0)} | {_n(p['idle_rss_mb'], 1)} |")
+            f"| {_n(hash_ms, 1)} | {_n(p['hash'].get('all_cores_ms'), 1)} | {_n(bound, 1)} "
+            f"{measured}| {_n(p['startup_ms'], 0)} | {_n(p['idle_rss_mb'], 1)} |")
     return "\n".join(lines)
 
 
@@ -80,10 +84,9 @@ def targets(results) -> list:
             frac = r["rps"] / p["hash_bound_per_s"]
             out.append((f"sign-in ≥ 90 % of the hash-bound limit ({p['name']})",
                         f"{100 * frac:.0f} %", frac >= 0.9))
-            ceiling = p["hash"].get("all_cores_per_s")
-            if ceiling:
-                out.append((f"sign-in as a share of every core hashing at once, measured ({p['name']})",
-                            f"{100 * r['rps'] / ceiling:.0f} %", r["rps"] >= 0.9 * ceiling))
+            share = p["hash"]["ms"] / r["cpu_ms_per_request"]
+            out.append((f"the hash's share of the server's CPU per sign-in ({p['name']})",
+                        f"{100 * share:.0f} %", share >= 0.9))
         r = row(p["name"], "refresh")
         if r:
             out.append((f"refresh p95 ≤ 5 ms ({p['name']})", f"{r['p95_ms']:.2f} ms", r["p95_ms"] <= 5))
@@ -120,7 +123,7 @@ Latchkey {results['latchkey']}; PostgreSQL {results.get('postgres') or 'n/a'}.
 
 {peers_table(results)}
 
-Hash-bound sign-ins/s = {m['cores']} cores ÷ the time of one hash at the peer's parameters on one thread, measured in this run by the peer's own code. "All cores hashing" is argon2id alone on every core at once (Latchkey's hash timer): memory-hard hashes slow each other down through the shared cache and memory, so that is the ceiling the machine really offers.
+Hash-bound sign-ins/s = {m['cores']} cores ÷ the CPU time of one hash at the peer's parameters on one thread, measured by the peer's own code just before its sign-in load. "Every core hashing" is the same with all cores hashing at once (Latchkey's timer only): memory-hard hashes slow each other down through the shared cache and memory. "The hash's share" = one hash's CPU time ÷ the server's CPU time per sign-in: how little else a sign-in costs, a figure that holds on a busy machine where requests/s do not.
 
 ### Token verification (one thread)
 
