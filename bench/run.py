@@ -29,6 +29,12 @@ REFRESH_CHAINS = 16
 
 def main():
     args = parse_args()
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+        write(results, loads.PROFILES[results["profile"]], Path(args.out), args.publish)
+        return
+    if not (args.server_bin and args.loader_bin and args.target_dir):
+        sys.exit("--server-bin, --loader-bin and --target-dir are needed for a run")
     profile = loads.PROFILES[args.profile]
     work = Path(tempfile.mkdtemp(prefix="latchkey-bench-"))
     results = {
@@ -59,15 +65,16 @@ def main():
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", choices=sorted(loads.PROFILES), default="full")
-    p.add_argument("--server-bin", required=True)
-    p.add_argument("--loader-bin", required=True)
-    p.add_argument("--target-dir", required=True)
+    p.add_argument("--server-bin")
+    p.add_argument("--loader-bin")
+    p.add_argument("--target-dir")
     p.add_argument("--cargo-profile", default="release")
     p.add_argument("--out", required=True)
     p.add_argument("--postgres", default=os.environ.get("LATCHKEY_TEST_POSTGRES_URL"),
                    help="a PostgreSQL URL; the harness creates the database latchkey_bench beside it")
     p.add_argument("--no-micro", action="store_true")
     p.add_argument("--publish", action="store_true", help="also write BENCHMARKS.md and bench/results/")
+    p.add_argument("--from-json", metavar="RESULTS", help="write the outputs of an earlier run again (after editing the report or BENCHMARKS.template.md)")
     return p.parse_args()
 
 
