@@ -11,7 +11,7 @@ METRICS = [("cpu_ms", "CPU ms per request (server + PostgreSQL)"), ("p99_ms", "p
 
 def render(rows: list, loads: list, peer_names: list) -> str:
     colour = {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(peer_names)}
-    rows = [r | {"cpu_ms": r["cpu_ms_per_request"] + r.get("db_cpu_ms_per_request", 0)} for r in rows]
+    rows = [r | {"cpu_ms": r["cpu_ms_per_request"] + (r.get("db_cpu_ms_per_request") or 0)} for r in rows]
     panels, y = [], 40
     for load in loads:
         load_rows = [r for r in rows if r["load"] == load.key]

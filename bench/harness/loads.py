@@ -64,12 +64,19 @@ def drive(loader, server, base, peer, load: Load, setup: dict) -> dict:
                  "--body", '{"refreshToken":"{token}"}',
                  "--chain", "refreshToken", "--seeds", seeds.name]
     db = "postgres" if peer.name.endswith("(PostgreSQL)") else None
-    db_before = procs.cpu_seconds_of(db) if db else 0.0
+    db_before = procs.cpu_seconds_of(db) if db else None
     cpu_before = server.cpu_seconds()
     own_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(args, capture_output=True, text=True)
+    server.reset_peak_rss()
+    bound = (load.seconds or 60) + 120
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=bound)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"latchkey-load did not finish in {bound} s")
     cpu = server.cpu_seconds() - cpu_before
-    db_cpu = procs.cpu_seconds_of(db) - db_before if db else 0.0
+    db_after = procs.cpu_seconds_of(db) if db else None
+    # None when PostgreSQL's processes are not visible here (another host or container).
+    db_cpu = db_after - db_before if db_before is not None and db_after is not None else None
     own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"latchkey-load failed: {out.stderr.strip()}")
@@ -81,7 +88,7 @@ def drive(loader, server, base, peer, load: Load, setup: dict) -> dict:
         server_cpu_s=cpu,
         cpu_ms_per_request=cpu * 1e3 / answered,
         # PostgreSQL runs in processes of its own; SQLite's work is in the server's.
-        db_cpu_ms_per_request=db_cpu * 1e3 / answered,
+        db_cpu_ms_per_request=db_cpu * 1e3 / answered if db_cpu is not None else None,
         loader_cpu_s=(own_after.ru_utime + own_after.ru_stime)
         - (own_before.ru_utime + own_before.ru_stime),
         peak_rss_mb=server.peak_rss_mb(),

@@ -15,6 +15,8 @@ from . import http
 
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "velvet-Harbor-2931!"
+# PRAGMA synchronous's numbers; what each peer runs with is recorded with its versions.
+SYNCHRONOUS = {"0": "OFF", "1": "NORMAL", "2": "FULL", "3": "EXTRA"}
 
 
 @dataclass
@@ -55,15 +57,21 @@ class Peer:
         return [f"Authorization: Bearer {body[self.credential]}"], body
 
 
-def run(cmd, cwd=None, env=None, quiet=True):
-    out = subprocess.run(
-        cmd,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE if quiet else None,
-        stderr=subprocess.STDOUT if quiet else None,
-        text=True,
-    )
+def run(cmd, cwd=None, env=None, quiet=True, timeout=900):
+    """Runs `cmd` to the end (at most `timeout` seconds: an install from a registry that
+    stalls must not hang a CI run); its output, or RuntimeError with the tail of it."""
+    try:
+        out = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE if quiet else None,
+            stderr=subprocess.STDOUT if quiet else None,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} did not finish in {timeout} s")
     if out.returncode != 0:
         tail = (out.stdout or "")[-2000:]
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({out.returncode}):\n{tail}")
@@ -108,6 +116,11 @@ def better_auth(dest: Path, work: Path, cookie_cache: bool) -> Peer:
         (dest / "node_modules" / pkg / "package.json").read_text()
     )["version"]
     label = "cookieCache" if cookie_cache else "DB session lookup"
+    # As the server opens its database: a new file, then WAL (SQLite applies a build's WAL
+    # default only to files already in WAL mode when opened).
+    probe_db = work / f"probe-{int(cookie_cache)}.db"
+    probe = (f"const db = new (require('better-sqlite3'))({json.dumps(str(probe_db))});"
+             "db.pragma('journal_mode = WAL'); console.log(db.pragma('synchronous', {simple: true}))")
     return Peer(
         name=f"Better Auth ({label})",
         cmd=["node", "server.mjs"],
@@ -126,6 +139,7 @@ def better_auth(dest: Path, work: Path, cookie_cache: bool) -> Peer:
         versions={
             "better-auth": version("better-auth"),
             "better-sqlite3": version("better-sqlite3"),
+            "SQLite synchronous in WAL": SYNCHRONOUS.get(run(["node", "-e", probe], cwd=dest).strip(), "?"),
             "node": run(["node", "--version"]).strip(),
         },
         hash_cmd=["node", str(dest / "hash.mjs")],
@@ -149,8 +163,11 @@ def fastapi(dest: Path, work: Path) -> Peer:
     env = {"DB_PATH": str(work / "fastapi.db"), "BENCH_SECRET": secrets.token_hex(32)}
     versions = json.loads(run([python, "-c", (
         "import json, sys, sqlite3; from importlib.metadata import version as v;"
+        f"c = sqlite3.connect({str(work / 'probe-fastapi.db')!r}); c.execute('PRAGMA journal_mode=WAL');"
         "print(json.dumps({p: v(p) for p in ['fastapi', 'uvicorn', 'PyJWT', 'bcrypt']}"
-        " | {'python': sys.version.split()[0], 'sqlite': sqlite3.sqlite_version}))")]))
+        " | {'python': sys.version.split()[0], 'sqlite': sqlite3.sqlite_version,"
+        " 'SQLite synchronous in WAL': str(c.execute('PRAGMA synchronous').fetchone()[0])}))")]))
+    versions["SQLite synchronous in WAL"] = SYNCHRONOUS.get(versions["SQLite synchronous in WAL"], "?")
     return Peer(
         name="FastAPI + PyJWT + bcrypt",
         # One worker, as the seeds run it; access logs off (they cost Python time per request).

@@ -10,9 +10,11 @@ import urllib.request
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds_of(command: str) -> float:
-    """User + system time of every process named `command` (e.g. PostgreSQL's backends)."""
-    total = 0
+def cpu_seconds_of(command: str) -> float | None:
+    """User + system time of every process named `command` on this machine (PostgreSQL's
+    backends: the benchmark's database is the only one busy while it runs), or None if
+    there is none."""
+    total, seen = 0, False
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -22,7 +24,20 @@ def cpu_seconds_of(command: str) -> float:
         if head.split("(", 1)[1] == command:
             fields = rest.split()
             total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            seen = True
+    return total / TICKS if seen else None
+
+
+def cores() -> int:
+    """The cores this process may use: its CPU affinity, lowered by a cgroup CPU quota."""
+    count = len(os.sched_getaffinity(0))
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
+        if quota != "max":
+            count = min(count, max(1, round(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return count
 
 
 def free_port() -> int:
@@ -65,6 +80,14 @@ class Server:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
         return 0
+
+    def reset_peak_rss(self):
+        """Starts VmHWM afresh, so each load's peak is its own."""
+        try:
+            with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            pass  # not permitted here: the peak is then the process's whole life's
 
     def rss_mb(self) -> float:
         return self._status_kib("VmRSS") / 1024

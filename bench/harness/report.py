@@ -10,6 +10,12 @@ def _n(v, digits=2):
     return f"{v:.{digits}f}" if v < 100 else f"{v:.0f}"
 
 
+def _db(row) -> str:
+    if not row["peer"].endswith("(PostgreSQL)"):
+        return ""
+    return _n(row["db_cpu_ms_per_request"], 3)
+
+
 def loads_table(results) -> str:
     lines = ["| peer | load | conns | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | + PostgreSQL's CPU ms/req | peak RSS MB | errors |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -18,7 +24,7 @@ def loads_table(results) -> str:
         lines.append(
             f"| {r['peer']} | {titles[r['load']]} | {r['connections']} | {_n(r['rps'], 0)} "
             f"| {_n(r['p50_ms'])} | {_n(r['p95_ms'])} | {_n(r['p99_ms'])} "
-            f"| {_n(r['cpu_ms_per_request'], 3)} | {_n(r['db_cpu_ms_per_request'], 3) if r['db_cpu_ms_per_request'] else ''} "
+            f"| {_n(r['cpu_ms_per_request'], 3)} | {_db(r)} "
             f"| {_n(r['peak_rss_mb'], 1)} | {r['errors']} |")
     for p in results["peers"]:
         if not p.get("refresh"):

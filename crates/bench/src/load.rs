@@ -22,6 +22,8 @@ use crate::stats::Tally;
 
 /// A connection that fails this many times in a row gives up: the server is gone.
 const MAX_CONSECUTIVE_FAILURES: u32 = 50;
+/// An answer slower than this is a failure, so a stuck server cannot hang a run.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Target {
     addr: String,
@@ -177,18 +179,23 @@ async fn connection(target: Arc<Target>, budget: Arc<Budget>, mut token: Option<
             }
         };
         let started = Instant::now();
-        let answer = async {
+        let answer = tokio::time::timeout(REQUEST_TIMEOUT, async {
             s.ready().await?;
             let response = s.send_request(request).await?;
             let status = response.status().as_u16();
             let body = response.into_body().collect().await?.to_bytes();
             anyhow::Ok((status, body))
-        }
-        .await;
+        })
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {REQUEST_TIMEOUT:?}")));
         let (status, body) = match answer {
             Ok(a) => a,
             Err(e) => {
-                if failed(&mut tally, &mut failures, format!("request: {e}")) {
+                // A chain's token may have been spent by the request that got no answer;
+                // sending it again would be reuse, so the chain ends here.
+                if failed(&mut tally, &mut failures, format!("request: {e}"))
+                    && target.chain.is_none()
+                {
                     continue;
                 }
                 break;
@@ -197,7 +204,6 @@ async fn connection(target: Arc<Target>, budget: Arc<Budget>, mut token: Option<
         failures = 0;
         sender = Some(s);
         let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-        tally.latencies_us.push(micros);
         *tally.statuses.entry(status).or_default() += 1;
         if status != target.expect {
             tally.first_error.get_or_insert_with(|| {
@@ -213,6 +219,7 @@ async fn connection(target: Arc<Target>, budget: Arc<Budget>, mut token: Option<
             continue;
         }
         tally.ok += 1;
+        tally.latencies_us.push(micros);
         if let Some(field) = &target.chain {
             let next = serde_json::from_slice::<Value>(&body)
                 .ok()

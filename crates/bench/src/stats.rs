@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 #[derive(Default)]
 pub struct Tally {
-    /// Microseconds per answered request (errors included: a fast refusal is still load).
+    /// Microseconds per request that got the expected status (a fast refusal must not
+    /// flatter the percentiles).
     pub latencies_us: Vec<u32>,
     pub statuses: BTreeMap<u16, u64>,
     pub ok: u64,
@@ -29,13 +30,14 @@ impl Tally {
 
     pub fn report(mut self, elapsed: Duration) -> Value {
         self.latencies_us.sort_unstable();
-        let answered = self.latencies_us.len() as u64;
+        let timed = self.latencies_us.len() as u64;
+        let answered: u64 = self.statuses.values().sum();
         let pct = |p: f64| -> f64 {
             if self.latencies_us.is_empty() {
                 return 0.0;
             }
-            let rank = ((p / 100.0) * answered as f64).ceil() as usize;
-            f64::from(self.latencies_us[rank.clamp(1, answered as usize) - 1]) / 1e3
+            let rank = ((p / 100.0) * timed as f64).ceil() as usize;
+            f64::from(self.latencies_us[rank.clamp(1, timed as usize) - 1]) / 1e3
         };
         let secs = elapsed.as_secs_f64();
         json!({
@@ -62,18 +64,19 @@ mod tests {
     fn percentiles_are_nearest_rank() {
         let mut tally = Tally {
             latencies_us: (1..=100).rev().map(|ms| ms * 1000).collect(),
-            ok: 99,
+            ok: 100,
             ..Tally::default()
         };
-        tally.statuses.insert(200, 99);
+        tally.statuses.insert(200, 100);
         tally.statuses.insert(401, 1);
         let r = tally.report(Duration::from_secs(2));
         assert_eq!(r["p50_ms"], 50.0);
         assert_eq!(r["p95_ms"], 95.0);
         assert_eq!(r["p99_ms"], 99.0);
         assert_eq!(r["max_ms"], 100.0);
+        assert_eq!(r["requests"], 101);
         assert_eq!(r["errors"], 1);
-        assert_eq!(r["rps"], 49.5);
+        assert_eq!(r["rps"], 50.0);
         assert_eq!(r["statuses"]["401"], 1);
     }
 }

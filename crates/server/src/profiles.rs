@@ -70,11 +70,33 @@ impl ProfileCache {
         entries.insert(user.id.clone(), (user.clone(), until_ms));
     }
 
+    /// Forgets `user_id`'s profile when the guard is dropped: hold it across a write to the
+    /// store, so the profile is forgotten after the write even if the request is cancelled
+    /// (the client hung up) between the commit and the handler's next line.
+    pub fn forget_after<'a>(&'a self, user_id: &str) -> ForgetAfter<'a> {
+        ForgetAfter {
+            cache: self,
+            user_id: user_id.to_owned(),
+        }
+    }
+
     /// Forgets a profile, after changing it in the store.
     pub fn forget(&self, user_id: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         self.changes.fetch_add(1, Ordering::SeqCst);
         entries.remove(user_id);
+    }
+}
+
+/// See [`ProfileCache::forget_after`].
+pub struct ForgetAfter<'a> {
+    cache: &'a ProfileCache,
+    user_id: String,
+}
+
+impl Drop for ForgetAfter<'_> {
+    fn drop(&mut self) {
+        self.cache.forget(&self.user_id);
     }
 }
 
@@ -115,6 +137,31 @@ mod tests {
         let ticket = cache.ticket();
         cache.forget("u");
         cache.put(ticket, &ann("Old"), 0);
+        assert!(cache.get("u", 1).is_none());
+    }
+
+    #[test]
+    fn the_guard_forgets_when_it_is_dropped_however_that_happens() {
+        let cache = ProfileCache::new(5_000);
+        cache.put(cache.ticket(), &ann("Ann"), 0);
+        // A request dropped while it waits (the client hung up after the commit).
+        let mut request = Box::pin(async {
+            let _forget = cache.forget_after("u");
+            std::future::pending::<()>().await;
+        });
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(request.as_mut().poll(&mut cx).is_pending());
+        assert!(
+            cache.get("u", 1).is_some(),
+            "not forgotten while the request runs"
+        );
+        drop(request);
+        assert!(cache.get("u", 1).is_none());
+
+        cache.put(cache.ticket(), &ann("Ann"), 0);
+        {
+            let _forget = cache.forget_after("u");
+        }
         assert!(cache.get("u", 1).is_none());
     }
 

@@ -125,12 +125,12 @@ impl AccountApi {
             &ClientInfo::of(req),
             now_ms,
         )?;
+        let _forget = state.profiles.forget_after(&auth.0.user_id);
         let user = state
             .store
             .update_profile(&auth.0.user_id, &patch, now_ms, &event)
-            .await;
-        state.profiles.forget(&auth.0.user_id);
-        let user = user?.ok_or(Error::SessionRevoked)?;
+            .await?
+            .ok_or(Error::SessionRevoked)?;
         Ok(ProfileUpdated::Ok(Json(user.into())))
     }
 
@@ -283,6 +283,7 @@ impl AccountApi {
             &ClientInfo::of(req),
             consume.now_ms,
         )?;
+        let _forget = state.profiles.forget_after(&old.id);
         let changed = state
             .store
             .change_email(
@@ -293,7 +294,6 @@ impl AccountApi {
                 &event,
             )
             .await;
-        state.profiles.forget(&old.id);
         let user = match changed {
             Err(StoreError::Conflict) => return Err(Error::EmailTaken.into()),
             other => other?.ok_or(Error::InvalidOrExpiredToken)?,

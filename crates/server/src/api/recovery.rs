@@ -146,12 +146,12 @@ impl RecoveryApi {
             now_ms,
         )?;
         let event = event("password_reset", &user.id, "", &ClientInfo::of(req), now_ms)?;
+        let _forget = state.profiles.forget_after(&user.id);
         let revoked = state
             .store
             .reset_password(&consume, &password_hash, &mail, &event)
-            .await;
-        state.profiles.forget(&user.id);
-        let revoked = revoked?.ok_or(Error::InvalidOrExpiredToken)?;
+            .await?
+            .ok_or(Error::InvalidOrExpiredToken)?;
         for session_id in &revoked {
             state.liveness.forget(session_id);
         }
@@ -176,9 +176,12 @@ impl RecoveryApi {
             &ClientInfo::of(req),
             consume.now_ms,
         )?;
-        let user = state.store.verify_email(&consume, &event).await;
-        state.profiles.forget(&record.user.id);
-        let user = user?.ok_or(Error::InvalidOrExpiredToken)?;
+        let _forget = state.profiles.forget_after(&record.user.id);
+        let user = state
+            .store
+            .verify_email(&consume, &event)
+            .await?
+            .ok_or(Error::InvalidOrExpiredToken)?;
         tracing::info!(user_id = %user.id, "email verified");
         Ok(EmailVerified::Ok(Json(user.into())))
     }
