@@ -1,6 +1,7 @@
 """The loads, their sizes per profile, and one measured run of a load against a server."""
 
 import json
+import os
 import resource
 import subprocess
 import tempfile
@@ -80,6 +81,8 @@ def drive(loader, server, base, peer, load: Load, setup: dict) -> dict:
     own_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"latchkey-load failed: {out.stderr.strip()}")
+    if load.key == "refresh":
+        os.unlink(seeds.name)
     figures = json.loads(out.stdout)
     answered = max(figures["requests"], 1)
     figures.update(

@@ -8,7 +8,7 @@ import secrets
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import http
@@ -39,7 +39,6 @@ class Peer:
     refresh: str | None = None
     # Loads this peer runs; the cookieCache variant only differs in the session check.
     loads: tuple = ("session", "signin", "signup", "refresh")
-    notes: list = field(default_factory=list)
 
     def register_body(self, email: str) -> dict:
         return {"email": email, "password": PASSWORD, "name": "Bench"}
