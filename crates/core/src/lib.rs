@@ -20,6 +20,7 @@
 //!   rate-limit bucket it falls in (IPv6 by /64).
 //! - [`ratelimit`]: sliding-window rate-limit arithmetic and failure backoff, shared by
 //!   every counter store.
+//! - [`bearer`]: the `Authorization: Bearer` header, read strictly.
 //! - [`cookie`]: the auth cookies' names and exact `Set-Cookie` lines, and reading them back.
 //! - [`csrf`]: which cookie-authenticated requests may change state.
 //! - [`email`]: the normalised, validated email address.
@@ -28,6 +29,7 @@
 //! - [`random`]: the one place randomness is drawn (OS on native, `crypto.getRandomValues` on
 //!   wasm32), for callers that need fresh bytes to pass into the logic above.
 
+pub mod bearer;
 pub mod client_ip;
 pub mod cookie;
 pub mod csrf;

@@ -2,6 +2,8 @@
 //! (usually an error), never a panic — in WebAssembly a panic is a crash — and no mutation of
 //! a valid token is ever accepted.
 
+mod common;
+
 use latchkey_core::token::decode_unverified;
 use latchkey_core::{AccessTokens, Email, PasswordPolicy, Secret, TokenSubject};
 use proptest::prelude::*;
@@ -31,7 +33,7 @@ fn jwt_shaped() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #![proptest_config(crate::common::config(2_000))]
 
     #[test]
     fn verify_never_panics_on_any_string(input in any::<String>(), now in any::<i64>()) {
@@ -110,7 +112,7 @@ mod sessions {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        #![proptest_config(crate::common::config(2_000))]
 
         #[test]
         fn cookie_reading_never_panics_and_only_returns_token_characters(header in any::<String>()) {
