@@ -7,6 +7,10 @@
 //!
 //! SQLite always (a temporary file); PostgreSQL too when LATCHKEY_TEST_POSTGRES_URL is set.
 
+// The SMTP listener tells the log-hygiene capture about tokens; here it stays off.
+#[path = "../tests/api/capture.rs"]
+#[allow(dead_code)]
+mod capture;
 #[path = "../tests/api/smtp.rs"]
 #[allow(dead_code)]
 mod smtp;

@@ -12,6 +12,7 @@
 //! - [`passwords`]: argon2id on the blocking pool, with bounded concurrency and a dummy hash.
 //! - [`error`]: the single place where an error becomes an HTTP status and a JSON body.
 //! - [`auth`]: the caller (bearer header or access cookie), the CSRF rule, client info.
+//! - [`logging`]: log output that keeps one event on one line, whatever a client sends.
 //! - [`liveness`]: the short-lived cache of "is this session still live".
 //! - [`profiles`]: the short-lived cache of the user `GET /me` returns.
 //! - [`mail`]: email templates, the SMTP / file / in-memory mailers, and the outbox worker.
@@ -31,6 +32,7 @@ pub mod keys;
 pub mod limiter;
 pub mod limits;
 pub mod liveness;
+pub mod logging;
 pub mod mail;
 pub mod passwords;
 pub mod profiles;

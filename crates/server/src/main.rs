@@ -1,5 +1,6 @@
 //! `latchkey`: the server binary. It parses the command line, starts tracing, and awaits.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use clap::{Parser, Subcommand};
 use latchkey_server::clock::{Clock, SystemClock};
 use latchkey_server::config::Settings;
 use latchkey_server::keys::KeyFile;
+use latchkey_server::logging::OneLine;
 use latchkey_server::{api, startup};
 
 #[derive(Parser)]
@@ -70,6 +72,9 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,poem=warn".into()),
         )
+        // Colours only on a terminal: a log file should hold text, not escape codes.
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_writer(OneLine(std::io::stdout))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::capture;
 use crate::smtp::SmtpSink;
 
 pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
@@ -248,13 +249,10 @@ impl TestApp {
         cleanup: Cleanup,
         database_url: &str,
     ) -> TestApp {
-        // Server logs show up with the test's output when RUST_LOG is set (e.g. RUST_LOG=error).
-        if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_test_writer()
-                .try_init();
-        }
+        // Server logs go to the log-hygiene capture, or to the test's output with RUST_LOG.
+        capture::init();
+        capture::secret(SECRET);
+        capture::secret(PASSWORD);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -289,6 +287,10 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        capture::secrets_in(body);
+        if let Some(token) = token {
+            capture::secret(token);
+        }
         let mut req = self.client.post(self.url(path)).json(body);
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -302,6 +304,8 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, body: &Value, token: &str) -> Response {
+        capture::secrets_in(body);
+        capture::secret(token);
         self.client
             .patch(self.url(path))
             .json(body)
@@ -312,6 +316,9 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        if let Some(token) = token {
+            capture::secret(token);
+        }
         let mut req = self.client.get(self.url(path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -320,6 +327,7 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
+        capture::secret(token);
         self.client
             .delete(self.url(path))
             .bearer_auth(token)
@@ -382,6 +390,7 @@ impl TestApp {
 /// The access and refresh tokens of an auth response's body.
 pub async fn tokens_of(res: Response) -> (String, String) {
     let body: Value = res.json().await.unwrap();
+    capture::secrets_in(&body);
     let field = |name: &str| {
         body[name]
             .as_str()
@@ -393,6 +402,7 @@ pub async fn tokens_of(res: Response) -> (String, String) {
 
 pub async fn token_of(res: Response) -> String {
     let body: Value = res.json().await.unwrap();
+    capture::secrets_in(&body);
     body["accessToken"]
         .as_str()
         .expect("accessToken in body")

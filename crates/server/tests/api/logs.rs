@@ -187,3 +187,82 @@ async fn no_password_token_link_or_secret_reaches_the_log() {
         secrets.len()
     );
 }
+
+/// A client's text never starts a log line of its own, and a secret sent with the wrong
+/// type (which the JSON parser would quote) never reaches the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_text_cannot_start_a_log_line() {
+    let server = Server::start(&[
+        ("RUST_LOG", "debug".into()),
+        ("LATCHKEY_SECRET", SECRET.into()),
+        ("DATABASE_URL", "sqlite://lines.db".into()),
+        ("LATCHKEY_MAILER", "file".into()),
+    ])
+    .await;
+    let api = |path: &str| format!("{}/api/v1/auth/{path}", server.url);
+    let forged = "\r\n2026-01-01T00:00:00.000000Z ERROR forged: ";
+    let wrong_type_password = 31_415_926_535u64;
+    let bodies = [
+        (
+            "register",
+            json!({ "email": format!("ann@example.com{forged}"), "password": PASSWORD }),
+        ),
+        (
+            "register",
+            json!({ "email": "ann@example.com", "password": PASSWORD, "name": format!("Ann{forged}") }),
+        ),
+        (
+            "signin",
+            json!({ "email": format!("ann{forged}@example.com"), "password": format!("{PASSWORD}{forged}") }),
+        ),
+        (
+            "signin",
+            json!({ "email": "ann@example.com", "password": wrong_type_password }),
+        ),
+        (
+            "signin",
+            json!({ format!("email{forged}"): "ann@example.com", "password": PASSWORD }),
+        ),
+        ("refresh", json!({ "refreshToken": format!("x{forged}") })),
+        (
+            "forgot-password",
+            json!({ "email": format!("ann@example.com\n{forged}") }),
+        ),
+        (
+            "reset-password",
+            json!({ "token": forged, "newPassword": forged }),
+        ),
+        ("verify-email", json!({ "token": [forged] })),
+    ];
+    for (path, body) in bodies {
+        let (status, _) = post(&api(path), body, Some(forged.trim())).await;
+        assert!(
+            status.is_client_error() || status.is_success(),
+            "{path}: {status}"
+        );
+    }
+
+    let log = server.stop_and_read_log();
+    assert!(
+        log.contains("request refused"),
+        "the log was captured: {log}"
+    );
+    for line in log.lines() {
+        // Each line starts as the formatter starts an event: `2026-12-01T22:50:01.123456Z`.
+        let starts_an_event = line.get(..20).is_some_and(|t| {
+            t.as_bytes()[4] == b'-' && t.as_bytes()[10] == b'T' && t.as_bytes()[13] == b':'
+        });
+        assert!(
+            starts_an_event,
+            "a line that is not a whole event: {line:?}"
+        );
+        assert!(
+            !line.starts_with("2026-01-01T00:00:00"),
+            "a forged line: {line:?}"
+        );
+    }
+    assert!(
+        !log.contains(&wrong_type_password.to_string()),
+        "a wrong-typed password reached the log"
+    );
+}

@@ -2,6 +2,7 @@
 //! with a fresh database. Tests declared with `both_backends!` run on SQLite always and on
 //! PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test says which ran).
 
+mod capture;
 mod helpers;
 mod process;
 mod smtp;

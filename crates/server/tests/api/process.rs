@@ -56,6 +56,7 @@ impl Server {
         self.child.kill().ok();
         self.child.wait().ok();
         let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        crate::capture::process_log(&log);
         std::fs::remove_dir_all(&self.dir).ok();
         log
     }

@@ -63,6 +63,14 @@ impl Received {
             .to_owned()
     }
 
+    /// Tells the log-hygiene capture about this email's one-time token, if it has one.
+    fn record_secrets(&self) {
+        let text = self.parsed().body_text(0).unwrap_or_default().into_owned();
+        for after in text.split("#token=").skip(1) {
+            crate::capture::secret(after.split_whitespace().next().unwrap_or_default());
+        }
+    }
+
     /// The one-time token in the link's fragment.
     pub fn token(&self) -> String {
         let link = self.link();
@@ -228,11 +236,13 @@ async fn session(stream: TcpStream, inbox: Arc<Inbox>) -> std::io::Result<()> {
                 let unstuffed = line.strip_prefix(b".").unwrap_or(&line);
                 raw.extend_from_slice(unstuffed);
             }
-            inbox.messages.lock().unwrap().push(Received {
+            let received = Received {
                 to: std::mem::take(&mut to),
                 raw,
                 at: Instant::now(),
-            });
+            };
+            received.record_secrets();
+            inbox.messages.lock().unwrap().push(received);
             inbox.arrived.notify_waiters();
             b"250 queued\r\n"
         } else if upper.starts_with("QUIT") {
