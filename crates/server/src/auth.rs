@@ -160,10 +160,7 @@ pub async fn authenticate(
                 .store
                 .live_session_expiry(&claims.sid, &claims.sub, now_ms)
                 .await
-                .map_err(|err| {
-                    tracing::error!(error = %err, "session look-up failed");
-                    Error::Internal
-                })?;
+                .map_err(|err| crate::error::store_failure(&err))?;
             state
                 .liveness
                 .put(ticket, &claims.sid, &claims.sub, now_ms, expiry);

@@ -128,8 +128,22 @@ impl<S> From<Error> for Failure<S> {
 
 impl<S> From<StoreError> for Failure<S> {
     fn from(err: StoreError) -> Self {
-        tracing::error!(error = %err, "store failure");
-        Error::Internal.into()
+        store_failure(&err).into()
+    }
+}
+
+/// The answer to a store failure, logged: 503 `unavailable` while the database is out of
+/// reach (the client may retry; the pool reconnects by itself), 500 for anything else.
+pub fn store_failure(err: &StoreError) -> Error {
+    match err {
+        StoreError::Unavailable(_) => {
+            tracing::error!(error = %err, "database unavailable");
+            Error::Unavailable
+        }
+        _ => {
+            tracing::error!(error = %err, "store failure");
+            Error::Internal
+        }
     }
 }
 
@@ -301,6 +315,20 @@ mod tests {
         assert!(describe_rejection(missing).contains("`password` is missing"));
         let sneaky = "missing field `hunter2 secret`";
         assert!(!describe_rejection(sneaky).contains("hunter2"));
+    }
+
+    #[test]
+    fn an_unreachable_database_is_503_and_a_failed_statement_500() {
+        let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
+        assert_eq!(
+            status_of(&store_failure(&down)),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let broken = StoreError::Database(sqlx::Error::RowNotFound);
+        assert_eq!(
+            status_of(&store_failure(&broken)),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

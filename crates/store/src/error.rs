@@ -11,6 +11,10 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database is out of reach: down, restarting, the connection dropped, or no
+    /// connection came free in time. Says nothing about the request; a retry may succeed.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
     #[error("database error: {0}")]
     Database(sqlx::Error),
 }
@@ -19,7 +23,50 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            _ if out_of_reach(&err) => StoreError::Unavailable(err),
             _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// Whether `err` means the database could not be talked to, rather than that it refused a
+/// statement. The pool recovers by itself once the database is back (every connection is
+/// pinged before use), so these are worth a 503, not a 500.
+fn out_of_reach(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL: connection_exception (class 08), admin_shutdown, crash_shutdown,
+        // cannot_connect_now (starting up), too_many_connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_are_unavailable_and_statement_errors_are_not() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for err in [
+            sqlx::Error::Io(refused),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            assert!(matches!(StoreError::from(err), StoreError::Unavailable(_)));
+        }
+        for err in [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::Protocol("odd".into()),
+        ] {
+            assert!(matches!(StoreError::from(err), StoreError::Database(_)));
         }
     }
 }

@@ -34,7 +34,7 @@ statuses! {
     SignInErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     RefreshErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     SignOutErrors = [401, 403, 413, 429, 500, 503];
-    AuthenticatedErrors = [401, 500];
+    AuthenticatedErrors = [401, 500, 503];
 }
 
 /// What registration answers when addresses must be verified first.

@@ -22,8 +22,8 @@ use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    RevokeErrors = [401, 403, 404, 500];
-    RevokeOthersErrors = [401, 403, 500];
+    RevokeErrors = [401, 403, 404, 500, 503];
+    RevokeOthersErrors = [401, 403, 500, 503];
 }
 
 #[derive(ApiResponse)]

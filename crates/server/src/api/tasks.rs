@@ -21,10 +21,10 @@ use crate::state::AppState;
 use crate::statuses;
 
 statuses! {
-    CreateErrors = [400, 401, 403, 413, 415, 500];
-    FindErrors = [401, 404, 500];
-    UpdateErrors = [400, 401, 403, 404, 413, 415, 500];
-    DeleteErrors = [401, 403, 404, 500];
+    CreateErrors = [400, 401, 403, 413, 415, 500, 503];
+    FindErrors = [401, 404, 500, 503];
+    UpdateErrors = [400, 401, 403, 404, 413, 415, 500, 503];
+    DeleteErrors = [401, 403, 404, 500, 503];
 }
 
 #[derive(ApiResponse)]
