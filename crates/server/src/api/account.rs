@@ -18,7 +18,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use super::auth::event;
 use super::dto::{
-    Accepted, ChangeEmailRequest, ChangePasswordRequest, TokenRequest, UpdateProfileRequest,
+    Accepted, ChangeEmailRequest, ChangePasswordRequest, Text, TokenRequest, UpdateProfileRequest,
     UserView,
 };
 use super::mailing::{notice, with_link};
@@ -157,12 +157,12 @@ impl AccountApi {
             revoke_other_sessions,
         } = body.0;
         let client = ClientInfo::of(req);
-        let login = check_password(&state, &auth.0, current_password, &client).await?;
+        let login = check_password(&state, &auth.0, current_password.into(), &client).await?;
         let user = &login.user;
         state
             .policy
             .check(&new_password, &stored_email(&user.email)?)?;
-        let password_hash = state.hasher.hash(new_password).await?;
+        let password_hash = state.hasher.hash(new_password.into()).await?;
         let now_ms = state.clock.now_ms();
         let keep = revoke_other_sessions
             .unwrap_or(true)
@@ -211,7 +211,7 @@ impl AccountApi {
         } = body.0;
         let new_email = Email::parse(&new_email)?;
         let client = ClientInfo::of(req);
-        let login = check_password(&state, &auth.0, password, &client).await?;
+        let login = check_password(&state, &auth.0, password.into(), &client).await?;
         let user = &login.user;
         if new_email.key() == stored_email(&user.email)?.key() {
             return Err(
@@ -343,12 +343,12 @@ async fn check_password<S>(
 
 /// A patch field: absent leaves it, `null` clears it, a value goes through `parse`.
 fn patch_field(
-    field: MaybeUndefined<String>,
+    field: MaybeUndefined<Text>,
     parse: impl FnOnce(String) -> Result<Option<String>, Error>,
 ) -> Result<Option<Option<String>>, Error> {
     match field {
         MaybeUndefined::Undefined => Ok(None),
         MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(value) => parse(value).map(Some),
+        MaybeUndefined::Value(value) => parse(value.into()).map(Some),
     }
 }

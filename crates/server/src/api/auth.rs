@@ -106,6 +106,7 @@ impl AuthApi {
             password,
             name,
         } = body.0;
+        let password = password.into_string();
         let email = Email::parse(&email)?;
         state.policy.check(&password, &email)?;
         let name = name
@@ -167,6 +168,7 @@ impl AuthApi {
     ) -> Result<WithCookies<SignedIn>, Failure<SignInErrors>> {
         let cookies = wants_cookies(&state, req, transport.0)?;
         let SignInRequest { email, password } = body.0;
+        let password = password.into_string();
         let email = Email::parse(&email)?;
         let client = ClientInfo::of(req);
         // Every attempt is counted before the password is checked (so parallel guesses
@@ -265,7 +267,10 @@ impl AuthApi {
         body: Json<RefreshRequest>,
     ) -> Result<WithCookies<Refreshed>, Failure<RefreshErrors>> {
         let (token, cookies) = match body.0.refresh_token {
-            Some(token) => (token, wants_cookies(&state, req, transport.0)?),
+            Some(token) => (
+                token.into_string(),
+                wants_cookies(&state, req, transport.0)?,
+            ),
             None => {
                 let header = cookie_header(req);
                 let token = state

@@ -1,8 +1,87 @@
 //! Request and response bodies (JSON, camelCase).
 
+use std::borrow::Cow;
+
 use latchkey_store::{SessionInfo, Task, User};
 use poem_openapi::Object;
-use poem_openapi::types::MaybeUndefined;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::types::{MaybeUndefined, ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use serde_json::Value;
+
+/// A request field that must be a JSON string, as the contract (`type: string`) says.
+///
+/// poem-openapi's `String` also takes a number or a boolean and turns it into text (`5`
+/// becomes `"5"`); contract fuzzing (tests/hardening/contract_fuzz.py) caught the server
+/// accepting `{"name": -10755}` that way. Request bodies use this instead, so such input is
+/// the same 400 `invalid_request` as any other type error. The schema is plain `string`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl Text {
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> String {
+        text.0
+    }
+}
+
+impl Type for Text {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl ParseFromJSON for Text {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value.unwrap_or_default() {
+            Value::String(text) => Ok(Text(text)),
+            other => Err(ParseError::expected_type(other)),
+        }
+    }
+}
+
+impl ToJSON for Text {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
 
 /// Milliseconds since the epoch as an RFC 3339 timestamp.
 pub type Timestamp = time::OffsetDateTime;
@@ -16,22 +95,23 @@ pub fn timestamp(ms: i64) -> Timestamp {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct RegisterRequest {
-    pub email: String,
+    pub email: Text,
     /// 8–128 characters (the minimum is configurable), not a common password, and not
     /// containing the email's name.
     #[oai(validator(max_length = 1024))]
-    pub password: String,
-    #[oai(validator(max_length = 100))]
-    pub name: Option<String>,
+    pub password: Text,
+    /// `null` is the same as leaving it out.
+    #[oai(validator(max_length = 100), nullable)]
+    pub name: Option<Text>,
 }
 
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct SignInRequest {
-    pub email: String,
+    pub email: Text,
     /// Capped well above any password the policy allows, so no request buys a costly hash.
     #[oai(validator(max_length = 1024))]
-    pub password: String,
+    pub password: Text,
 }
 
 #[derive(Debug, Object)]
@@ -87,8 +167,8 @@ pub struct AuthSession {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct RefreshRequest {
-    #[oai(validator(max_length = 256))]
-    pub refresh_token: Option<String>,
+    #[oai(validator(max_length = 256), nullable)]
+    pub refresh_token: Option<Text>,
 }
 
 /// One of the caller's live sessions (a signed-in device). Never carries a token.
@@ -158,19 +238,23 @@ impl From<Task> for TaskView {
 #[oai(rename_all = "camelCase")]
 pub struct CreateTaskRequest {
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub title: String,
-    #[oai(validator(max_length = 5000))]
-    pub description: Option<String>,
+    pub title: Text,
+    /// `null` is the same as leaving it out.
+    #[oai(validator(max_length = 5000), nullable)]
+    pub description: Option<Text>,
 }
 
 /// Fields left out stay as they are; `"description": null` clears the description.
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]
 pub struct UpdateTaskRequest {
-    #[oai(validator(min_length = 1, max_length = 200))]
-    pub title: Option<String>,
+    /// `null` is the same as leaving it out.
+    #[oai(validator(min_length = 1, max_length = 200), nullable)]
+    pub title: Option<Text>,
     #[oai(validator(max_length = 5000), nullable)]
-    pub description: MaybeUndefined<String>,
+    pub description: MaybeUndefined<Text>,
+    /// `null` is the same as leaving it out.
+    #[oai(nullable)]
     pub completed: Option<bool>,
 }
 
@@ -191,7 +275,7 @@ impl Accepted {
 
 #[derive(Debug, Object)]
 pub struct ForgotPasswordRequest {
-    pub email: String,
+    pub email: Text,
 }
 
 /// No `Debug`: it carries a password and a token.
@@ -200,27 +284,27 @@ pub struct ForgotPasswordRequest {
 pub struct ResetPasswordRequest {
     /// The token from the emailed link (the part after `#token=`).
     #[oai(validator(max_length = 256))]
-    pub token: String,
+    pub token: Text,
     /// The new password; the policy applies.
     #[oai(validator(max_length = 1024))]
-    pub new_password: String,
+    pub new_password: Text,
 }
 
 /// The token from an emailed link (the part after `#token=`). No `Debug`.
 #[derive(Object)]
 pub struct TokenRequest {
     #[oai(validator(max_length = 256))]
-    pub token: String,
+    pub token: Text,
 }
 
 /// Fields left out stay as they are; `null` clears one.
 #[derive(Debug, Object)]
 pub struct UpdateProfileRequest {
     #[oai(validator(max_length = 100), nullable)]
-    pub name: MaybeUndefined<String>,
+    pub name: MaybeUndefined<Text>,
     /// An `https://` (or `http://`) URL of at most 2048 characters.
     #[oai(validator(max_length = 2048), nullable)]
-    pub image: MaybeUndefined<String>,
+    pub image: MaybeUndefined<Text>,
 }
 
 /// No `Debug`: it carries passwords.
@@ -228,11 +312,12 @@ pub struct UpdateProfileRequest {
 #[oai(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
     #[oai(validator(max_length = 1024))]
-    pub current_password: String,
+    pub current_password: Text,
     /// The new password; the policy applies.
     #[oai(validator(max_length = 1024))]
-    pub new_password: String,
-    /// Sign out every other device (the default), keeping this one.
+    pub new_password: Text,
+    /// Sign out every other device (the default, also when `null`), keeping this one.
+    #[oai(nullable)]
     pub revoke_other_sessions: Option<bool>,
 }
 
@@ -240,8 +325,8 @@ pub struct ChangePasswordRequest {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 pub struct ChangeEmailRequest {
-    pub new_email: String,
+    pub new_email: Text,
     /// The current password, so a borrowed session cannot take the account.
     #[oai(validator(max_length = 1024))]
-    pub password: String,
+    pub password: Text,
 }

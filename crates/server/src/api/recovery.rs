@@ -135,7 +135,7 @@ impl RecoveryApi {
         state
             .policy
             .check(&new_password, &stored_email(&record.user.email)?)?;
-        let password_hash = state.hasher.hash(new_password).await?;
+        let password_hash = state.hasher.hash(new_password.into()).await?;
         let now_ms = state.clock.now_ms();
         let consume = Consume { now_ms, ..consume };
         let user = &record.user;

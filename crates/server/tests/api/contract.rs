@@ -1,9 +1,9 @@
 //! The OpenAPI contract: committed, served, and in step with the code.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_error};
 
 fn committed(name: &str) -> String {
     let path = format!("{}/../../openapi/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -113,4 +113,97 @@ async fn health_and_readiness_answer() {
     assert_eq!(ready["mailer"], "smtp");
     assert_eq!(ready["mailPending"], 0);
     assert_eq!(ready["mailFailed"], 0);
+}
+
+/// Found by contract fuzzing: poem-openapi's `String` turns a JSON number or boolean into
+/// text, so `{"name": -10755}` was taken as the name "-10755" where the contract says
+/// `type: string`. Every string field of a request body now takes strings only.
+#[tokio::test]
+async fn a_number_or_boolean_where_the_contract_says_string_is_400() {
+    let app = TestApp::sqlite().await;
+    let token = app.signed_up("typed@example.com").await;
+    let res = app
+        .patch("/api/v1/auth/me", &json!({ "name": -10755 }), &token)
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let res = app
+        .post("/api/v1/tasks", &json!({ "title": 5 }), Some(&token))
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            &json!({ "email": "numbers@example.com", "password": 1234567890123_i64 }),
+            None,
+        )
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    let res = app
+        .post(
+            "/api/v1/auth/signin",
+            &json!({ "email": "typed@example.com", "password": true }),
+            None,
+        )
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_request").await;
+    // Nothing was changed or created by the refused requests.
+    let me: Value = app
+        .get("/api/v1/auth/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["name"], Value::Null);
+    let tasks: Value = app
+        .get("/api/v1/tasks", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks, json!([]));
+}
+
+/// Also found by contract fuzzing: the server has always taken `null` for an optional request
+/// field as "left out", while the contract did not allow `null` there. It now says so
+/// (`nullable`), and this pins the behaviour it describes.
+#[tokio::test]
+async fn null_for_an_optional_request_field_is_the_same_as_leaving_it_out() {
+    let app = TestApp::sqlite().await;
+    let token = app.signed_up("nulls@example.com").await;
+    let res = app
+        .post(
+            "/api/v1/tasks",
+            &json!({ "title": "t", "description": null }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let task: Value = res.json().await.unwrap();
+    assert_eq!(task["description"], Value::Null);
+    let path = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
+    let res = app
+        .patch(&path, &json!({ "title": null, "completed": null }), &token)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let same: Value = res.json().await.unwrap();
+    assert_eq!(
+        (&same["title"], &same["completed"]),
+        (&json!("t"), &json!(false))
+    );
+    let spec: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field) in [
+        ("RegisterRequest", "name"),
+        ("RefreshRequest", "refreshToken"),
+        ("CreateTaskRequest", "description"),
+        ("UpdateTaskRequest", "title"),
+        ("UpdateTaskRequest", "completed"),
+        ("ChangePasswordRequest", "revokeOtherSessions"),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["nullable"],
+            json!(true),
+            "{schema}.{field}"
+        );
+    }
 }
