@@ -178,15 +178,24 @@ pub async fn authenticate(
     })
 }
 
-/// The CSRF rule for a request that relies on cookies (see [`csrf::check`]).
+/// The CSRF rule for a request that relies on cookies (see [`csrf::check`]). `Origin` or
+/// `Sec-Fetch-Site` sent twice is refused on a state change: reading the first (or the
+/// last) would let whoever added the other one choose the answer.
 pub fn check_csrf(state: &AppState, req: &Request) -> Result<(), Error> {
     let text = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let result = csrf::check(
-        req.method().as_str(),
-        text("origin"),
-        text("sec-fetch-site"),
-        &state.trusted_origins,
-    );
+    let twice = |name: &str| req.headers().get_all(name).iter().nth(1).is_some();
+    let method = req.method().as_str();
+    let result = if csrf::is_state_changing(method) && (twice("origin") || twice("sec-fetch-site"))
+    {
+        Err(Error::CsrfRejected)
+    } else {
+        csrf::check(
+            method,
+            text("origin"),
+            text("sec-fetch-site"),
+            &state.trusted_origins,
+        )
+    };
     if result.is_err() {
         tracing::info!(origin = ?text("origin"), "cookie request refused: untrusted origin");
     }

@@ -13,7 +13,8 @@ use crate::state::AppState;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Buffers the body up to the limit (a declared `Content-Length` over it fails at once; a
-/// chunked body fails as soon as it crosses it), so no handler ever sees more. GET, HEAD,
+/// chunked body fails as soon as it crosses it), so no handler ever sees more. A body
+/// declared with two `Content-Type` headers is refused (415) before it is read. GET, HEAD,
 /// DELETE and OPTIONS carry no body in this API; theirs is never read, so never buffered.
 pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     use poem::http::Method;
@@ -22,6 +23,17 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> Result<Respon
         Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
     ) {
         return Ok(next.call(req).await?.into_response());
+    }
+    // Two Content-Type headers: the body's type is whichever one a reader happens to take,
+    // so neither is trusted.
+    if req
+        .headers()
+        .get_all(poem::http::header::CONTENT_TYPE)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(ApiError(latchkey_core::Error::UnsupportedMediaType).into());
     }
     let too_large = || poem::Error::from(ApiError(latchkey_core::Error::PayloadTooLarge));
     let declared = req

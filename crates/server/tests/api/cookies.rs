@@ -172,6 +172,42 @@ async fn cookie_authenticated_changes_need_a_trusted_origin() {
 }
 
 #[tokio::test]
+async fn a_second_origin_or_fetch_site_header_is_refused_whichever_comes_first() {
+    let app = https_app().await;
+    let res = cookie_register(&app, "ann@example.com", APP).await;
+    let cookies = set_cookies(&res)
+        .iter()
+        .map(|l| pair(l))
+        .collect::<Vec<_>>()
+        .join("; ");
+    for (name, [first, second]) in [
+        ("origin", [APP, "https://evil.example"]),
+        ("origin", ["https://evil.example", APP]),
+        ("origin", [APP, APP]),
+        ("sec-fetch-site", ["same-origin", "cross-site"]),
+    ] {
+        // reqwest appends: both values go out as separate header lines.
+        let res = app
+            .client
+            .post(app.url("/api/v1/tasks"))
+            .header(COOKIE, &cookies)
+            .header(name, first)
+            .header(name, second)
+            .json(&json!({ "title": "planted" }))
+            .send()
+            .await
+            .unwrap();
+        assert_error(res, StatusCode::FORBIDDEN, "csrf_rejected").await;
+    }
+    let tasks: Vec<Value> = get_with(&app, "/api/v1/tasks", &cookies)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(tasks.is_empty(), "{tasks:?}");
+}
+
+#[tokio::test]
 async fn bearer_requests_are_not_subject_to_the_origin_rule() {
     let app = https_app().await;
     let token = app.signed_up("ann@example.com").await;

@@ -97,6 +97,31 @@ async fn a_body_that_is_not_json_is_415_or_400_never_500() {
 }
 
 #[tokio::test]
+async fn two_content_type_headers_are_415_whichever_is_json() {
+    let app = TestApp::sqlite().await;
+    for types in [
+        ["application/json", "text/plain"],
+        ["text/plain", "application/json"],
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/auth/signin"))
+            .header("content-type", types[0])
+            .header("content-type", types[1])
+            .body(json!({"email": "a@example.com", "password": PASSWORD}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_error(
+            res,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn a_mistyped_password_is_never_echoed_in_the_error() {
     let app = TestApp::sqlite().await;
     for password in [
