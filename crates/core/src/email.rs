@@ -33,8 +33,11 @@ impl Email {
         if trimmed.len() > Self::MAX_LEN {
             return invalid("it is longer than 254 characters");
         }
-        if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return invalid("it contains spaces or control characters");
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || is_invisible(c))
+        {
+            return invalid("it contains spaces, control or invisible characters");
         }
         let Some((local, domain)) = trimmed.split_once('@') else {
             return invalid("it has no @");
@@ -78,6 +81,31 @@ impl std::fmt::Display for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Characters that show as nothing or reorder the text around them: zero-width spaces and
+/// joiners, the soft hyphen, bidirectional controls, fillers, tags, the byte-order mark. An
+/// address holding one looks exactly like another person's (`a\u{200D}nn@…` is `ann@…` on
+/// screen), so it is refused rather than becoming a look-alike account.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{34F}'
+            | '\u{61C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 /// At least two dot-separated labels of ASCII letters, digits and inner hyphens, none over 63.
@@ -127,6 +155,11 @@ mod tests {
             "an..n@example.com",
             "<ann>@example.com",
             "ann@exаmple.com", // Cyrillic а
+            "a\u{200D}nn@example.com",
+            "an\u{200B}n@example.com",
+            "\u{202E}ann@example.com",
+            "an\u{AD}n@example.com",
+            "ann\u{FEFF}@example.com",
             "ann@bücher.de",
             long.as_str(),
         ] {
