@@ -328,8 +328,8 @@ def outage_round(server, backend, actors, rng, cfg, tag, version):
     acked = {k: led.acked[k] - before[k] for k in Ledger.KINDS}
     recovered = max(v for v in rnd.recovered.values() if v is not None) if None not in rnd.recovered.values() else None
     backend.rounds.append(
-        f"PostgreSQL down {down_for:.1f} s: {rnd.answers_down} answers while down "
-        f"(max {led.max_latency_down:.2f} s), all kinds succeeding again "
+        f"PostgreSQL down {down_for:.1f} s: {rnd.answers_down} requests refused meanwhile "
+        f"(slowest answer {rnd.slowest_down:.2f} s), all kinds succeeding again "
         f"{'after %.2f s' % recovered if recovered is not None else 'NEVER'}; "
         f"acknowledged {fmt(acked)}; probed {probes} sessions, {signins} sign-ins")
 

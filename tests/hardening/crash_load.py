@@ -46,7 +46,6 @@ class Ledger:
         self.probes = 0
         self.unavailable = 0
         self.max_latency = 0.0
-        self.max_latency_down = 0.0
         self.problems = []
         self.lost = set()  # the acknowledged things found missing (users, sessions)
         self.settled = {"a": 0, "b": 0}  # in-doubt refreshes found not committed / committed
@@ -75,7 +74,8 @@ class Round:
         self.db_down = threading.Event()  # from the stop command until the round ends
         self.db_back_at = None
         self.recovered = {k: None for k in Ledger.KINDS}
-        self.answers_down = 0
+        self.answers_down = 0  # 503 `unavailable` (or worse) from the stop to the round's end
+        self.slowest_down = 0.0
         self.lock = threading.Lock()
 
     def judge(self, kind, status, body, latency, t_sent):
@@ -84,7 +84,7 @@ class Round:
         with led.lock:
             led.max_latency = max(led.max_latency, latency)
             if self.db_down.is_set():
-                led.max_latency_down = max(led.max_latency_down, latency)
+                self.slowest_down = max(self.slowest_down, latency)
         if latency > HANG_LIMIT:
             led.problem(f"A2 {kind}: answered after {latency:.1f} s ({status})")
         if status is not None and 200 <= status < 300:
