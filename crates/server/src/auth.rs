@@ -13,7 +13,7 @@ use std::sync::Arc;
 use latchkey_core::cookie::CookieKind;
 use std::net::IpAddr;
 
-use latchkey_core::{AccessClaims, Error, client_ip, csrf};
+use latchkey_core::{AccessClaims, Error, bearer, client_ip, csrf};
 use poem::http::header;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
@@ -125,14 +125,8 @@ impl<'a> ApiExtractor<'a> for MaybeCaller {
 }
 
 async fn authenticate_request(state: &AppState, req: &Request) -> Result<Principal, Error> {
-    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or(Error::MissingToken)?;
+    let authorization = req.headers().get_all(header::AUTHORIZATION);
+    if let Some(token) = bearer::from_headers(authorization.iter().map(|v| v.to_str().ok()))? {
         return authenticate(state, token, false).await;
     }
     let cookies = cookie_header(req);

@@ -273,8 +273,11 @@ pub fn normalize(err: poem::Error) -> Response {
         StatusCode::NOT_FOUND => Error::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
         s if s.is_client_error() => {
-            tracing::debug!(error = %err, "request refused");
-            Error::InvalidRequest(describe_rejection(&err.to_string()))
+            // The parser's text can quote the value (a password sent as a number): the log
+            // gets what the client gets, never the value.
+            let reason = describe_rejection(&err.to_string());
+            tracing::debug!(status = s.as_u16(), %reason, "request refused");
+            Error::InvalidRequest(reason)
         }
         _ => {
             tracing::error!(error = %err, "unhandled error");

@@ -101,6 +101,22 @@ both_backends! {
         assert_eq!(wrong_headers.get("content-length"), unknown_headers.get("content-length"));
     }
 
+    async fn two_authorization_headers_are_refused_even_when_one_is_valid(app) {
+        let token = app.signed_up("two@example.com").await;
+        for other in [format!("Bearer {token}"), "Bearer not-a-token".into(), "Basic YTpi".into()] {
+            let res = app
+                .client
+                .get(app.url("/api/v1/auth/me"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("authorization", other)
+                .send()
+                .await
+                .unwrap();
+            assert_error(res, StatusCode::UNAUTHORIZED, "malformed_token").await;
+        }
+        assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status(), StatusCode::OK);
+    }
+
     async fn an_unknown_email_costs_one_password_verification_like_a_wrong_password(app) {
         app.signed_up("hal@example.com").await;
         let count = || app.state.hasher.verifications();
