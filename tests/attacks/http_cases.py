@@ -16,6 +16,14 @@ PASSWORD = "correct horse battery staple"
 METHODS = ("post", "patch", "put", "delete", "get")
 
 
+def is_string(schema):
+    """A string-typed property, however the contract spells it (a type list, anyOf, …)."""
+    kind = schema.get("type")
+    if kind == "string" or (isinstance(kind, list) and "string" in kind):
+        return True
+    return any(is_string(s) for key in ("anyOf", "oneOf", "allOf") for s in schema.get(key, []))
+
+
 def fill(text, values):
     for name, value in values.items():
         text = text.replace("{" + name + "}", str(value))
@@ -142,7 +150,7 @@ class HttpCases:
                 for media in op.get("requestBody", {}).get("content", {}).values():
                     ref = media["schema"].get("$ref", "")
                     name = ref.rsplit("/", 1)[-1]
-                    fields = [f for f, s in schemas[name]["properties"].items() if s.get("type") == "string"]
+                    fields = [f for f, s in schemas[name]["properties"].items() if is_string(s)]
                     yield method.upper(), path, name, fields, bool(op.get("security"))
 
     def injection(self, spec):
@@ -160,6 +168,8 @@ class HttpCases:
                     self.check("injection", name, self.inject(method, path, schema, field, payload, expect, spec["bases"], secured))
         for stale in set(spec["expect"]) - covered:
             self.check("injection", stale, "an expectation for a field the contract no longer has")
+        self.check("injection", f"{len(covered)} string fields found in the contract's request bodies",
+                   None if len(covered) >= len(spec["expect"]) else "fewer than the corpus names")
 
     def actor(self, path):
         """A fresh account, with whatever `path` needs (a task, a reset or email-change link)."""
