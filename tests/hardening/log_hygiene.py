@@ -26,7 +26,7 @@ from pathlib import Path
 EVENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\s+(TRACE|DEBUG|INFO|WARN|ERROR) ")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.")
 # Token-like secrets are found as whole words of the log; anything else by substring.
-WORD = re.compile(r"[A-Za-z0-9._~+/=-]+")
+WORD = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def main(directory: str) -> int:
