@@ -389,7 +389,7 @@ fn check_header(header: &str, pinned: &str) -> Result<Option<String>, Error> {
     if bytes.len() > AccessTokens::MAX_HEADER_BYTES {
         return Err(Error::MalformedToken);
     }
-    let fields: Map<String, Value> =
+    let UniqueMembers(fields) =
         serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken)?;
     if fields.get("alg").and_then(Value::as_str) != Some(pinned) {
         return Err(Error::UnsupportedAlgorithm);
@@ -410,6 +410,39 @@ fn check_header(header: &str, pinned: &str) -> Result<Option<String>, Error> {
         Some(Value::String(kid)) => Ok(Some(kid.clone())),
         // A kid that is not a string is not a key we could ever have issued.
         Some(_) => Err(Error::UnknownKey),
+    }
+}
+
+/// A JSON object whose member names are all different. RFC 7515 §4 lets a verifier refuse
+/// duplicates, and it should: a header with two `alg` members says one thing to a parser that
+/// keeps the first and another to one that keeps the last. (The claims are a struct, and
+/// serde refuses a duplicated field there by itself.)
+struct UniqueMembers(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = UniqueMembers;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<UniqueMembers, A::Error> {
+                let mut members = Map::new();
+                while let Some((name, value)) = access.next_entry::<String, Value>()? {
+                    if members.insert(name, value).is_some() {
+                        return Err(serde::de::Error::custom("a member name is repeated"));
+                    }
+                }
+                Ok(UniqueMembers(members))
+            }
+        }
+        de.deserialize_map(Members)
     }
 }
 
