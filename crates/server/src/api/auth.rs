@@ -33,7 +33,7 @@ statuses! {
     RegisterErrors = [400, 403, 409, 413, 415, 429, 500, 503];
     SignInErrors = [400, 401, 403, 413, 415, 429, 500, 503];
     RefreshErrors = [400, 401, 403, 413, 415, 429, 500, 503];
-    SignOutErrors = [401, 403, 413, 429, 500, 503];
+    SignOutErrors = [401, 403, 413, 415, 429, 500, 503];
     AuthenticatedErrors = [401, 500, 503];
 }
 

@@ -30,7 +30,7 @@ statuses! {
     ForgotErrors = [400, 413, 415, 429, 500, 503];
     ResetErrors = [400, 413, 415, 429, 500, 503];
     VerifyErrors = [400, 413, 415, 429, 500, 503];
-    ResendErrors = [401, 403, 409, 413, 429, 500, 503];
+    ResendErrors = [401, 403, 409, 413, 415, 429, 500, 503];
 }
 
 /// What forgot-password always answers.
