@@ -59,7 +59,11 @@ def main(directory: str) -> int:
                 findings.append(f"{where}: not the start of a log event: {line[:120]!r}")
             if JWT.search(line):
                 findings.append(f"{where}: a JWT-shaped string")
-            leaked = words.intersection(WORD.findall(line))
+            found = WORD.findall(line)
+            # A token ending a sentence ("… abc123.") reads as the word "abc123.": its
+            # dot-separated parts are candidates too.
+            found += [part for word in found if "." in word for part in word.split(".")]
+            leaked = words.intersection(found)
             leaked.update(p for p in phrases if p in line)
             for secret in leaked:
                 findings.append(f"{where}: a recorded secret ({len(secret)} characters, "

@@ -10,8 +10,8 @@ Exit 0: none yanked; 1: some yanked or unknown; 3: the index could not be reache
 """
 
 import json
+import re
 import sys
-import tomllib
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -42,11 +42,20 @@ def state(crate: tuple[str, str]) -> str:
         return f"unreachable ({err})"
 
 
+def locked_crates(lock: str) -> list[tuple[str, str]]:
+    """(name, version) of every registry package in a Cargo.lock. Read with a pattern, not
+    tomllib, which Pythons before 3.11 lack; cargo writes these three lines in this order."""
+    package = re.compile(r'^name = "([^"]+)"\nversion = "([^"]+)"\nsource = "([^"]+)"', re.M)
+    return sorted({(name, version) for name, version, source in package.findall(lock)
+                   if source.startswith(SOURCES)})
+
+
 def main() -> int:
-    with open(sys.argv[1] if len(sys.argv) > 1 else "Cargo.lock", "rb") as lock_file:
-        lock = tomllib.load(lock_file)
-    crates = sorted({(p["name"], p["version"]) for p in lock.get("package", [])
-                     if p.get("source", "").startswith(SOURCES)})
+    with open(sys.argv[1] if len(sys.argv) > 1 else "Cargo.lock") as lock_file:
+        crates = locked_crates(lock_file.read())
+    if not crates:
+        print("yanked crates: no registry package found in the lock file")
+        return 1
     with ThreadPoolExecutor(8) as pool:
         states = list(pool.map(state, crates))
     bad = [(c, s) for c, s in zip(crates, states) if s in ("yanked", "not in the index")]
