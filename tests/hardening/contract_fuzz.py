@@ -25,14 +25,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
+
+from rig import Server, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -54,12 +54,6 @@ PROFILES = {
     "ci": {"max_examples": 10, "workers": "1", "timeout": 600},
     "deep": {"max_examples": 1000, "workers": "2", "timeout": 3600},
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def binary():
@@ -98,55 +92,27 @@ class Postgres:
         )
 
 
-class Server:
-    def __init__(self, bin_path, work, database_url):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = os.path.join(work, "server.log")
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "LATCHKEY_LISTEN": f"127.0.0.1:{self.port}",
-            "LATCHKEY_PUBLIC_URL": f"http://localhost:{self.port}",
-            "LATCHKEY_SECRET": SECRET,
-            "LATCHKEY_SECRET_FILE": os.path.join(work, "latchkey.secret"),
-            "LATCHKEY_KEYS_FILE": os.path.join(work, "latchkey.keys.json"),
-            "LATCHKEY_MAILER": "file",
-            "LATCHKEY_MAIL_OUTBOX_DIR": os.path.join(work, "mail-outbox"),
-            "LATCHKEY_RATE_LIMITS": "off",
-            "RUST_LOG": "info",
-        }
-        for name in ("REDIS_URL", "LATCHKEY_SMTP_HOST", "LATCHKEY_ENV"):
-            env.pop(name, None)
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [bin_path], cwd=work, env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                urllib.request.urlopen(f"{self.url}/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        sys.exit(f"the server did not become healthy; its log:\n{self.read_log()}")
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-    def read_log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
+def start_server(bin_path, work, database_url):
+    """The server under fuzzing, in a clean environment (rig.Server): only the variables set
+    here, so nothing of the caller's (REDIS_URL, LATCHKEY_ENV, an SMTP host) changes what is
+    fuzzed. Exits with its log when it does not become healthy."""
+    port = free_port()
+    server = Server(bin_path, work, {
+        "DATABASE_URL": database_url,
+        "LATCHKEY_PUBLIC_URL": f"http://localhost:{port}",
+        "LATCHKEY_SECRET": SECRET,
+        "LATCHKEY_SECRET_FILE": os.path.join(work, "latchkey.secret"),
+        "LATCHKEY_KEYS_FILE": os.path.join(work, "latchkey.keys.json"),
+        "LATCHKEY_MAILER": "file",
+        "LATCHKEY_MAIL_OUTBOX_DIR": os.path.join(work, "mail-outbox"),
+        "LATCHKEY_RATE_LIMITS": "off",
+        "RUST_LOG": "info",
+    }, name="server", port=port, start_limit=60.0)
+    try:
+        server.start()
+    except RuntimeError as err:
+        sys.exit(str(err))
+    return server
 
 
 def operations_in_contract(url):
@@ -195,7 +161,7 @@ def figures(ndjson_path):
 
 
 def fuzz(name, bin_path, database_url, profile, seed, work):
-    server = Server(bin_path, work, database_url)
+    server = start_server(bin_path, work, database_url)
     expected = operations_in_contract(server.url)
     stats_path = os.path.join(work, "hooks.json")
     ndjson_path = os.path.join(work, "events.ndjson")
@@ -244,7 +210,7 @@ def fuzz(name, bin_path, database_url, profile, seed, work):
     if os.path.exists(stats_path):
         with open(stats_path) as f:
             hooks = json.load(f)
-    log = server.read_log()
+    log = server.log_text()
     panics = [line for line in log.splitlines() if "panicked" in line]
     untested = sorted(expected - tested)
     problems = []

@@ -26,7 +26,6 @@ exactly the unexpected 401s counted here.
 """
 
 import atexit
-import base64
 import json
 import os
 import threading
@@ -35,6 +34,7 @@ import urllib.request
 import uuid
 
 import schemathesis
+from rig import sid_of
 
 BASE_URL = os.environ["LATCHKEY_FUZZ_URL"]
 STATS_FILE = os.environ.get("LATCHKEY_FUZZ_STATS")
@@ -45,13 +45,6 @@ MAX_USERS = 2000
 # 401 codes that say nothing about the token: a wrong *current* password on change-password
 # or change-email is the caller's mistake, not a refused session.
 TOKEN_INDEPENDENT_401 = {"invalid_credentials"}
-
-
-def _sid(token):
-    """The `sid` claim, read without verifying (the server verifies; we only need the id)."""
-    payload = token.split(".")[1]
-    payload += "=" * (-len(payload) % 4)
-    return json.loads(base64.urlsafe_b64decode(payload))["sid"]
 
 
 class Tokens:
@@ -86,7 +79,7 @@ class Tokens:
             if response.status != 201:
                 raise RuntimeError(f"register answered {response.status}")
             token = json.load(response)["accessToken"]
-        self.current, self.sid = token, _sid(token)
+        self.current, self.sid = token, sid_of(token)
         self.issued.add(token)
 
     def get(self):
