@@ -14,9 +14,11 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -26,10 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 import forge  # noqa: E402
 from http_cases import HttpCases  # noqa: E402
 from wire import Canary, Server  # noqa: E402
+from rig import PASSWORD, claims, sid_of  # noqa: E402  (wire puts tests/hardening on the path)
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
-PASSWORD = "correct horse battery staple"
 
 
 class Tally:
@@ -92,11 +94,11 @@ def run_tokens(server, keys, tally, canary):
     victim = api.call("POST", "/api/v1/auth/register", {"email": f"tokens-{suffix}@example.com", "password": PASSWORD})
     other = api.call("POST", "/api/v1/auth/register", {"email": f"tokens-other-{suffix}@example.com", "password": PASSWORD})
     assert victim.status == 201 and other.status == 201, (victim, other)
-    claims = json.loads(forge.unb64(victim.json()["accessToken"].split(".")[1]))
-    subject = {k: claims[k] for k in ("sub", "sid", "email", "email_verified")}
+    victim_claims = claims(victim.json()["accessToken"])
+    subject = {k: victim_claims[k] for k in ("sub", "sid", "email", "email_verified")}
     # A session that has been signed out, for "valid signature, dead session".
     second = api.call("POST", "/api/v1/auth/signin", {"email": subject["email"], "password": PASSWORD})
-    revoked_sid = json.loads(forge.unb64(second.json()["accessToken"].split(".")[1]))["sid"]
+    revoked_sid = sid_of(second.json()["accessToken"])
     assert api.call("POST", "/api/v1/auth/signout", token=second.json()["accessToken"]).status == 204
     other_token = other.json()["accessToken"]
     values = {
@@ -137,7 +139,7 @@ def eddsa_keys(server, secret, keys_file):
 def final_checks(servers, tally, canary):
     for server in servers:
         tally.check(server.name, "aftermath", "still answers /healthz after the corpus",
-                    None if server.alive() else "not healthy any more")
+                    None if server.healthy() else "not healthy any more")
         log = server.log_text()
         panics = [line for line in log.splitlines() if "panicked" in line]
         errors = [line for line in log.splitlines() if " ERROR " in line]
@@ -148,13 +150,13 @@ def final_checks(servers, tally, canary):
 
 
 def postgres_database(url):
-    """A fresh database next to `url`'s, dropped at exit; returns its URL and the cleanup."""
-    import subprocess
+    """A fresh database on `url`'s server, dropped at exit; returns its URL and the cleanup.
+    Only the path changes: user, host, port and the query (`?sslmode=…`) are kept."""
     name = f"latchkey_attacks_{uuid.uuid4().hex[:8]}"
-    base = url.rsplit("/", 1)[0]
     run = lambda sql: subprocess.run(["psql", url, "-qc", sql], check=True, capture_output=True)  # noqa: E731
     run(f"CREATE DATABASE {name}")
-    return f"{base}/{name}", lambda: run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    fresh = urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path=f"/{name}"))
+    return fresh, lambda: run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def main():

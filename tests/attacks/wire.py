@@ -9,10 +9,15 @@ import os
 import re
 import select
 import socket
-import subprocess
+import sys
 import threading
 import time
 import urllib.parse
+from pathlib import Path
+
+# rig.py (the server process, shared with the other hardening runners) lives in tests/hardening.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hardening"))
+import rig  # noqa: E402
 
 
 class Response:
@@ -141,64 +146,23 @@ class Api:
         return request(self.port, method, quote_target(path), hs, data)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """One `latchkey` process on a free loopback port, with its own database and mail outbox."""
+class Server(rig.Server):
+    """One `latchkey` process on a free loopback port, with its own database and mail outbox,
+    started (and healthy) on construction; `env` adds to or overrides the defaults here."""
 
     def __init__(self, binary, workdir, name, env):
-        self.name = name
-        self.port = free_port()
         self.mail_dir = os.path.join(workdir, f"{name}-mail")
-        self.log_path = os.path.join(workdir, f"{name}.log")
-        self.env = dict(os.environ)
-        for key in [k for k in self.env if k.startswith("LATCHKEY_") or k in ("DATABASE_URL", "REDIS_URL", "BETTER_AUTH_SECRET")]:
-            del self.env[key]
-        self.env.update({
+        super().__init__(binary, workdir, {
             "DATABASE_URL": f"sqlite://{workdir}/{name}.db",
-            "LATCHKEY_LISTEN": f"127.0.0.1:{self.port}",
             "LATCHKEY_RATE_LIMITS": "off",
             "LATCHKEY_MAILER": "file",
             "LATCHKEY_MAIL_OUTBOX_DIR": self.mail_dir,
             "LATCHKEY_SECRET_FILE": f"{workdir}/{name}.secret",
             "RUST_LOG": "warn",
-        })
-        self.env.update(env)
-        self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([binary], env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
+            **env,
+        }, name=name)
         self.api = Api(self.port)
-        for _ in range(300):
-            if self.process.poll() is not None:
-                break
-            try:
-                if request(self.port, "GET", "/healthz", timeout=2).status == 200:
-                    return
-            except (OSError, AttributeError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"the {name} server did not become healthy:\n{self.log_text()}")
-
-    def log_text(self):
-        self.log.flush()
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def alive(self):
-        response = request(self.port, "GET", "/healthz", timeout=5)
-        return self.process.poll() is None and response is not None and response.status == 200
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
+        self.start()
 
     def mailed_token(self, to, subject_part, seen=(), timeout=10.0):
         """The #token=… of the newest email to `to` whose subject contains `subject_part`."""
