@@ -84,7 +84,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crash_load import HANG_LIMIT, Actor, Ledger, Round, Session, join, run_load  # noqa: E402
-from crash_rig import GRACE_SECS, Http, PgDb, Server, Snapshot, SqliteDb, free_port, now_ms, sha, sid_of  # noqa: E402
+from crash_rig import GRACE_SECS, Http, PgDb, Snapshot, SqliteDb, crash_server, now_ms, sha  # noqa: E402
+from rig import error_code as code  # noqa: E402
+from rig import sid_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 RECOVERY_LIMIT = 30.0
@@ -101,11 +103,6 @@ DEEP = dict(
 
 
 # ---------------------------------------------------------------- the checks
-
-
-def code(body):
-    """The error code of an answer, or what went wrong instead (never a token)."""
-    return body.get("error") if isinstance(body, dict) else body
 
 
 def check(port, db, actors, ledger, rng, cfg, round_tag, workers):
@@ -319,7 +316,7 @@ def outage_round(server, backend, actors, rng, cfg, tag, version):
     status, _, _ = Http(server.port).get("/readyz")
     if status != 200:
         led.problem(f"A3 /readyz after the outage: {status}")
-    if not server.alive():
+    if not server.running():
         raise RuntimeError("the server died during the outage")
     starts = server.starts
     probes, signins = check(server.port, backend.db, actors, led, rng, cfg, tag, cfg["workers"])
@@ -349,7 +346,7 @@ def fmt(counts):
 
 
 def run_backend(backend, binary, workdir, rng, cfg, kills, outages=0, pg_version=None):
-    server = Server(binary, backend.url, workdir, free_port())
+    server = crash_server(binary, backend.url, workdir)
     actors = [Actor(i) for i in range(cfg["workers"])]
     try:
         server.start()
@@ -358,7 +355,7 @@ def run_backend(backend, binary, workdir, rng, cfg, kills, outages=0, pg_version
         for i in range(outages):
             outage_round(server, backend, actors, rng, cfg, f"{backend.name[0]}o{i}", pg_version)
     except Exception as err:  # a broken harness or server start is a failure, with context
-        backend.ledger.problem(f"aborted: {err}\n{server.log_tail()}")
+        backend.ledger.problem(f"aborted: {err}")  # the log's tail is printed below
     finally:
         server.stop()
     if backend.ledger.problems:

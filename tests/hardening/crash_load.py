@@ -7,14 +7,10 @@ import secrets
 import threading
 import time
 
-from crash_rig import CLIENT_TIMEOUT, Http, sid_of
+from crash_rig import CLIENT_TIMEOUT, Http
+from rig import error_code, sid_of
 
 HANG_LIMIT = 8.0  # seconds: the pool's acquire timeout (5 s) plus slack
-
-
-def _code(body):
-    """An answer's error code, or the transport error: never a body that could hold a token."""
-    return body.get("error") if isinstance(body, dict) else body
 
 
 class Session:
@@ -98,11 +94,11 @@ class Round:
                 with led.lock:
                     led.unavailable += 1
                 return "doubt"
-            led.problem(f"A1/A4 {kind} during the outage: {status} {_code(body)}")
+            led.problem(f"A1/A4 {kind} during the outage: {status} {error_code(body)}")
             return "doubt"
         if status is None and self.killed.is_set():
             return "doubt"
-        led.problem(f"A1 {kind}: {status} {_code(body)}")
+        led.problem(f"A1 {kind}: {status} {error_code(body)}")
         return "doubt" if status is None or status >= 500 else "refused"
 
 

@@ -1,42 +1,27 @@
-"""The rig of the crash test (tests/hardening/crash.py): the server process, an HTTP client
-that never retries, and direct reads of the database it writes. Standard library only."""
+"""The rig of the crash test (tests/hardening/crash.py): the server it runs (rig.py holds the
+process), an HTTP client that never retries, and direct reads of the database it writes.
+Standard library only."""
 
-import base64
 import hashlib
 import http.client
 import json
-import os
 import secrets
-import signal
-import socket
 import sqlite3
 import subprocess
 import time
 
+from rig import Server
+
 GRACE_SECS = 60  # the server's refresh grace window here (LATCHKEY_REFRESH_GRACE)
 CLIENT_TIMEOUT = 20.0  # a request still unanswered by then is a hang
-START_LIMIT = 30.0
 
 
 def sha(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sid_of(access_token):
-    """The session id: the `sid` claim of the access token (read, not verified)."""
-    payload = access_token.split(".")[1]
-    payload += "=" * (-len(payload) % 4)
-    return json.loads(base64.urlsafe_b64decode(payload))["sid"]
-
-
 def now_ms():
     return int(time.time() * 1000)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Http:
@@ -86,71 +71,22 @@ class Http:
 # ---------------------------------------------------------------- the server
 
 
-class Server:
-    def __init__(self, binary, database_url, workdir, port):
-        self.binary = binary
-        self.port = port
-        self.workdir = workdir
-        self.proc = None
-        self.starts = 0
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LATCHKEY_SECRET": secrets.token_urlsafe(48),
-            "DATABASE_URL": database_url,
-            "LATCHKEY_LISTEN": f"127.0.0.1:{port}",
-            "LATCHKEY_RATE_LIMITS": "off",
-            "LATCHKEY_RATE_LIMIT_STORE": "memory",
-            "LATCHKEY_MAILER": "file",
-            "LATCHKEY_MAIL_OUTBOX_DIR": str(workdir / "mail"),
-            "LATCHKEY_SECRET_FILE": str(workdir / "latchkey.secret"),
-            "LATCHKEY_KEYS_FILE": str(workdir / "latchkey.keys.json"),
-            "LATCHKEY_REFRESH_GRACE": str(GRACE_SECS),
-            "RUST_LOG": "warn",
-        }
-
-    @property
-    def log(self):
-        return self.workdir / "server.log"
-
-    def start(self):
-        self.starts += 1
-        with open(self.log, "ab") as log:
-            log.write(f"\n----- start {self.starts} -----\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, cwd=self.workdir,
-                                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + START_LIMIT
-        probe = Http(self.port)
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}; see {self.log}")
-            status, _, _ = probe.get("/readyz")
-            if status == 200:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"the server was not ready within {START_LIMIT} s; see {self.log}")
-
-    def kill(self):
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.alive():
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-
-    def log_tail(self, lines=15):
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+def crash_server(binary, database_url, workdir):
+    """The server under test: no rate limits (the load is the point), a 60 s refresh grace
+    window, and ready only once its database answers (/readyz), since every start but the
+    first is on a database a killed server just left."""
+    return Server(binary, workdir, {
+        "LATCHKEY_SECRET": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "LATCHKEY_RATE_LIMITS": "off",
+        "LATCHKEY_RATE_LIMIT_STORE": "memory",
+        "LATCHKEY_MAILER": "file",
+        "LATCHKEY_MAIL_OUTBOX_DIR": str(workdir / "mail"),
+        "LATCHKEY_SECRET_FILE": str(workdir / "latchkey.secret"),
+        "LATCHKEY_KEYS_FILE": str(workdir / "latchkey.keys.json"),
+        "LATCHKEY_REFRESH_GRACE": str(GRACE_SECS),
+        "RUST_LOG": "warn",
+    }, log_path=workdir / "server.log", ready_path="/readyz")
 
 # ---------------------------------------------------------------- reading the database
 
