@@ -10,7 +10,10 @@ import time
 from crash_rig import CLIENT_TIMEOUT, Http
 from rig import error_code, sid_of
 
-HANG_LIMIT = 8.0  # seconds: the pool's acquire timeout (5 s) plus slack
+# Seconds. A request waits at most the store's pool acquire timeout for a connection
+# (`acquire_timeout(Duration::from_secs(5))` in crates/store/src/sql.rs), then answers 503;
+# 10 s on top cover the query itself and a loaded machine. Change both together.
+HANG_LIMIT = 5.0 + 10.0
 
 
 class Session:
