@@ -9,6 +9,9 @@ printed; `--seed` replays it):
   server mid-load, restart it on the same database, check;
 - a stop round (PostgreSQL only): stop the cluster with `pg_ctlcluster … stop -m immediate`
   mid-load, keep it down a few seconds, start it again, and check without restarting Latchkey.
+  The cluster is the one serving LATCHKEY_TEST_POSTGRES_URL (its port and data directory, as
+  the server reports them, matched in `pg_lsclusters`). When there is none here, or no
+  pg_ctlcluster, or we are neither root nor postgres, the round is skipped, and says so.
 
 Standard library only. Every loop is bounded in count and time, and only 127.0.0.1 is spoken to.
 Layout: this file holds the rounds and the checks; crash_load.py the worker threads and the
@@ -66,14 +69,19 @@ Answers while the server is up (any round):
 
 Usage: crash.py [--deep] [--seed N] [--bin PATH]. LATCHKEY_BIN picks the binary (default
 target/debug/latchkey). Exit status 1 on any violation; the figures are printed either way.
+The last line is `outage round: ran` or `outage round: skipped (<reason>)`.
 """
 
 import argparse
 import contextlib
 import fcntl
 import os
+import pwd
 import random
 import secrets
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -255,6 +263,7 @@ class Backend:
         self.db = db
         self.ledger = Ledger()
         self.rounds = []
+        self.outages = 0  # outage rounds started
 
 
 def kill_round(server, backend, actors, rng, cfg, tag):
@@ -273,14 +282,14 @@ def kill_round(server, backend, actors, rng, cfg, tag):
                           f"probed {probes} sessions, {signins} sign-ins")
 
 
-def outage_round(server, backend, actors, rng, cfg, tag, version):
+def outage_round(server, backend, actors, rng, cfg, tag, cluster):
     rnd = Round(server.port, backend.ledger, cfg["ops_per_worker"])
     led = backend.ledger
     before = dict(led.acked)
     threads = run_load(rnd, actors, rng, tag)
     time.sleep(rng.uniform(*cfg["kill_after"]))
     rnd.db_down.set()
-    pg_ctl(version, "stop", "-m", "immediate")
+    pg_ctl(cluster, "stop", "-m", "immediate")
     down_at = time.monotonic()
     # A request of our own while it is down, so A4 never passes vacuously.
     known = [u for a in actors for u in a.users]
@@ -301,7 +310,7 @@ def outage_round(server, backend, actors, rng, cfg, tag, version):
         list(pool.map(lambda f: f(), [sign_in_while_down, ready_while_down]))
     time.sleep(max(0.0, rng.uniform(*cfg["down_for"]) - (time.monotonic() - down_at)))
     down_for = time.monotonic() - down_at
-    pg_ctl(version, "start")
+    pg_ctl(cluster, "start")
     rnd.db_back_at = time.monotonic()
     deadline = rnd.db_back_at + RECOVERY_LIMIT
     while time.monotonic() < deadline and None in rnd.recovered.values():
@@ -331,21 +340,69 @@ def outage_round(server, backend, actors, rng, cfg, tag, version):
         f"acknowledged {fmt(acked)}; probed {probes} sessions, {signins} sign-ins")
 
 
-def pg_ctl(version, action, *extra):
-    cmd = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *extra]
+def pg_ctl(cluster, action, *extra):
+    cmd = ["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, action, *extra]
     subprocess.run(cmd, check=True, timeout=120, capture_output=True)
 
 
-def pg_running(version):
-    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
-    return any(line.split()[:2] == [version, "main"] and "online" in line for line in out.splitlines())
+def pg_clusters():
+    """pg_lsclusters' rows: (version, name, port, status, owner, data directory, log file)."""
+    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True, timeout=60,
+                         check=True).stdout
+    return [line.split() for line in out.splitlines() if len(line.split()) >= 6]
+
+
+def pg_running(cluster):
+    return any(row[:2] == list(cluster) and row[3].startswith("online") for row in pg_clusters())
+
+
+def is_local(host):
+    """Whether `host` (a URL's host; empty or a socket directory means local) is this machine:
+    an address it names can be bound to."""
+    if not host or host.startswith("/"):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False
+    for family, _, _, _, addr in infos:
+        try:
+            with socket.socket(family) as s:
+                s.bind((addr[0], 0))
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def outage_cluster(url):
+    """(cluster, None) with cluster = (version, name): the local cluster serving `url`, which
+    the outage round may stop and start; or (None, why it cannot)."""
+    if not (shutil.which("pg_lsclusters") and shutil.which("pg_ctlcluster")):
+        return None, "no pg_lsclusters/pg_ctlcluster on this machine"
+    if os.geteuid() != 0 and pwd.getpwuid(os.geteuid()).pw_name != "postgres":
+        return None, "neither root nor the postgres user, so the cluster cannot be stopped"
+    parts = urllib.parse.urlsplit(url)
+    host = urllib.parse.parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
+    if not is_local(host):
+        return None, f"the server at {host} is not on this machine"
+    try:
+        # SHOW port / SHOW data_directory, in one row (superusers, or pg_read_all_settings).
+        port, data_dir = PgDb(url).rows(
+            "SELECT current_setting('port'), current_setting('data_directory')")[0]
+    except (subprocess.SubprocessError, ValueError, IndexError) as err:
+        return None, f"cannot ask the server for its port and data directory: {type(err).__name__}"
+    for row in pg_clusters():
+        if row[2] == port and os.path.realpath(row[5]) == os.path.realpath(data_dir):
+            return (row[0], row[1]), None
+    return None, f"no local cluster (pg_lsclusters) has port {port} and data directory {data_dir}"
 
 
 def fmt(counts):
     return ", ".join(f"{counts[k]} {k}" for k in Ledger.KINDS)
 
 
-def run_backend(backend, binary, workdir, rng, cfg, kills, outages=0, pg_version=None):
+def run_backend(backend, binary, workdir, rng, cfg, kills, outages=0, cluster=None):
     server = crash_server(binary, backend.url, workdir)
     actors = [Actor(i) for i in range(cfg["workers"])]
     try:
@@ -353,7 +410,8 @@ def run_backend(backend, binary, workdir, rng, cfg, kills, outages=0, pg_version
         for i in range(kills):
             kill_round(server, backend, actors, rng, cfg, f"{backend.name[0]}k{i}")
         for i in range(outages):
-            outage_round(server, backend, actors, rng, cfg, f"{backend.name[0]}o{i}", pg_version)
+            outage_round(server, backend, actors, rng, cfg, f"{backend.name[0]}o{i}", cluster)
+            backend.outages += 1
     except Exception as err:  # a broken harness or server start is a failure, with context
         backend.ledger.problem(f"aborted: {err}")  # the log's tail is printed below
     finally:
@@ -375,6 +433,9 @@ def main():
     parser.add_argument("--seed", type=int, help="replay a run")
     parser.add_argument("--bin", default=os.environ.get("LATCHKEY_BIN") or str(ROOT / "target/debug/latchkey"))
     args = parser.parse_args()
+    # A SIGTERM (a CI timeout, a stopped job) unwinds like an error, so the `finally` that
+    # starts a stopped PostgreSQL cluster again runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cfg = DEEP if args.deep else FAST
     seed = args.seed if args.seed is not None else secrets.randbits(32)
     print(f"crash durability: {'deep' if args.deep else 'fast'} profile, seed {seed} "
@@ -395,10 +456,14 @@ def main():
 
         base = os.environ.get("LATCHKEY_TEST_POSTGRES_URL")
         if not base:
+            outage = "skipped (LATCHKEY_TEST_POSTGRES_URL is not set)"
             print("SKIPPED: the PostgreSQL kill and outage rounds (set LATCHKEY_TEST_POSTGRES_URL)")
         else:
-            versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
             admin, url = pg_urls(base)
+            cluster, why = outage_cluster(admin)
+            if cluster is None:
+                outage = f"skipped ({why})"
+                print(f"SKIPPED: PostgreSQL outage round ({why})")
             work = Path(tmp) / "postgres"
             work.mkdir()
             pg = Backend("PostgreSQL", url, PgDb(url))
@@ -406,19 +471,21 @@ def main():
             print(f"waiting for {PG_LOCK} …", flush=True)
             with open(PG_LOCK, "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-                version = versions[-1] if versions else None
                 try:
                     psql(admin, "DROP DATABASE IF EXISTS latchkey_crash WITH (FORCE)")
                     psql(admin, "CREATE DATABASE latchkey_crash")
-                    outages = cfg["pg_stops"] if version else 0
-                    if not version:
-                        pg.ledger.problem("no cluster under /etc/postgresql: the outage round cannot run")
-                    run_backend(pg, args.bin, work, rng, cfg, cfg["pg_kills"], outages, version)
+                    outages = cfg["pg_stops"] if cluster else 0
+                    run_backend(pg, args.bin, work, rng, cfg, cfg["pg_kills"], outages, cluster)
                 finally:
-                    if version and not pg_running(version):
-                        pg_ctl(version, "start")
+                    # Also on SIGTERM (see main's handler) and on any error: never leave the
+                    # cluster down.
+                    if cluster and not pg_running(cluster):
+                        print(f"starting PostgreSQL {'/'.join(cluster)} again", flush=True)
+                        pg_ctl(cluster, "start")
                     with contextlib.suppress(subprocess.SubprocessError):
                         psql(admin, "DROP DATABASE IF EXISTS latchkey_crash WITH (FORCE)")
+            if cluster:
+                outage = "ran" if pg.outages else "skipped (the PostgreSQL rounds aborted before it)"
 
     failed = False
     print()
@@ -444,6 +511,8 @@ def main():
           f"{sum(len(b.ledger.problems) for b in backends)} violations; "
           f"{time.monotonic() - started:.0f} s; seed {seed}")
     print("FAILED" if failed else "OK")
+    # The last line, for scripts: `outage round: ran` or `outage round: skipped (<reason>)`.
+    print(f"outage round: {outage}")
     return 1 if failed else 0
 
 
