@@ -29,20 +29,30 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Whether `err` means the database could not be talked to, rather than that it refused a
-/// statement. The pool recovers by itself once the database is back (every connection is
-/// pinged before use), so these are worth a 503, not a 500.
+/// Whether `err` means the database could not be talked to for now, rather than that it
+/// refused a statement. The pool recovers by itself once the database is back (every
+/// connection is pinged before use), so these are worth a 503, not a 500. Faults a retry
+/// cannot cure stay 500s: a TLS misconfiguration, SQLite's worker thread crashing, a
+/// protocol violation (08P01, a client bug).
 fn out_of_reach(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        // PostgreSQL: connection_exception (class 08), admin_shutdown, crash_shutdown,
-        // cannot_connect_now (starting up), too_many_connections.
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        // PostgreSQL: connection_exception and its kin (08000, 08001, 08003, 08004, 08006),
+        // admin_shutdown, crash_shutdown, cannot_connect_now (starting up),
+        // too_many_connections.
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+            matches!(
+                &*code,
+                "08000"
+                    | "08001"
+                    | "08003"
+                    | "08004"
+                    | "08006"
+                    | "57P01"
+                    | "57P02"
+                    | "57P03"
+                    | "53300"
+            )
         }),
         _ => false,
     }
@@ -65,6 +75,7 @@ mod tests {
         for err in [
             sqlx::Error::RowNotFound,
             sqlx::Error::Protocol("odd".into()),
+            sqlx::Error::WorkerCrashed,
         ] {
             assert!(matches!(StoreError::from(err), StoreError::Database(_)));
         }

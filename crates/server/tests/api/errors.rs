@@ -2,7 +2,7 @@
 //! not touch the database, so they run on SQLite only.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use std::sync::Arc;
@@ -160,12 +160,15 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
 }
 
-/// A store whose database is gone: every call fails. A unit-test helper for the failure path;
-/// the real backends are exercised by every other test.
-struct BrokenStore;
+/// A store every call of which fails with the same error. A unit-test helper for the failure
+/// paths; the real backends are exercised by every other test (and a real PostgreSQL outage by
+/// `scripts/hardening crash`).
+struct BrokenStore(fn() -> StoreError);
 
-fn gone<T>() -> Result<T, StoreError> {
-    Err(StoreError::Database(sqlx::Error::PoolClosed))
+impl BrokenStore {
+    fn gone<T>(&self) -> Result<T, StoreError> {
+        Err((self.0)())
+    }
 }
 
 #[async_trait::async_trait]
@@ -174,7 +177,7 @@ impl Store for BrokenStore {
         "broken"
     }
     async fn ping(&self) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn register(
         &self,
@@ -183,19 +186,19 @@ impl Store for BrokenStore {
         _: &NewEvent,
         _: &[Outgoing],
     ) -> Result<User, StoreError> {
-        gone()
+        self.gone()
     }
     async fn find_login(&self, _: &str) -> Result<Option<Login>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn find_user(&self, _: &str) -> Result<Option<User>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn set_password_hash(&self, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn create_session(&self, _: &NewSession, _: &NewEvent) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn live_session_expiry(
         &self,
@@ -203,16 +206,16 @@ impl Store for BrokenStore {
         _: &str,
         _: i64,
     ) -> Result<Option<i64>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn find_refresh(&self, _: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn rotate_refresh(&self, _: &Rotation) -> Result<bool, StoreError> {
-        gone()
+        self.gone()
     }
     async fn list_sessions(&self, _: &str, _: i64) -> Result<Vec<SessionInfo>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn revoke_session(
         &self,
@@ -221,7 +224,7 @@ impl Store for BrokenStore {
         _: i64,
         _: &NewEvent,
     ) -> Result<bool, StoreError> {
-        gone()
+        self.gone()
     }
     async fn revoke_other_sessions(
         &self,
@@ -230,10 +233,10 @@ impl Store for BrokenStore {
         _: i64,
         _: &NewEvent,
     ) -> Result<Vec<String>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn enqueue(&self, _: &[Outgoing], _: Option<&NewEvent>) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn enqueue_throttled(
         &self,
@@ -241,7 +244,7 @@ impl Store for BrokenStore {
         _: &[Outgoing],
         _: &NewEvent,
     ) -> Result<Option<i64>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn find_one_time(
         &self,
@@ -249,7 +252,7 @@ impl Store for BrokenStore {
         _: &str,
         _: i64,
     ) -> Result<Option<OneTimeRecord>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn reset_password(
         &self,
@@ -258,10 +261,10 @@ impl Store for BrokenStore {
         _: &NewMail,
         _: &NewEvent,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn verify_email(&self, _: &Consume, _: &NewEvent) -> Result<Option<User>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn change_email(
         &self,
@@ -271,7 +274,7 @@ impl Store for BrokenStore {
         _: &NewMail,
         _: &NewEvent,
     ) -> Result<Option<User>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn change_password(
         &self,
@@ -282,7 +285,7 @@ impl Store for BrokenStore {
         _: &NewMail,
         _: &NewEvent,
     ) -> Result<Vec<String>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn update_profile(
         &self,
@@ -291,16 +294,16 @@ impl Store for BrokenStore {
         _: i64,
         _: &NewEvent,
     ) -> Result<Option<User>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn due_mail(&self, _: i64, _: i64) -> Result<Vec<PendingMail>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn claim_mail(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
-        gone()
+        self.gone()
     }
     async fn mail_sent(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn mail_not_sent(
         &self,
@@ -310,13 +313,13 @@ impl Store for BrokenStore {
         _: Option<i64>,
         _: i64,
     ) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        gone()
+        self.gone()
     }
     async fn failure_streak(&self, _: &str) -> Result<FailureStreak, StoreError> {
-        gone()
+        self.gone()
     }
     async fn sign_in_failed(
         &self,
@@ -324,31 +327,31 @@ impl Store for BrokenStore {
         _: i64,
         _: Option<&NewEvent>,
     ) -> Result<i64, StoreError> {
-        gone()
+        self.gone()
     }
     async fn sign_in_succeeded(&self, _: &str) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn rate_hit(&self, _: &str, _: i64, _: i64, _: i64) -> Result<(i64, i64), StoreError> {
-        gone()
+        self.gone()
     }
     async fn rate_purge(&self, _: i64) -> Result<u64, StoreError> {
-        gone()
+        self.gone()
     }
     async fn record_event(&self, _: &NewEvent) -> Result<(), StoreError> {
-        gone()
+        self.gone()
     }
     async fn security_events(&self, _: &str, _: i64) -> Result<Vec<SecurityEvent>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn list_tasks(&self, _: &str) -> Result<Vec<Task>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn create_task(&self, _: &NewTask) -> Result<Task, StoreError> {
-        gone()
+        self.gone()
     }
     async fn find_task(&self, _: &str, _: &str) -> Result<Option<Task>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn update_task(
         &self,
@@ -357,26 +360,39 @@ impl Store for BrokenStore {
         _: &TaskPatch,
         _: i64,
     ) -> Result<Option<Task>, StoreError> {
-        gone()
+        self.gone()
     }
     async fn delete_task(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-        gone()
+        self.gone()
     }
 }
 
 #[tokio::test]
-async fn a_database_failure_is_a_generic_500_and_readiness_says_503() {
-    let app = TestApp::with_store(Arc::new(BrokenStore)).await;
-    for res in [
-        app.register("ann@example.com", PASSWORD).await,
-        app.sign_in("ann@example.com", PASSWORD).await,
-    ] {
-        let body = assert_error(res, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
-        assert_eq!(
-            body["message"],
-            "The server could not complete the request."
-        );
-    }
+async fn a_failed_statement_is_a_generic_500_and_readiness_says_503() {
+    let failed = || StoreError::Database(sqlx::Error::RowNotFound);
+    let body =
+        a_failing_store_answers(failed, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
+    assert_eq!(
+        body["message"],
+        "The server could not complete the request."
+    );
+}
+
+#[tokio::test]
+async fn a_database_out_of_reach_is_503_unavailable_on_every_path() {
+    let gone = || StoreError::Unavailable(sqlx::Error::PoolTimedOut);
+    a_failing_store_answers(gone, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+}
+
+/// Registration, sign-in and a bearer request (whose session look-up fails) all answer
+/// `status`/`code` without naming the database's trouble; readiness says 503. Returns the
+/// last error body.
+async fn a_failing_store_answers(
+    error: fn() -> StoreError,
+    status: StatusCode,
+    code: &str,
+) -> Value {
+    let app = TestApp::with_store(Arc::new(BrokenStore(error))).await;
     let (token, _) = app
         .state
         .tokens
@@ -391,13 +407,21 @@ async fn a_database_failure_is_a_generic_500_and_readiness_says_503() {
             "j",
         )
         .unwrap();
-    let res = app.get("/api/v1/tasks", Some(&token)).await;
-    let body = assert_error(res, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
-    assert!(!body.to_string().to_lowercase().contains("pool"), "{body}");
+    let mut last = Value::Null;
+    for res in [
+        app.register("ann@example.com", PASSWORD).await,
+        app.sign_in("ann@example.com", PASSWORD).await,
+        app.get("/api/v1/tasks", Some(&token)).await,
+    ] {
+        last = assert_error(res, status, code).await;
+        let text = last.to_string().to_lowercase();
+        assert!(!text.contains("pool") && !text.contains("sqlx"), "{last}");
+    }
     assert_error(
         app.get("/readyz", None).await,
         StatusCode::SERVICE_UNAVAILABLE,
         "unavailable",
     )
     .await;
+    last
 }
