@@ -146,22 +146,6 @@ proptest! {
     }
 
     #[test]
-    fn a_changed_opaque_token_is_malformed_or_hashes_elsewhere(
-        at in any::<prop::sample::Index>(), byte in any::<u8>(), generation in 0i64..1_000,
-    ) {
-        // The store finds a presented token by the hash of its text, so a change that keeps
-        // the shape must change the hash; one that does not is refused before any look-up.
-        let token = RefreshKey::new(&Secret::parse(SECRET).unwrap()).token("s-1", "seed", generation);
-        let mut bytes = token.clone().into_bytes();
-        let i = at.index(bytes.len());
-        prop_assume!(bytes[i] != byte);
-        bytes[i] = byte;
-        if let Ok(changed) = String::from_utf8(bytes) {
-            prop_assert!(refresh::check_shape(&changed).is_err() || refresh::hash(&changed) != refresh::hash(&token));
-        }
-    }
-
-    #[test]
     fn no_truncation_or_extension_of_a_token_is_accepted(
         cut in any::<prop::sample::Index>(), tail in "[A-Za-z0-9_.=-]{0,8}", eddsa_signed in any::<bool>(),
     ) {
@@ -221,7 +205,7 @@ proptest! {
     #[test]
     fn alg_none_and_unknown_algorithms_are_refused_in_any_spelling(
         alg in "[nN][oO][nN][eE]|[hH][sS](256|384|512)|[eE][dD][dD][sS][aA]|[rRpPeE][sS](256|384|512)|",
-        signature in "[A-Za-z0-9_-]{0,86}", eddsa_signed in any::<bool>(),
+        signature in "[A-Za-z0-9_-]{1,86}", eddsa_signed in any::<bool>(),
     ) {
         let tokens = if eddsa_signed { eddsa() } else { hs256() };
         let real = issued(&tokens);
@@ -233,7 +217,8 @@ proptest! {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        prop_assert!(tokens.verify(&forged, 1_000).is_err());
+        // Refused for the algorithm, before any signature is looked at.
+        prop_assert_eq!(tokens.verify(&forged, 1_000), Err(Error::UnsupportedAlgorithm));
     }
 
     #[test]
