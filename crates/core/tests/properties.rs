@@ -147,14 +147,13 @@ proptest! {
 
     #[test]
     fn no_truncation_or_extension_of_a_token_is_accepted(
-        cut in any::<prop::sample::Index>(), tail in "[A-Za-z0-9_.=-]{0,8}", eddsa_signed in any::<bool>(),
+        cut in any::<prop::sample::Index>(), tail in "[A-Za-z0-9_.=-]{1,8}", eddsa_signed in any::<bool>(),
     ) {
         let tokens = if eddsa_signed { eddsa() } else { hs256() };
         let token = issued(&tokens);
         let shorter = &token[..cut.index(token.len())];
         prop_assert!(tokens.verify(shorter, 1_000).is_err());
         let longer = format!("{token}{tail}");
-        prop_assume!(!tail.is_empty());
         prop_assert!(tokens.verify(&longer, 1_000).is_err(), "accepted {longer}");
     }
 
@@ -210,7 +209,9 @@ proptest! {
         let tokens = if eddsa_signed { eddsa() } else { hs256() };
         let real = issued(&tokens);
         let (mut header, claims) = segments(&real);
-        prop_assume!(header["alg"] != alg.as_str());
+        if header["alg"] == alg.as_str() {
+            return Ok(()); // the real algorithm, correctly spelled: not a forgery
+        }
         header["alg"] = Value::from(alg.as_str());
         let forged = format!(
             "{}.{}.{signature}",
