@@ -66,6 +66,15 @@ fn pair(line: &str) -> String {
     line.split(';').next().unwrap().to_owned()
 }
 
+/// The `Cookie` header a browser would send back after `res`.
+fn cookie_header_from(res: &Response) -> String {
+    set_cookies(res)
+        .iter()
+        .map(|l| pair(l))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[tokio::test]
 async fn https_cookies_are_host_prefixed_secure_and_the_body_carries_no_token() {
     let app = https_app().await;
@@ -117,11 +126,7 @@ async fn localhost_cookies_have_plain_names_and_no_secure_flag() {
 async fn cookie_authenticated_changes_need_a_trusted_origin() {
     let app = https_app().await;
     let res = cookie_register(&app, "ann@example.com", APP).await;
-    let cookies = set_cookies(&res)
-        .iter()
-        .map(|l| pair(l))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = cookie_header_from(&res);
     let post_task = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
         let mut req = app
             .client
@@ -175,11 +180,7 @@ async fn cookie_authenticated_changes_need_a_trusted_origin() {
 async fn a_second_origin_or_fetch_site_header_is_refused_whichever_comes_first() {
     let app = https_app().await;
     let res = cookie_register(&app, "ann@example.com", APP).await;
-    let cookies = set_cookies(&res)
-        .iter()
-        .map(|l| pair(l))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookies = cookie_header_from(&res);
     for (name, [first, second]) in [
         ("origin", [APP, "https://evil.example"]),
         ("origin", ["https://evil.example", APP]),
