@@ -31,6 +31,15 @@ impl<W: Write> Write for OneLineWriter<W> {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        // Nearly every event holds none of the bytes a line break can start with: write it
+        // as it is, without a copy.
+        let body = buf.strip_suffix(b"\n").unwrap_or(buf);
+        if !body
+            .iter()
+            .any(|b| matches!(b, b'\n' | b'\r' | 0x0b | 0x0c | 0xc2 | 0xe2))
+        {
+            return self.0.write_all(buf);
+        }
         self.0.write_all(&one_line(buf))
     }
 
@@ -114,10 +123,12 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(name = %"Ann\r\n2026-01-01T00:00:00Z ERROR forged", "first");
             tracing::warn!("second\nline");
+            tracing::info!("third, plain");
         });
         let text = String::from_utf8(written.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[2].ends_with("third, plain"));
         assert!(lines[0].contains("Ann\\r\\n2026-01-01T00:00:00Z ERROR forged"));
         assert!(lines[1].ends_with("second\\nline"));
     }
