@@ -68,8 +68,12 @@ DECISIONS = [
      {"rotate": {"generation": 3, "expiresAtMs": NOW + DAY}}),
     ("the predecessor inside the grace window gets the live token back", session(), {"generation": 1, "spentAtMs": NOW - 9_999}, NOW,
      {"resend": {"generation": 2}}),
-    ("an older spent token inside its grace window gets the live token back", session(), {"generation": 0, "spentAtMs": NOW - 1}, NOW,
-     {"resend": {"generation": 2}}),
+    # Only the immediate predecessor is a race between tabs; an older spent token, however
+    # recently spent, was copied before the last rotation: reuse.
+    ("an older spent token inside its grace window is reuse", session(), {"generation": 0, "spentAtMs": NOW - 1}, NOW,
+     {"revoke": True}),
+    ("a token two generations back, spent a moment ago, is reuse", session(generation=5), {"generation": 3, "spentAtMs": NOW - 2_000}, NOW,
+     {"revoke": True}),
     ("a spent token exactly at the end of the window is reuse", session(), {"generation": 1, "spentAtMs": NOW - 10_000}, NOW,
      {"revoke": True}),
     ("a spent token after the window is reuse", session(), {"generation": 1, "spentAtMs": NOW - 3_600_000}, NOW,

@@ -153,10 +153,11 @@ pub enum Decision {
     /// The live token: advance the session to `generation` (compare-and-set on the current
     /// one) and extend it to `expires_at_ms`.
     Rotate { generation: i64, expires_at_ms: i64 },
-    /// A token spent moments ago (another tab won the race): hand back the live token of
-    /// `generation` unchanged. No new branch is created.
+    /// The immediate predecessor of the live token, spent moments ago (another tab won the
+    /// race): hand back the live token of `generation` unchanged. No new branch is created.
     Resend { generation: i64 },
-    /// A spent token presented after the grace window: assume theft, revoke the session.
+    /// A spent token presented after the grace window, or an older one than the live
+    /// token's predecessor at any time: assume theft, revoke the session.
     Revoke,
 }
 
@@ -182,7 +183,11 @@ pub fn decide(
             expires_at_ms: policy.expiry(now_ms, session.absolute_expires_at_ms),
         }),
         (g, Some(spent_at)) if g < session.generation => {
-            if now_ms < spent_at.saturating_add(policy.grace_ms) {
+            // Only the token spent by the last rotation can be another tab's race. An older
+            // one was copied before that rotation, so it is reuse however recently spent:
+            // otherwise a thief holding R0 could still collect R2 after R1 was rotated.
+            let predecessor = g.checked_add(1) == Some(session.generation);
+            if predecessor && now_ms < spent_at.saturating_add(policy.grace_ms) {
                 Ok(Decision::Resend {
                     generation: session.generation,
                 })
