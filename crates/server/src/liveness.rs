@@ -96,6 +96,54 @@ impl LivenessCache {
         self.revocations.fetch_add(1, Ordering::SeqCst);
         entries.remove(session_id);
     }
+
+    /// Forgets every session of a user, after revoking some of them.
+    pub fn forget_user(&self, user_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        entries.retain(|_, e| e.user_id != user_id);
+    }
+
+    /// Take before revoking `session_id` in the store: the session is forgotten when the
+    /// guard drops — after the revocation, or when the request is cancelled at any await
+    /// (the client hung up), even one after the revocation committed. A plain `forget` call
+    /// after the store's answer would be skipped then, and the revoked session would stay
+    /// live here until the TTL.
+    pub fn forget_after<'a>(&'a self, session_id: &str) -> ForgetAfter<'a> {
+        ForgetAfter {
+            cache: self,
+            what: Forget::Session(session_id.to_owned()),
+        }
+    }
+
+    /// As [`LivenessCache::forget_after`], for every session of `user_id` (a revocation of
+    /// several, whose ids the store only names once it has committed).
+    pub fn forget_user_after<'a>(&'a self, user_id: &str) -> ForgetAfter<'a> {
+        ForgetAfter {
+            cache: self,
+            what: Forget::User(user_id.to_owned()),
+        }
+    }
+}
+
+/// See [`LivenessCache::forget_after`].
+pub struct ForgetAfter<'a> {
+    cache: &'a LivenessCache,
+    what: Forget,
+}
+
+enum Forget {
+    Session(String),
+    User(String),
+}
+
+impl Drop for ForgetAfter<'_> {
+    fn drop(&mut self) {
+        match &self.what {
+            Forget::Session(id) => self.cache.forget(id),
+            Forget::User(id) => self.cache.forget_user(id),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -134,6 +182,34 @@ mod tests {
         assert_eq!(cache.get("s", "u", 1), None);
         cache.put(cache.ticket(), "s", "u", 0, Some(100_000));
         assert_eq!(cache.get("s", "u", 1), Some(true));
+    }
+
+    #[test]
+    fn a_cancelled_revocation_still_forgets_its_sessions() {
+        let cache = LivenessCache::new(5_000);
+        cache.put(cache.ticket(), "s", "u", 0, Some(100_000));
+        cache.put(cache.ticket(), "t", "u", 0, Some(100_000));
+        cache.put(cache.ticket(), "other", "v", 0, Some(100_000));
+        let mut request = Box::pin(async {
+            let _one = cache.forget_after("s");
+            std::future::pending::<()>().await;
+        });
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(request.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(
+            cache.get("s", "u", 1),
+            Some(true),
+            "kept while the request runs"
+        );
+        drop(request);
+        assert_eq!(
+            cache.get("s", "u", 1),
+            None,
+            "forgotten when it is cancelled"
+        );
+        drop(cache.forget_user_after("u"));
+        assert_eq!(cache.get("t", "u", 1), None);
+        assert_eq!(cache.get("other", "v", 1), Some(true));
     }
 
     #[test]
