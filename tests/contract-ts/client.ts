@@ -29,11 +29,17 @@ export async function walkThrough(token: string): Promise<void> {
   await api.POST("/api/v1/auth/forgot-password", { body: { email: "ann@example.com" } });
   await api.POST("/api/v1/auth/reset-password", { body: { token: "from-the-link", newPassword: "a new passphrase" } });
   await api.POST("/api/v1/auth/verify-email", { body: { token: "from-the-link" } });
-  await api.POST("/api/v1/auth/change-password", {
+  // A password change replaces the session: the answer carries the new one's tokens.
+  const changed = await api.POST("/api/v1/auth/change-password", {
     headers: auth,
     body: { currentPassword: "old passphrase", newPassword: "new passphrase", revokeOtherSessions: true },
   });
-  await api.POST("/api/v1/auth/change-email", { headers: auth, body: { newEmail: "ann@new.example", password: "x" } });
+  const replacement: string | undefined = changed.data?.accessToken;
+  console.log(replacement);
+  await api.POST("/api/v1/auth/change-email", {
+    headers: auth,
+    body: { newEmail: "ann@new.example", password: "x", revokeOtherSessions: false },
+  });
 
   const sessions = await api.GET("/api/v1/sessions", { headers: auth });
   for (const s of sessions.data ?? []) console.log(s.id, s.current, s.ipAddress ?? "unknown");

@@ -97,6 +97,13 @@ class Tokens:
             if token == self.current:
                 self.current = None
 
+    def adopt(self, successor):
+        """A password change swapped the session for a new one: its token is usable."""
+        with self.lock:
+            self.issued.add(successor)
+            if self.current is None:
+                self.current, self.sid = successor, sid_of(successor)
+
     def sid_of_current(self):
         with self.lock:
             return self.sid if self.current else None
@@ -162,6 +169,10 @@ def before_call(ctx, case, kwargs):
     op = _operation_id(case)
     if op == "signOut":
         TOKENS.retire(token, "signOut")
+    elif op == "changePassword":
+        # A successful change replaces the session (its token dies); a refused one does not,
+        # but which it will be is not known yet, and a spare user costs nothing.
+        TOKENS.retire(token, "changePassword")
     elif op == "revokeSession":
         sid = TOKENS.sid_of_current()
         if sid and _same_uuid((case.path_parameters or {}).get("id"), sid):
@@ -176,6 +187,8 @@ def after_call(ctx, case, response):
     op = _operation_id(case)
     if op == "revokeSession" and response.status_code == 204:
         TOKENS.retire(token, "revokeSession (204)")
+    if op == "changePassword" and response.status_code == 200:
+        TOKENS.adopt(response.json()["accessToken"])
     # Only operations that take the bearer token can refuse it: refresh, sign-in and the
     # rest answer 401 about their own inputs (a refresh token, a password).
     if response.status_code == 401 and case.operation.definition.raw.get("security"):

@@ -124,7 +124,9 @@ impl<'a> ApiExtractor<'a> for MaybeCaller {
     }
 }
 
-async fn authenticate_request(state: &AppState, req: &Request) -> Result<Principal, Error> {
+/// The caller a request names by its bearer token or access cookie (the cookie under the
+/// CSRF rule).
+pub async fn authenticate_request(state: &AppState, req: &Request) -> Result<Principal, Error> {
     let authorization = req.headers().get_all(header::AUTHORIZATION);
     if let Some(token) = bearer::from_headers(authorization.iter().map(|v| v.to_str().ok()))? {
         return authenticate(state, token, false).await;

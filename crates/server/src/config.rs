@@ -146,6 +146,12 @@ pub struct Settings {
           value_parser = clap::value_parser!(i64).range(0..=60))]
     pub session_cache_ttl: i64,
 
+    /// Live sessions a user may have at once (1 to 10000); signing in past it ends the least
+    /// recently used.
+    #[arg(long, env = "LATCHKEY_MAX_SESSIONS", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_sessions: u32,
+
     /// Where browsers reach the app. `https://…` gives `__Host-` cookies with `Secure`;
     /// `http://` is accepted for localhost only. Its origin is always trusted for CSRF.
     #[arg(
@@ -286,6 +292,7 @@ impl Settings {
             session_idle_ttl: 7 * 24 * 3600,
             refresh_grace: 10,
             session_cache_ttl: 5,
+            max_sessions: 50,
             public_url: "http://localhost:8080".into(),
             trusted_origins: Vec::new(),
             jwt_alg: JwtAlg::Hs256,

@@ -46,6 +46,8 @@ pub struct AppState {
     pub forwarded_header: crate::config::ForwardedHeader,
     /// The rate limits and their counters.
     pub limiter: Limiter,
+    /// Live sessions a user may have at once.
+    pub max_sessions: usize,
 }
 
 impl AppState {
@@ -120,6 +122,7 @@ impl AppState {
             trusted_proxies,
             forwarded_header: settings.forwarded_header,
             limiter,
+            max_sessions: usize::try_from(settings.max_sessions).unwrap_or(usize::MAX),
         })
     }
 }

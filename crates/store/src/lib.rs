@@ -155,18 +155,20 @@ pub trait Store: Send + Sync + 'static {
         event: &NewEvent,
     ) -> Result<Option<User>>;
 
-    /// Sets a new password hash, revokes the user's other sessions when `revoke_all_but`
-    /// names the one to keep, spends outstanding reset links, writes `mail` and records
-    /// `event`. Returns the revoked sessions' ids.
+    /// Sets a new password hash and swaps the session it was changed in for a new one
+    /// (`swap`), revoking every other session too when `revoke_others`; spends outstanding
+    /// reset and email-change links, writes `mail` and records `event`. Returns the revoked
+    /// sessions' ids, or `None` (and changes nothing) if the session to end is no longer
+    /// live.
     async fn change_password(
         &self,
         user_id: &str,
         password_hash: &str,
-        now_ms: i64,
-        revoke_all_but: Option<&str>,
+        swap: &SessionSwap<'_>,
+        revoke_others: bool,
         mail: &NewMail,
         event: &NewEvent,
-    ) -> Result<Vec<String>>;
+    ) -> Result<Option<Vec<String>>>;
 
     /// Applies a profile patch and records `event`; `None` if there is no such user.
     async fn update_profile(

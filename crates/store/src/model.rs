@@ -133,6 +133,9 @@ pub struct NewOneTimeToken {
     pub email: String,
     pub now_ms: i64,
     pub expires_at_ms: i64,
+    /// An email change that signs out the other sessions when confirmed: the session that
+    /// asked, which stays. `None` for every other link.
+    pub keep_session: Option<String>,
 }
 
 /// An unused, unexpired one-time token's record, with its user.
@@ -288,4 +291,12 @@ impl std::fmt::Debug for PendingMail {
             .field("token_id", &self.token_id)
             .finish_non_exhaustive()
     }
+}
+
+/// A session ended and its successor opened in one transaction (re-authentication).
+#[derive(Debug)]
+pub struct SessionSwap<'a> {
+    /// The session that ends.
+    pub ends: &'a str,
+    pub opens: &'a NewSession,
 }

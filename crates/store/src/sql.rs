@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use crate::{
     Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
     OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation,
-    SecurityEvent, SessionInfo, Store, Task, TaskPatch, Throttle, User,
+    SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
 };
 
 /// SQLite, embedded: the zero-setup default.
@@ -517,6 +517,17 @@ macro_rules! impl_store {
                     .bind(&consume.user_id)
                     .fetch_optional(&mut *tx)
                     .await?;
+                // Asked for with revokeOtherSessions: every session but the one that asked
+                // ends with the old address (their tokens carry it).
+                let (keep,): (Option<String>,) = sqlx::query_as(
+                    "SELECT keep_session FROM one_time_tokens WHERE token_hash = $1",
+                )
+                .bind(&consume.token_hash)
+                .fetch_one(&mut *tx)
+                .await?;
+                if let Some(keep) = keep {
+                    let _ended = revoke_sessions!(&consume.user_id, &keep, consume.now_ms, &mut *tx);
+                }
                 // Links sent to the old address no longer prove anything.
                 spend_tokens!(&consume.user_id, "verify_email", consume.now_ms, &mut *tx);
                 spend_tokens!(&consume.user_id, "change_email", consume.now_ms, &mut *tx);
@@ -531,11 +542,12 @@ macro_rules! impl_store {
                 &self,
                 user_id: &str,
                 password_hash: &str,
-                now_ms: i64,
-                revoke_all_but: Option<&str>,
+                swap: &SessionSwap<'_>,
+                revoke_others: bool,
                 mail: &NewMail,
                 event: &NewEvent,
-            ) -> Result<Vec<String>> {
+            ) -> Result<Option<Vec<String>>> {
+                let now_ms = swap.opens.now_ms;
                 let mut tx = self.writer.begin().await?;
                 lock_user!(user_id, now_ms, &mut *tx);
                 sqlx::query("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
@@ -544,17 +556,35 @@ macro_rules! impl_store {
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
-                let revoked = match revoke_all_but {
-                    Some(keep) => revoke_sessions!(user_id, keep, now_ms, &mut *tx),
-                    None => Vec::new(),
+                insert_session!(swap.opens, &mut *tx);
+                let revoked = if revoke_others {
+                    revoke_sessions!(user_id, &swap.opens.id, now_ms, &mut *tx)
+                } else {
+                    let ended: Vec<(String,)> = sqlx::query_as(
+                        "UPDATE sessions SET revoked_at = $1
+                         WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL
+                         RETURNING id",
+                    )
+                    .bind(now_ms)
+                    .bind(swap.ends)
+                    .bind(user_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    ended.into_iter().map(|(id,)| id).collect()
                 };
+                // Signed out (or revoked) since the request was authenticated: a dead
+                // session must not change the password, nor open a new session.
+                if !revoked.iter().any(|id| id == swap.ends) {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
                 for purpose in ["reset_password", "change_email"] {
                     spend_tokens!(user_id, purpose, now_ms, &mut *tx);
                 }
                 insert_mail!(mail, &mut *tx);
                 insert_event!(event, &mut *tx);
                 tx.commit().await?;
-                Ok(revoked)
+                Ok(Some(revoked))
             }
 
             async fn update_profile(
@@ -953,8 +983,8 @@ macro_rules! insert_outgoing {
     ($out:expr, $executor:expr) => {
         if let Some(token) = &$out.token {
             sqlx::query(
-                "INSERT INTO one_time_tokens (id, token_hash, seed, user_id, purpose, email, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO one_time_tokens (id, token_hash, seed, user_id, purpose, email, created_at, expires_at, keep_session)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&token.id)
             .bind(&token.token_hash)
@@ -964,6 +994,7 @@ macro_rules! insert_outgoing {
             .bind(&token.email)
             .bind(token.now_ms)
             .bind(token.expires_at_ms)
+            .bind(&token.keep_session)
             .execute(&mut *$executor)
             .await?;
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use latchkey_core::onetime::Purpose;
 use latchkey_core::{Email, Error};
-use latchkey_store::{Login, ProfilePatch, StoreError};
+use latchkey_store::{Login, ProfilePatch, SessionSwap, StoreError};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -17,15 +17,20 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::event;
+use super::auth::respond;
 use super::dto::{
-    Accepted, ChangeEmailRequest, ChangePasswordRequest, Text, TokenRequest, UpdateProfileRequest,
-    UserView,
+    Accepted, AuthSession, ChangeEmailRequest, ChangePasswordRequest, Text, TokenRequest,
+    UpdateProfileRequest, UserView,
 };
-use super::mailing::{notice, with_link};
+use super::guard::{self, Attempt};
+use super::mailing::{notice, recipient_refusal, with_link};
+use super::open::new_session;
 use super::recovery::{stored_email, usable};
 use super::text::{image_url, plain_text};
+use super::transport::WithCookies;
 use crate::auth::{Caller, ClientInfo, Principal};
 use crate::error::Failure;
+use crate::limiter::Limit;
 use crate::mail::templates::{Data as MailData, Kind};
 use crate::state::AppState;
 use crate::statuses;
@@ -56,9 +61,12 @@ pub enum ProfileUpdated {
 
 #[derive(ApiResponse)]
 pub enum PasswordChanged {
-    /// Changed; other sessions are signed out unless asked not to; a notice is on its way.
-    #[oai(status = 204)]
-    NoContent,
+    /// Changed, and this session replaced by a new one: its tokens are here (or, when the
+    /// request was authenticated by cookie, in the cookies), and the old ones are refused
+    /// from now on. Other sessions are signed out unless asked not to; a notice is on its
+    /// way.
+    #[oai(status = 200)]
+    Ok(Json<AuthSession>),
 }
 
 #[derive(ApiResponse)]
@@ -136,9 +144,11 @@ impl AccountApi {
 
     /// Change the password
     ///
-    /// Needs the current password (a wrong one is 401 `invalid_credentials` and is recorded
-    /// as a failed attempt). Every other session is signed out unless
-    /// `revokeOtherSessions` is false; this one stays signed in.
+    /// Needs the current password (a wrong one is 401 `invalid_credentials`, recorded as a
+    /// failed attempt, and counted like a failed sign-in: after five, 429). The new password
+    /// is checked against the policy first. This session is replaced by a new one, whose
+    /// tokens are returned as sign-in returns them; every other session is signed out unless
+    /// `revokeOtherSessions` is false.
     #[oai(
         path = "/change-password",
         method = "post",
@@ -150,53 +160,69 @@ impl AccountApi {
         req: &Request,
         auth: Caller,
         body: Json<ChangePasswordRequest>,
-    ) -> Result<PasswordChanged, Failure<ChangeErrors>> {
+    ) -> Result<WithCookies<PasswordChanged>, Failure<ChangeErrors>> {
         let ChangePasswordRequest {
             current_password,
             new_password,
             revoke_other_sessions,
         } = body.0;
         let client = ClientInfo::of(req);
-        let login = check_password(&state, &auth.0, current_password.into(), &client).await?;
+        // The new password is judged first: a policy refusal must not tell whether the
+        // current password was right.
+        let email = own_email(&state, &auth.0).await?;
+        state.policy.check(&new_password, &email)?;
+        let login = check_password(&state, &auth.0, &email, &current_password, &client).await?;
         let user = &login.user;
-        state
-            .policy
-            .check(&new_password, &stored_email(&user.email)?)?;
         let password_hash = state.hasher.hash(new_password.into()).await?;
         let now_ms = state.clock.now_ms();
-        let keep = revoke_other_sessions
-            .unwrap_or(true)
-            .then_some(auth.0.session_id.as_str());
+        // Re-authentication opens a new session in place of this one (ASVS 7.2.4): a copy
+        // of this session's refresh token taken before the change is dead after it.
+        let (session, refresh_token) = new_session(&state, &user.id, now_ms, &client)?;
+        let swap = SessionSwap {
+            ends: &auth.0.session_id,
+            opens: &session,
+        };
         let mail = notice(
             Kind::PasswordChanged,
             &user.email,
             &MailData::for_user(user),
             now_ms,
         )?;
-        let event = event(
-            "password_changed",
-            &user.id,
-            &auth.0.session_id,
-            &client,
-            now_ms,
-        )?;
+        let event = event("password_changed", &user.id, &session.id, &client, now_ms)?;
+        let _forget_sessions = state.liveness.forget_user_after(&user.id);
         let revoked = state
             .store
-            .change_password(&user.id, &password_hash, now_ms, keep, &mail, &event)
-            .await?;
-        for session_id in &revoked {
-            state.liveness.forget(session_id);
-        }
+            .change_password(
+                &user.id,
+                &password_hash,
+                &swap,
+                revoke_other_sessions.unwrap_or(true),
+                &mail,
+                &event,
+            )
+            .await?
+            .ok_or(Error::SessionRevoked)?;
         state.outbox.wake();
         tracing::info!(user_id = %user.id, sessions_revoked = revoked.len(), "password changed");
-        Ok(PasswordChanged::NoContent)
+        let (body, set) = respond(
+            &state,
+            login.user,
+            &session.id,
+            refresh_token,
+            session.expires_at_ms,
+            auth.0.by_cookie,
+        )?;
+        Ok(WithCookies::new(PasswordChanged::Ok(Json(body)), set))
     }
 
     /// Change the email address
     ///
-    /// Needs the current password. Sends a confirmation link (valid 24 hours) to the new
-    /// address; the account switches only when it is followed (`confirm-email-change`). An
-    /// address that already has an account gets the same answer, and nothing changes.
+    /// Needs the current password (counted like a sign-in, as for change-password). Sends a
+    /// confirmation link (valid 24 hours) to the new address; the account switches only when
+    /// it is followed (`confirm-email-change`), and then every other session is signed out
+    /// unless `revokeOtherSessions` is false. An address that already has an account gets
+    /// the same answer, and nothing changes. At most one email a minute and five an hour go
+    /// to one address, and an account may ask five times a day (429 past either).
     #[oai(path = "/change-email", method = "post", operation_id = "changeEmail")]
     async fn change_email(
         &self,
@@ -208,15 +234,27 @@ impl AccountApi {
         let ChangeEmailRequest {
             new_email,
             password,
+            revoke_other_sessions,
         } = body.0;
         let new_email = Email::parse(&new_email)?;
         let client = ClientInfo::of(req);
-        let login = check_password(&state, &auth.0, password.into(), &client).await?;
+        let email = own_email(&state, &auth.0).await?;
+        let login = check_password(&state, &auth.0, &email, &password, &client).await?;
         let user = &login.user;
-        if new_email.key() == stored_email(&user.email)?.key() {
+        if new_email.key() == email.key() {
             return Err(
                 Error::InvalidRequest("that is already the account's address".into()).into(),
             );
+        }
+        // Each request mails an address nobody has proven yet: a cap per account a day, and
+        // the per-recipient limits recovery mail has. Both are counted whether or not the
+        // address is taken, so a 429 does not tell that either.
+        state
+            .limiter
+            .check(Limit::EmailChangeAccount, &user.id)
+            .await?;
+        if let Some(refusal) = recipient_refusal(&state, &new_email.key()).await? {
+            return Err(refusal.into());
         }
         let accepted = EmailChangeRequested::Accepted(Json(Accepted::new(CHANGE_REQUESTED)));
         let now_ms = state.clock.now_ms();
@@ -233,7 +271,7 @@ impl AccountApi {
             tracing::info!(user_id = %user.id, "email change to an address in use; nothing sent");
             return Ok(accepted);
         }
-        let outgoing = with_link(
+        let mut outgoing = with_link(
             &state,
             Kind::ConfirmEmailChange,
             Purpose::ChangeEmail,
@@ -241,6 +279,11 @@ impl AccountApi {
             new_email.as_str(),
             now_ms,
         )?;
+        if let Some(token) = outgoing.token.as_mut() {
+            token.keep_session = revoke_other_sessions
+                .unwrap_or(true)
+                .then(|| auth.0.session_id.clone());
+        }
         let event = event(
             "email_change_requested",
             &user.id,
@@ -284,6 +327,7 @@ impl AccountApi {
             consume.now_ms,
         )?;
         let _forget = state.profiles.forget_after(&old.id);
+        let _forget_sessions = state.liveness.forget_user_after(&old.id);
         let changed = state
             .store
             .change_email(
@@ -304,41 +348,40 @@ impl AccountApi {
     }
 }
 
-/// The caller's login if `password` is theirs; otherwise a recorded failed attempt and
-/// 401 `invalid_credentials`.
-async fn check_password<S>(
-    state: &AppState,
-    caller: &Principal,
-    password: String,
-    client: &ClientInfo,
-) -> Result<Login, Failure<S>> {
+/// The signed-in user's current address.
+async fn own_email<S>(state: &AppState, caller: &Principal) -> Result<Email, Failure<S>> {
     let user = state
         .store
         .find_user(&caller.user_id)
         .await?
         .ok_or(Error::SessionRevoked)?;
-    let login = state
-        .store
-        .find_login(&stored_email(&user.email)?.key())
-        .await?
-        .ok_or(Error::SessionRevoked)?;
-    if state
-        .hasher
-        .verify(password, login.password_hash.clone())
-        .await?
-    {
-        return Ok(login);
-    }
-    let failed = event(
-        "password_check_failed",
-        &user.id,
-        &caller.session_id,
+    Ok(stored_email(&user.email)?)
+}
+
+/// The caller's login if `password` is theirs. The check counts toward the sign-in limits,
+/// the account's failure streak and a per-session limit (see [`guard`]): a wrong password
+/// is 401 `invalid_credentials` and a recorded failed attempt, and guessing is refused with
+/// 429 like guessing at sign-in.
+async fn check_password<S>(
+    state: &AppState,
+    caller: &Principal,
+    email: &Email,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<Login, Failure<S>> {
+    let attempt = Attempt {
+        email,
         client,
-        state.clock.now_ms(),
-    )?;
-    state.store.record_event(&failed).await?;
-    tracing::info!(user_id = %user.id, "current password refused");
-    Err(Error::InvalidCredentials.into())
+        session_id: Some(&caller.session_id),
+        failed_event: "password_check_failed",
+    };
+    let login = guard::check_password(state, &attempt, password).await?;
+    // The session's user is the account the address names, unless the address moved to
+    // another account between the two reads; never check one user's password for another.
+    if login.user.id != caller.user_id {
+        return Err(Error::SessionRevoked.into());
+    }
+    Ok(login)
 }
 
 /// A patch field: absent leaves it, `null` clears it, a value goes through `parse`.

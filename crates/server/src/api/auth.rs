@@ -3,13 +3,9 @@
 use std::sync::Arc;
 
 use latchkey_core::cookie::CookieKind;
-use latchkey_core::ratelimit;
 use latchkey_core::refresh::{self, Decision, PresentedToken, SessionState};
-use latchkey_core::{Email, Error, TokenSubject, random};
-use latchkey_store::{
-    FailureStreak, NewEvent, NewSession, NewUser, Outgoing, RefreshRecord, Rotation, StoreError,
-    User,
-};
+use latchkey_core::{Email, Error, TokenSubject};
+use latchkey_store::{NewEvent, NewUser, Outgoing, RefreshRecord, Rotation, StoreError, User};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Header;
@@ -18,13 +14,15 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest};
+use super::guard::{self, Attempt};
 use super::ids::new_id;
 use super::mailing::{self, enqueue_once_a_minute, notice};
+use super::open;
 use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
-use crate::limiter::{self, Limit};
+use crate::limiter::Limit;
 use crate::mail::templates::{Data as MailData, Kind};
 use crate::state::AppState;
 use crate::statuses;
@@ -119,6 +117,7 @@ impl AuthApi {
             return Ok(WithCookies::new(answer, Vec::new()));
         }
         let password_hash = state.hasher.hash(password).await?;
+        let replaced = open::held_session(&state, req).await;
         let now_ms = state.clock.now_ms();
         let user = NewUser {
             id: new_id()?,
@@ -128,7 +127,7 @@ impl AuthApi {
             password_hash,
             now_ms,
         };
-        let (session, refresh_token) = new_session(&state, &user.id, now_ms, &client)?;
+        let (session, refresh_token) = open::new_session(&state, &user.id, now_ms, &client)?;
         let event = event("registered", &user.id, &session.id, &client, now_ms)?;
         let verify = mailing::verification(&state, &user_of(&user), now_ms)?;
         let user = match state
@@ -140,6 +139,7 @@ impl AuthApi {
             other => other?,
         };
         state.outbox.wake();
+        open::after_opening(&state, &user.id, &session.id, replaced, &client).await?;
         tracing::info!(user_id = %user.id, session_id = %session.id, "registered");
         let (body, set) = respond(
             &state,
@@ -155,7 +155,10 @@ impl AuthApi {
     /// Sign in
     ///
     /// An unknown email and a wrong password get the same answer, in the same time. Returns
-    /// an access token and a refresh token (or sets them as cookies, as for register).
+    /// an access token and a refresh token (or sets them as cookies, as for register). A
+    /// session the request still holds (its access token, or its refresh cookie) ends: the
+    /// new one replaces it. Past the cap of live sessions per user (default 50), the least
+    /// recently used end.
     #[oai(path = "/signin", method = "post", operation_id = "signIn")]
     async fn sign_in(
         &self,
@@ -171,57 +174,13 @@ impl AuthApi {
         let password = password.into_string();
         let email = Email::parse(&email)?;
         let client = ClientInfo::of(req);
-        // Every attempt is counted before the password is checked (so parallel guesses
-        // cannot share one slot), and taken back if the password is right: what the rules
-        // limit is failures. Unknown addresses are counted, backed off and blocked exactly
-        // like known ones, so none of it tells which addresses have accounts.
-        let limiter = &state.limiter;
-        let key = email.key();
-        let ip_hit = limiter.check(Limit::SignInIp, &client.bucket()).await?;
-        let (verdict, account_hit) = limiter.count(Limit::SignInAccount, &key).await?;
-        if !verdict.allowed {
-            // A refusal does not extend the account's window: someone else's guessing
-            // should lock its owner out for as short a time as the rule allows.
-            limiter.refund(account_hit).await;
-            return Err(limiter::refused(&verdict).into());
-        }
-        let streak = state.store.failure_streak(&key).await?;
-        if let Some(refusal) = backoff(&state, &streak) {
-            tracing::info!(
-                failures = streak.failures,
-                "sign-in refused: the address is backing off"
-            );
-            return Err(refusal.into());
-        }
-        let login = state.store.find_login(&key).await?;
-        let verified = match &login {
-            Some(login) => {
-                state
-                    .hasher
-                    .verify(password.clone(), login.password_hash.clone())
-                    .await?
-            }
-            None => state.hasher.verify_dummy(password.clone()).await?,
+        let attempt = Attempt {
+            email: &email,
+            client: &client,
+            session_id: None,
+            failed_event: "sign_in_failed",
         };
-        let user_id = login.as_ref().map(|l| l.user.id.clone());
-        let Some(login) = login.filter(|_| verified) else {
-            let now_ms = state.clock.now_ms();
-            let failed = match &user_id {
-                Some(id) => Some(event("sign_in_failed", id, "", &client, now_ms)?),
-                None => None,
-            };
-            let failures = state
-                .store
-                .sign_in_failed(&key, now_ms, failed.as_ref())
-                .await?;
-            tracing::info!(user_id = ?user_id, failures, "sign-in failed");
-            return Err(Error::InvalidCredentials.into());
-        };
-        limiter.refund(ip_hit).await;
-        limiter.refund(account_hit).await;
-        if streak.failures > 0 {
-            state.store.sign_in_succeeded(&key).await?;
-        }
+        let login = guard::check_password(&state, &attempt, &password).await?;
         if state.hasher.needs_rehash(&login.password_hash) {
             upgrade_hash(&state, &login.user.id, password).await;
         }
@@ -230,10 +189,12 @@ impl AuthApi {
                 .await?
                 .into());
         }
+        let replaced = open::held_session(&state, req).await;
         let now_ms = state.clock.now_ms();
-        let (session, refresh_token) = new_session(&state, &login.user.id, now_ms, &client)?;
+        let (session, refresh_token) = open::new_session(&state, &login.user.id, now_ms, &client)?;
         let event = event("signed_in", &login.user.id, &session.id, &client, now_ms)?;
         state.store.create_session(&session, &event).await?;
+        open::after_opening(&state, &login.user.id, &session.id, replaced, &client).await?;
         tracing::info!(user_id = %login.user.id, session_id = %session.id, "signed in");
         let (body, set) = respond(
             &state,
@@ -249,10 +210,11 @@ impl AuthApi {
     /// Refresh
     ///
     /// Trades a refresh token (from the body, or else the refresh cookie) for a new access
-    /// token and the next refresh token; the presented one is spent. Presenting a spent token
-    /// again within the grace window (default 10 s) returns the same live token — two tabs
-    /// refreshing at once both stay signed in; after the window it is treated as theft: the
-    /// whole session is revoked and the answer is 401 `refresh_token_reused`. Each refresh
+    /// token and the next refresh token; the presented one is spent. Presenting the token
+    /// spent by the last rotation again within the grace window (default 10 s) returns the
+    /// same live token — two tabs refreshing at once both stay signed in; after the window,
+    /// or for any older spent token, it is treated as theft: the whole session is revoked
+    /// and the answer is 401 `refresh_token_reused`. Each refresh
     /// slides the session's idle expiry (default 7 days), never past its absolute lifetime
     /// (default 30 days); an expired session answers 401 `session_expired`.
     #[oai(path = "/refresh", method = "post", operation_id = "refresh")]
@@ -311,7 +273,7 @@ impl AuthApi {
     ) -> Result<WithCookies<SignedOut>, Failure<SignOutErrors>> {
         let (user_id, session_id) = match auth.0 {
             Ok(principal) => (principal.user_id, principal.session_id),
-            Err(refused) => match session_of_refresh_cookie(&state, req).await? {
+            Err(refused) => match open::session_of_refresh_cookie(&state, req).await? {
                 Some(ids) => ids,
                 None => return Err(refused.into()),
             },
@@ -324,11 +286,11 @@ impl AuthApi {
             &ClientInfo::of(req),
             now_ms,
         )?;
+        let _forget = state.liveness.forget_after(&session_id);
         state
             .store
             .revoke_session(&session_id, &user_id, now_ms, &event)
             .await?;
-        state.liveness.forget(&session_id);
         tracing::info!(%user_id, %session_id, "signed out");
         let clear = vec![
             state.cookies.clear(CookieKind::Access),
@@ -336,34 +298,6 @@ impl AuthApi {
         ];
         Ok(WithCookies::new(SignedOut::NoContent, clear))
     }
-}
-
-/// Failures an account may have in a row before each next attempt must wait.
-const FREE_FAILURES: u32 = 5;
-/// The longest wait between attempts.
-const BACKOFF_CAP_MS: i64 = 15 * 60 * 1000;
-/// Failures in a row after which only a password reset lets anyone sign in.
-const HARD_BLOCK: i64 = 100;
-
-/// The refusal for an address that failed too often in a row: a wait that doubles from 1 s
-/// after the fifth failure (at most 15 min), and after 100 a block that only a password
-/// reset lifts. The password is not even checked, so a right one gets the same answer as a
-/// wrong one; the reset link still works, so the owner is never locked out for good.
-fn backoff(state: &AppState, streak: &FailureStreak) -> Option<Error> {
-    let limit = state.limiter.rule(Limit::SignInAccount).limit;
-    if streak.failures >= HARD_BLOCK {
-        return Some(Error::RateLimited {
-            retry_after_secs: u64::try_from(BACKOFF_CAP_MS / 1000).unwrap_or(900),
-            limit,
-        });
-    }
-    let failures = u32::try_from(streak.failures).unwrap_or(u32::MAX);
-    let wait = ratelimit::backoff_ms(failures, FREE_FAILURES, BACKOFF_CAP_MS);
-    let left = streak.last_failed_at?.saturating_add(wait) - state.clock.now_ms();
-    (wait > 0 && left > 0).then(|| Error::RateLimited {
-        retry_after_secs: u64::try_from((left + 999) / 1000).unwrap_or(1),
-        limit,
-    })
 }
 
 /// Registration when addresses must be verified first: one password hash and one
@@ -465,26 +399,6 @@ fn user_of(user: &NewUser) -> User {
     }
 }
 
-/// The (user, session) of a live, unspent refresh cookie, if the request carries one. The
-/// cookie is a credential sent by the browser on its own, so the origin rule applies.
-async fn session_of_refresh_cookie(
-    state: &AppState,
-    req: &Request,
-) -> Result<Option<(String, String)>, Failure<SignOutErrors>> {
-    let header = cookie_header(req);
-    let Ok(Some(token)) = state.cookies.read(&header, CookieKind::Refresh) else {
-        return Ok(None);
-    };
-    check_csrf(state, req)?;
-    if refresh::check_shape(token).is_err() {
-        return Ok(None);
-    }
-    let record = state.store.find_refresh(&refresh::hash(token)).await?;
-    Ok(record
-        .filter(|r| !r.revoked && r.spent_at.is_none())
-        .map(|r| (r.user.id, r.session_id)))
-}
-
 /// Whether tokens go into cookies. Asking for cookies is itself a cookie flow, so the
 /// request must pass the CSRF rule: otherwise any site could sign a visitor in to an
 /// account of the attacker's choosing (login CSRF).
@@ -562,6 +476,17 @@ async fn rotate(
                     state
                         .refresh_key
                         .token(&record.session_id, &record.refresh_seed, generation);
+                // Handing out a live token again is worth a line in the audit trail: a
+                // stream of resends is what a token thief racing its victim looks like.
+                let event = event(
+                    "refresh_token_resent",
+                    &record.user.id,
+                    &record.session_id,
+                    client,
+                    now_ms,
+                )?;
+                state.store.record_event(&event).await?;
+                tracing::info!(session_id = %record.session_id, generation, "live refresh token sent again (grace window)");
                 let expires_at = record.expires_at;
                 return Ok((record, live, expires_at));
             }
@@ -573,11 +498,11 @@ async fn rotate(
                     client,
                     now_ms,
                 )?;
+                let _forget = state.liveness.forget_after(&record.session_id);
                 state
                     .store
                     .revoke_session(&record.session_id, &record.user.id, now_ms, &event)
                     .await?;
-                state.liveness.forget(&record.session_id);
                 tracing::warn!(
                     user_id = %record.user.id,
                     session_id = %record.session_id,
@@ -606,31 +531,6 @@ async fn upgrade_hash(state: &AppState, user_id: &str, password: String) {
     }
 }
 
-/// A new session with its seed, and the session's first refresh token.
-fn new_session(
-    state: &AppState,
-    user_id: &str,
-    now_ms: i64,
-    client: &ClientInfo,
-) -> Result<(NewSession, String), Error> {
-    let id = new_id()?;
-    let seed = refresh::seed_from(random::bytes::<32>()?);
-    let token = state.refresh_key.token(&id, &seed, 0);
-    let absolute_expires_at_ms = now_ms.saturating_add(state.refresh_policy.absolute_ms);
-    let session = NewSession {
-        refresh_hash: refresh::hash(&token),
-        id,
-        user_id: user_id.to_owned(),
-        now_ms,
-        expires_at_ms: state.refresh_policy.expiry(now_ms, absolute_expires_at_ms),
-        absolute_expires_at_ms,
-        refresh_seed: seed,
-        user_agent: client.user_agent.clone(),
-        ip: client.ip.clone(),
-    };
-    Ok((session, token))
-}
-
 /// A security event for the audit trail.
 pub fn event(
     kind: &'static str,
@@ -652,7 +552,7 @@ pub fn event(
 
 /// Issues an access token and packages both tokens for the transport: in the body, or as
 /// cookies (and then absent from the body).
-fn respond(
+pub fn respond(
     state: &AppState,
     user: User,
     session_id: &str,

@@ -316,7 +316,8 @@ pub struct ChangePasswordRequest {
     /// The new password; the policy applies.
     #[oai(validator(max_length = 1024))]
     pub new_password: Text,
-    /// Sign out every other device (the default, also when `null`), keeping this one.
+    /// Sign out every other device (the default, also when `null`). This session is
+    /// replaced by a new one either way.
     #[oai(nullable)]
     pub revoke_other_sessions: Option<bool>,
 }
@@ -329,4 +330,8 @@ pub struct ChangeEmailRequest {
     /// The current password, so a borrowed session cannot take the account.
     #[oai(validator(max_length = 1024))]
     pub password: Text,
+    /// Once the change is confirmed, sign out every other device (the default, also when
+    /// `null`), keeping this one.
+    #[oai(nullable)]
+    pub revoke_other_sessions: Option<bool>,
 }

@@ -6,6 +6,7 @@ use latchkey_core::{Error, random, refresh};
 use latchkey_store::{NewEvent, NewMail, NewOneTimeToken, Outgoing, StoreError, Throttle, User};
 
 use super::ids::new_id;
+use crate::limiter::{self, Limit};
 use crate::mail::templates::{Data, Kind};
 use crate::state::AppState;
 
@@ -25,7 +26,14 @@ pub fn with_link(
     let id = new_id()?;
     let seed = refresh::seed_from(random::bytes::<32>()?);
     let token = state.onetime_key.token(&id, &seed, purpose);
-    let mut mail = notice(kind, to, &Data::for_user(user), now_ms)?;
+    // An address other than the account's own is one nobody has proven yet (a requested
+    // change): its mail carries nothing the requester chose, not even the display name.
+    let data = if to == user.email {
+        Data::for_user(user)
+    } else {
+        Data::anonymous()
+    };
+    let mut mail = notice(kind, to, &data, now_ms)?;
     mail.token_id = Some(id.clone());
     Ok(Outgoing {
         token: Some(NewOneTimeToken {
@@ -37,9 +45,30 @@ pub fn with_link(
             email: to.to_owned(),
             now_ms,
             expires_at_ms: now_ms.saturating_add(purpose.lifetime_ms()),
+            keep_session: None,
         }),
         mail,
     })
+}
+
+/// Counts one email to the recipient `key` (an address's key) against the per-recipient
+/// limits every flow mailing an address shares (once a minute, five an hour by default):
+/// `None` if it may go, else the 429 to answer. What the limits count is emails sent, so a
+/// refused request is taken back and asking again within the minute does not eat into the
+/// hour.
+pub async fn recipient_refusal(state: &AppState, key: &str) -> Result<Option<Error>, Error> {
+    let mut taken = Vec::new();
+    for limit in [Limit::RecoveryAddress, Limit::RecoveryAddressHourly] {
+        let (verdict, hit) = state.limiter.count(limit, key).await?;
+        taken.push(hit);
+        if !verdict.allowed {
+            for hit in taken {
+                state.limiter.refund(hit).await;
+            }
+            return Ok(Some(limiter::refused(&verdict)));
+        }
+    }
+    Ok(None)
 }
 
 /// An email without a token (a notice).
@@ -107,6 +136,14 @@ impl Data {
     pub fn for_user(user: &User) -> Data {
         Data {
             name: user.name.clone().filter(|_| user.email_verified),
+            new_email: None,
+        }
+    }
+
+    /// Nothing about the account: for an address not yet proven.
+    pub fn anonymous() -> Data {
+        Data {
+            name: None,
             new_email: None,
         }
     }

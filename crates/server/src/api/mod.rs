@@ -3,10 +3,12 @@
 pub mod account;
 pub mod auth;
 pub mod dto;
+mod guard;
 pub mod health;
 mod ids;
 pub mod jwks;
 mod mailing;
+mod open;
 pub mod recovery;
 pub mod sessions;
 pub mod tasks;

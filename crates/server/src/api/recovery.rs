@@ -18,7 +18,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::ApiTags;
 use super::auth::event;
 use super::dto::{Accepted, ForgotPasswordRequest, ResetPasswordRequest, TokenRequest, UserView};
-use super::mailing::{self, enqueue_once_a_minute, notice, with_link};
+use super::mailing::{self, enqueue_once_a_minute, notice, recipient_refusal, with_link};
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
 use crate::limiter::Limit;
@@ -147,14 +147,12 @@ impl RecoveryApi {
         )?;
         let event = event("password_reset", &user.id, "", &ClientInfo::of(req), now_ms)?;
         let _forget = state.profiles.forget_after(&user.id);
+        let _forget_sessions = state.liveness.forget_user_after(&user.id);
         let revoked = state
             .store
             .reset_password(&consume, &password_hash, &mail, &event)
             .await?
             .ok_or(Error::InvalidOrExpiredToken)?;
-        for session_id in &revoked {
-            state.liveness.forget(session_id);
-        }
         state.outbox.wake();
         tracing::info!(user_id = %user.id, sessions_revoked = revoked.len(), "password reset");
         Ok(PasswordWasReset::NoContent)
@@ -247,7 +245,7 @@ async fn send_reset_link(
     client: &ClientInfo,
 ) -> Result<(), Failure<ForgotErrors>> {
     // Per address, known or not, and silent: the answer has gone already.
-    if !address_allowed(state, &email.key()).await? {
+    if recipient_refusal(state, &email.key()).await?.is_some() {
         tracing::info!("password reset not sent: the address's limit is reached");
         return Ok(());
     }
@@ -275,24 +273,6 @@ async fn send_reset_link(
         }
     }
     Ok(())
-}
-
-/// Whether the address's recovery limits (per minute, per hour) let one more email go.
-/// What they count is emails sent: a refused request is taken back, so asking again within
-/// the minute does not eat into the hour.
-async fn address_allowed(state: &AppState, key: &str) -> Result<bool, Error> {
-    let mut taken = Vec::new();
-    for limit in [Limit::RecoveryAddress, Limit::RecoveryAddressHourly] {
-        let (verdict, hit) = state.limiter.count(limit, key).await?;
-        taken.push(hit);
-        if !verdict.allowed {
-            for hit in taken {
-                state.limiter.refund(hit).await;
-            }
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// The record of a presented token if it is well-formed, unused, unexpired and for

@@ -95,6 +95,7 @@ impl SessionsApi {
             &ClientInfo::of(req),
             now_ms,
         )?;
+        let _forget = state.liveness.forget_after(&id);
         if !state
             .store
             .revoke_session(&id, &me.user_id, now_ms, &event)
@@ -102,7 +103,6 @@ impl SessionsApi {
         {
             return Err(Error::NotFound.into());
         }
-        state.liveness.forget(&id);
         tracing::info!(user_id = %me.user_id, session_id = %id, "session revoked");
         Ok(SessionRevoked::NoContent)
     }
@@ -126,13 +126,11 @@ impl SessionsApi {
             &ClientInfo::of(req),
             now_ms,
         )?;
+        let _forget = state.liveness.forget_user_after(&me.user_id);
         let revoked = state
             .store
             .revoke_other_sessions(&me.user_id, &me.session_id, now_ms, &event)
             .await?;
-        for id in &revoked {
-            state.liveness.forget(id);
-        }
         tracing::info!(user_id = %me.user_id, count = revoked.len(), "other sessions revoked");
         Ok(OthersRevoked::Ok(Json(RevokedCount {
             revoked: i64::try_from(revoked.len()).unwrap_or(i64::MAX),

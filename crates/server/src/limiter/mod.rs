@@ -3,7 +3,7 @@
 //! The arithmetic (sliding windows, backoff) is `latchkey_core::ratelimit`; this module
 //! decides *what* is counted — sign-in failures per client address and per account,
 //! registrations per address, recovery emails per address and per recipient, refreshes per
-//! session, and a ceiling on everything under `/api/v1/auth/` per address — and where the
+//! session, password checks per session, email changes per account, and a ceiling on everything under `/api/v1/auth/` per address — and where the
 //! counters live:
 //!
 //! - [`memory`]: one process, bounded, nothing to run (the default);
@@ -118,12 +118,16 @@ pub enum Limit {
     RecoveryIp,
     /// Refreshes per session.
     RefreshSession,
+    /// Failed password checks inside one session (change-password, change-email).
+    PasswordSession,
+    /// Email-change requests per account (each mails an address not yet proven).
+    EmailChangeAccount,
     /// Everything under `/api/v1/auth/` per client address.
     AuthIp,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 8] = [
+    pub const ALL: [Limit; 10] = [
         Limit::SignInIp,
         Limit::SignInAccount,
         Limit::RegisterIp,
@@ -131,6 +135,8 @@ impl Limit {
         Limit::RecoveryAddressHourly,
         Limit::RecoveryIp,
         Limit::RefreshSession,
+        Limit::PasswordSession,
+        Limit::EmailChangeAccount,
         Limit::AuthIp,
     ];
 
@@ -144,6 +150,8 @@ impl Limit {
             Limit::RecoveryAddressHourly => "recovery_address_hourly",
             Limit::RecoveryIp => "recovery_ip",
             Limit::RefreshSession => "refresh_session",
+            Limit::PasswordSession => "password_session",
+            Limit::EmailChangeAccount => "email_change_account",
             Limit::AuthIp => "auth_ip",
         }
     }
@@ -156,6 +164,8 @@ impl Limit {
             Limit::RecoveryAddressHourly => (5, HOUR),
             Limit::RecoveryIp => (3, MINUTE),
             Limit::RefreshSession => (60, MINUTE),
+            Limit::PasswordSession => (5, 15 * MINUTE),
+            Limit::EmailChangeAccount => (5, DAY),
             Limit::AuthIp => (100, 10_000),
         };
         Rule { limit, window_ms }
@@ -164,6 +174,7 @@ impl Limit {
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
 
 /// The rules in force.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -376,6 +376,7 @@ mod tests {
                 email: "ann@example.com".into(),
                 now_ms: T0,
                 expires_at_ms: T0 + 3_600_000,
+                keep_session: None,
             }),
             mail: NewMail {
                 id: "m1".into(),

@@ -11,7 +11,7 @@ use latchkey_server::clock::Clock;
 use latchkey_store::{
     Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
     OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent,
-    SessionInfo, Store, StoreError, Task, TaskPatch, Throttle, User,
+    SessionInfo, SessionSwap, Store, StoreError, Task, TaskPatch, Throttle, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
@@ -280,11 +280,11 @@ impl Store for BrokenStore {
         &self,
         _: &str,
         _: &str,
-        _: i64,
-        _: Option<&str>,
+        _: &SessionSwap<'_>,
+        _: bool,
         _: &NewMail,
         _: &NewEvent,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Option<Vec<String>>, StoreError> {
         self.gone()
     }
     async fn update_profile(

@@ -7,7 +7,9 @@ mod helpers;
 mod process;
 mod smtp;
 
+mod account_abuse;
 mod auth;
+mod cancel;
 mod cli;
 mod contract;
 mod cookies;
@@ -19,5 +21,6 @@ mod jwks;
 mod limits;
 mod logs;
 mod profile;
+mod reauth;
 mod sessions;
 mod tasks;

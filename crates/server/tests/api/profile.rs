@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::email::{NEW_PASSWORD, event_kinds, user_id, wait_for_an_empty_outbox};
-use crate::helpers::{APP_URL, PASSWORD, TestApp, assert_error};
+use crate::helpers::{APP_URL, PASSWORD, TestApp, assert_error, tokens_of};
 
 const CONFIRM: &str = "Confirm your new email";
 
@@ -50,8 +50,12 @@ both_backends! {
         assert!(event_kinds(&app, &id).await.contains(&"password_check_failed".to_owned()));
         assert_error(change(PASSWORD, "short").await, StatusCode::BAD_REQUEST, "password_too_short").await;
 
-        assert_eq!(change(PASSWORD, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
-        assert_eq!(app.get("/api/v1/auth/me", Some(&here)).await.status(), StatusCode::OK);
+        let res = change(PASSWORD, NEW_PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        // This device goes on with the new session's tokens; the old ones are dead.
+        let (now_here, _) = tokens_of(res).await;
+        assert_eq!(app.get("/api/v1/auth/me", Some(&now_here)).await.status(), StatusCode::OK);
+        assert_error(app.get("/api/v1/auth/me", Some(&here)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
         assert_error(app.get("/api/v1/auth/me", Some(&there)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
         assert_error(app.refresh(&there_refresh).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
         assert_error(app.sign_in("ann@example.com", PASSWORD).await, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
@@ -66,7 +70,7 @@ both_backends! {
         let res = app
             .post("/api/v1/auth/change-password", &json!({ "currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, "revokeOtherSessions": false }), Some(&here))
             .await;
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(app.get("/api/v1/auth/me", Some(&there)).await.status(), StatusCode::OK);
     }
 

@@ -76,11 +76,23 @@ both_backends! {
         assert_eq!(again, rt1);
         assert_eq!(app.get("/api/v1/auth/me", Some(&at)).await.status(), StatusCode::OK);
         assert_eq!(generation_of(&app, &rt1).await, (1, 1, None));
-        // After RT1 is spent too, RT0 (still in its window) gets RT1's successor, unchanged.
-        let (_, rt2) = rotate(&app, &rt1).await;
-        let (_, again) = rotate(&app, &rt0).await;
-        assert_eq!(again, rt2);
-        assert_eq!(generation_of(&app, &rt2).await, (2, 2, None));
+        // Each resend is on record.
+        let user_id = app.state.store.find_login("ann@example.com").await.unwrap().unwrap().user.id;
+        let events = app.state.store.security_events(&user_id, 10).await.unwrap();
+        assert_eq!(events.iter().filter(|e| e.kind == "refresh_token_resent").count(), 1, "{events:?}");
+    }
+
+    async fn an_older_spent_token_inside_its_window_is_reuse_once_its_successor_rotated(app) {
+        app.signed_up("ann@example.com").await;
+        let (_, rt0) = app.signed_in("ann@example.com").await;
+        let (_, rt1) = rotate(&app, &rt0).await;
+        let (at2, rt2) = rotate(&app, &rt1).await;
+        app.clock.advance_secs(1);
+        // RT0 is two generations back: whoever still holds it copied it before RT1 was
+        // rotated, so it must not collect RT2.
+        assert_error(app.refresh(&rt0).await, StatusCode::UNAUTHORIZED, "refresh_token_reused").await;
+        assert_error(app.refresh(&rt2).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
+        assert_error(app.get("/api/v1/auth/me", Some(&at2)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
     }
 
     async fn reuse_after_the_window_revokes_the_whole_session(app) {

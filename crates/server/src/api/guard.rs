@@ -1,0 +1,132 @@
+//! Every check of a password a client typed, wherever it happens (sign-in, change-password,
+//! change-email), goes through [`check_password`], so each counts toward the same limits:
+//! failures per client address and per account (the sign-in rules), the account's failure
+//! streak with its back-off and block, and — for checks made inside a session — failures per
+//! session. A signed-in page is otherwise an unlimited password oracle for whoever holds the
+//! session.
+
+use latchkey_core::ratelimit;
+use latchkey_core::{Email, Error};
+use latchkey_store::{FailureStreak, Login};
+
+use super::auth::event;
+use crate::auth::ClientInfo;
+use crate::error::Failure;
+use crate::limiter::{self, Limit};
+use crate::state::AppState;
+
+/// Failures an account may have in a row before each next attempt must wait.
+const FREE_FAILURES: u32 = 5;
+/// The longest wait between attempts.
+const BACKOFF_CAP_MS: i64 = 15 * 60 * 1000;
+/// Failures in a row after which only a password reset lets anyone sign in.
+pub const HARD_BLOCK: i64 = 100;
+
+/// Who is checking a password, and where.
+pub struct Attempt<'a> {
+    /// The account's address (a sign-in names it; inside a session it is the user's own).
+    pub email: &'a Email,
+    pub client: &'a ClientInfo,
+    /// The session the check is made in, if any: it is limited on its own as well.
+    pub session_id: Option<&'a str>,
+    /// The security event a failure records (for a known account).
+    pub failed_event: &'static str,
+}
+
+/// The account's login if `password` is its password. Every attempt is counted before the
+/// password is checked (so parallel guesses cannot share one slot) and taken back if it is
+/// right: what the rules limit is failures. Unknown addresses are counted, backed off and
+/// blocked exactly like known ones (and cost the same hash), so none of it tells which
+/// addresses have accounts.
+///
+/// Errors: 429 `rate_limited` over any limit or while the account backs off,
+/// 401 `invalid_credentials` for a wrong password or an unknown address.
+pub async fn check_password<S>(
+    state: &AppState,
+    attempt: &Attempt<'_>,
+    password: &str,
+) -> Result<Login, Failure<S>> {
+    let limiter = &state.limiter;
+    let key = attempt.email.key();
+    let ip_hit = limiter
+        .check(Limit::SignInIp, &attempt.client.bucket())
+        .await?;
+    let session_hit = match attempt.session_id {
+        Some(session_id) => limiter.check(Limit::PasswordSession, session_id).await?,
+        None => None,
+    };
+    let (verdict, account_hit) = limiter.count(Limit::SignInAccount, &key).await?;
+    if !verdict.allowed {
+        // A refusal does not extend the account's window: someone else's guessing
+        // should lock its owner out for as short a time as the rule allows.
+        limiter.refund(account_hit).await;
+        return Err(limiter::refused(&verdict).into());
+    }
+    let streak = state.store.failure_streak(&key).await?;
+    if let Some(refusal) = backoff(state, &streak) {
+        tracing::info!(
+            failures = streak.failures,
+            "password check refused: the address is backing off"
+        );
+        return Err(refusal.into());
+    }
+    let login = state.store.find_login(&key).await?;
+    let verified = match &login {
+        Some(login) => {
+            state
+                .hasher
+                .verify(password.to_owned(), login.password_hash.clone())
+                .await?
+        }
+        None => state.hasher.verify_dummy(password.to_owned()).await?,
+    };
+    let user_id = login.as_ref().map(|l| l.user.id.clone());
+    let Some(login) = login.filter(|_| verified) else {
+        let now_ms = state.clock.now_ms();
+        let session_id = attempt.session_id.unwrap_or("");
+        let failed = match &user_id {
+            Some(id) => Some(event(
+                attempt.failed_event,
+                id,
+                session_id,
+                attempt.client,
+                now_ms,
+            )?),
+            None => None,
+        };
+        let failures = state
+            .store
+            .sign_in_failed(&key, now_ms, failed.as_ref())
+            .await?;
+        tracing::info!(user_id = ?user_id, failures, kind = attempt.failed_event, "password refused");
+        return Err(Error::InvalidCredentials.into());
+    };
+    for hit in [ip_hit, session_hit, account_hit] {
+        limiter.refund(hit).await;
+    }
+    if streak.failures > 0 {
+        state.store.sign_in_succeeded(&key).await?;
+    }
+    Ok(login)
+}
+
+/// The refusal for an address that failed too often in a row: a wait that doubles from 1 s
+/// after the fifth failure (at most 15 min), and after 100 a block that only a password
+/// reset lifts. The password is not even checked, so a right one gets the same answer as a
+/// wrong one; the reset link still works, so the owner is never locked out for good.
+fn backoff(state: &AppState, streak: &FailureStreak) -> Option<Error> {
+    let limit = state.limiter.rule(Limit::SignInAccount).limit;
+    if streak.failures >= HARD_BLOCK {
+        return Some(Error::RateLimited {
+            retry_after_secs: u64::try_from(BACKOFF_CAP_MS / 1000).unwrap_or(900),
+            limit,
+        });
+    }
+    let failures = u32::try_from(streak.failures).unwrap_or(u32::MAX);
+    let wait = ratelimit::backoff_ms(failures, FREE_FAILURES, BACKOFF_CAP_MS);
+    let left = streak.last_failed_at?.saturating_add(wait) - state.clock.now_ms();
+    (wait > 0 && left > 0).then(|| Error::RateLimited {
+        retry_after_secs: u64::try_from((left + 999) / 1000).unwrap_or(1),
+        limit,
+    })
+}

@@ -1,0 +1,138 @@
+//! Opening a session, and what opening one ends: the session the client already held
+//! (re-authentication never leaves the old one live on the server, ASVS 7.2.4), and the
+//! user's least recently used sessions beyond the cap (every sign-in adds a session, a
+//! refresh token and an event; without a cap, a script signing in forever grows them without
+//! end).
+
+use latchkey_core::cookie::CookieKind;
+use latchkey_core::{Error, random, refresh};
+use latchkey_store::NewSession;
+use poem::Request;
+
+use super::auth::event;
+use super::ids::new_id;
+use crate::auth::{ClientInfo, authenticate_request, check_csrf, cookie_header};
+use crate::error::Failure;
+use crate::state::AppState;
+
+/// A new session with its seed, and the session's first refresh token.
+pub fn new_session(
+    state: &AppState,
+    user_id: &str,
+    now_ms: i64,
+    client: &ClientInfo,
+) -> Result<(NewSession, String), Error> {
+    let id = new_id()?;
+    let seed = refresh::seed_from(random::bytes::<32>()?);
+    let token = state.refresh_key.token(&id, &seed, 0);
+    let absolute_expires_at_ms = now_ms.saturating_add(state.refresh_policy.absolute_ms);
+    let session = NewSession {
+        refresh_hash: refresh::hash(&token),
+        id,
+        user_id: user_id.to_owned(),
+        now_ms,
+        expires_at_ms: state.refresh_policy.expiry(now_ms, absolute_expires_at_ms),
+        absolute_expires_at_ms,
+        refresh_seed: seed,
+        user_agent: client.user_agent.clone(),
+        ip: client.ip.clone(),
+    };
+    Ok((session, token))
+}
+
+/// The (user, session) a request still holds: its access token (bearer or cookie), or else
+/// its live refresh cookie. Anything that does not verify names nothing.
+pub async fn held_session(state: &AppState, req: &Request) -> Option<(String, String)> {
+    match authenticate_request(state, req).await {
+        Ok(principal) => Some((principal.user_id, principal.session_id)),
+        Err(_) => session_of_refresh_cookie::<()>(state, req)
+            .await
+            .ok()
+            .flatten(),
+    }
+}
+
+/// The (user, session) of a live, unspent refresh cookie, if the request carries one. The
+/// cookie is a credential sent by the browser on its own, so the origin rule applies.
+pub async fn session_of_refresh_cookie<S>(
+    state: &AppState,
+    req: &Request,
+) -> Result<Option<(String, String)>, Failure<S>> {
+    let header = cookie_header(req);
+    let Ok(Some(token)) = state.cookies.read(&header, CookieKind::Refresh) else {
+        return Ok(None);
+    };
+    check_csrf(state, req)?;
+    if refresh::check_shape(token).is_err() {
+        return Ok(None);
+    }
+    let record = state.store.find_refresh(&refresh::hash(token)).await?;
+    Ok(record
+        .filter(|r| !r.revoked && r.spent_at.is_none())
+        .map(|r| (r.user.id, r.session_id)))
+}
+
+/// What follows a new session `opened` for `user_id`: the session the client held before
+/// (`replaced`, whoever's it was) ends, and so do the user's least recently used sessions
+/// beyond the cap, each as a security event.
+pub async fn after_opening<S>(
+    state: &AppState,
+    user_id: &str,
+    opened: &str,
+    replaced: Option<(String, String)>,
+    client: &ClientInfo,
+) -> Result<(), Failure<S>> {
+    let now_ms = state.clock.now_ms();
+    if let Some((owner, session_id)) = replaced.filter(|(_, id)| id != opened) {
+        end(
+            state,
+            "session_replaced",
+            &owner,
+            &session_id,
+            client,
+            now_ms,
+        )
+        .await?;
+    }
+    let live = state.store.list_sessions(user_id, now_ms).await?;
+    if live.len() <= state.max_sessions {
+        return Ok(());
+    }
+    // Newest use first; the session just opened stays whatever the order of equal times.
+    let evicted = live
+        .iter()
+        .filter(|s| s.id != opened)
+        .skip(state.max_sessions.saturating_sub(1));
+    for session in evicted {
+        end(
+            state,
+            "session_evicted",
+            user_id,
+            &session.id,
+            client,
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn end<S>(
+    state: &AppState,
+    kind: &'static str,
+    user_id: &str,
+    session_id: &str,
+    client: &ClientInfo,
+    now_ms: i64,
+) -> Result<(), Failure<S>> {
+    let event = event(kind, user_id, session_id, client, now_ms)?;
+    let _forget = state.liveness.forget_after(session_id);
+    if state
+        .store
+        .revoke_session(session_id, user_id, now_ms, &event)
+        .await?
+    {
+        tracing::info!(%user_id, %session_id, kind, "session ended");
+    }
+    Ok(())
+}
