@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 import forge  # noqa: E402
+from account_cases import AccountCases  # noqa: E402
 from http_cases import HttpCases  # noqa: E402
 from wire import Canary, Server  # noqa: E402
 from rig import PASSWORD, claims, sid_of  # noqa: E402  (wire puts tests/hardening on the path)
@@ -186,6 +187,13 @@ def main():
         run_tokens(ed, eddsa_keys(ed, secret.encode(), keys_file), tally, canary)
 
         HttpCases(hs, tally, answer_problem).run_all(json.loads((HERE / "http.json").read_text()))
+
+        # The account cases need the rate limits on (the defaults), and a client address per
+        # case: 127.0.0.1 is trusted to name it.
+        limited = Server(binary, work, "limits", {"LATCHKEY_SECRET": secret, "LATCHKEY_RATE_LIMITS": "",
+                                                  "LATCHKEY_TRUSTED_PROXIES": "127.0.0.1"})
+        servers.append(limited)
+        AccountCases(limited, tally, answer_problem).run_all(json.loads((HERE / "account.json").read_text()))
 
         if args.postgres:
             url, drop = postgres_database(args.postgres)
