@@ -8,6 +8,7 @@ mod process;
 mod smtp;
 
 mod auth;
+mod bridge;
 mod cli;
 mod contract;
 mod cookies;
