@@ -185,7 +185,7 @@ def main():
         servers.append(ed)
         run_tokens(ed, eddsa_keys(ed, secret.encode(), keys_file), tally, canary)
 
-        HttpCases(hs, tally, answer_problem).run_all(json.loads((HERE / "http.json").read_text()))
+        HttpCases(hs, tally, answer_problem, secret.encode()).run_all(json.loads((HERE / "http.json").read_text()))
 
         if args.postgres:
             url, drop = postgres_database(args.postgres)
@@ -193,7 +193,7 @@ def main():
             pg = Server(binary, work, "postgres", {"LATCHKEY_SECRET": secret, "DATABASE_URL": url})
             servers.append(pg)
             run_tokens(pg, forge.Keys("HS256", secret.encode()), tally, canary)
-            HttpCases(pg, tally, answer_problem).run_all(json.loads((HERE / "http.json").read_text()))
+            HttpCases(pg, tally, answer_problem, secret.encode()).run_all(json.loads((HERE / "http.json").read_text()))
 
         final_checks(servers, tally, canary)
     finally:
