@@ -320,6 +320,12 @@ test("the proxy treats an unreachable server like a 5xx: a still-valid token fin
   const jwks = authProxy({ apiUrl: `http://127.0.0.1:${closedPort}`, appUrl: APP, protect: ["/dashboard"] });
   const unavailable = await jwks(new NextRequest(`${APP}/dashboard`, { headers: { cookie } }));
   assert.equal(unavailable.status, 503);
+  // Sign-out then still clears the cookies.
+  const eddsaDown = createAuthHandler({ apiUrl: `http://127.0.0.1:${closedPort}`, appUrl: APP, alg: "EdDSA" });
+  const out = await eddsaDown.POST(post("signout", undefined, { cookie }));
+  assert.equal(out.status, 200);
+  assert.deepEqual(out.headers.getSetCookie(), cleared);
+  assert.deepEqual(await out.json(), { code: "signed_out_locally", serverStatus: null, serverError: null });
   // Other bridge calls: 503 unavailable, as the server would say when down.
   const down = bridge(plain, { apiUrl: `http://127.0.0.1:${closedPort}` });
   const signin = await down.POST(post("signin", { email: fresh(), password: PASSWORD }));

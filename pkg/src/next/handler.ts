@@ -106,7 +106,14 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
     if (op === "signout") {
       // The cookies go whatever the server says: the browser asked to be signed out. The
       // answer says whether the session also ended on the server (see `signedOutLocally`).
-      let bearer = await liveAccess(request);
+      let bearer: string | null;
+      try {
+        bearer = await liveAccess(request);
+      } catch (err) {
+        if (!(err instanceof ServerUnavailable)) throw err;
+        // The keys are out of reach, so the token cannot be checked here: the server will.
+        bearer = host.read(cookies, cookieHeader, "access").value;
+      }
       const { value: rt } = host.read(cookies, cookieHeader, "refresh");
       if (!bearer && rt) {
         // The access token has expired: a refresh names the session, or tells us it is over.
