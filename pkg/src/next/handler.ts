@@ -33,6 +33,14 @@ const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
  * leave the body. `PATCH /api/auth/me` updates the profile. `GET /api/auth/session` answers
  * from the access cookie, verified locally; other GETs are forwarded with the access token
  * as a bearer.
+ *
+ * `POST /api/auth/signout` always clears both cookies. It answers 204 when the session ended
+ * on the server too (or had already ended), and otherwise 200 with
+ * `{ code: "signed_out_locally", serverStatus, serverError }`: the server refused (e.g. 429),
+ * failed (5xx) or could not be reached (`serverStatus: null`), so the session may live on
+ * elsewhere until it expires or another device revokes it. Bodies over 64 KiB are refused
+ * with 413 `payload_too_large`; a server that cannot be reached is 503 `unavailable`.
+ * Nothing the browser sends about its own address is passed on: see `clientAddress`.
  */
 export function createAuthHandler(config: AuthHandlerConfig = {}): {
   GET: RouteHandler;
