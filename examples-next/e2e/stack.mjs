@@ -81,8 +81,10 @@ export async function startStack(serverEnv = {}) {
       // Emailed links open the app, which spends their tokens through its cookie bridge.
       LATCHKEY_LINK_URL: appUrl,
       LATCHKEY_APP_NAME: "Tasks",
-      // Every browser here comes from 127.0.0.1, so the per-address limits are raised for the
-      // run; the per-account limits stay at their defaults, and one test meets them.
+      // Every browser here really is one client address (127.0.0.1, through a bridge with no
+      // platform header to read), so the per-address limits are raised for the run; the
+      // per-account limits stay at their defaults, and one test meets them. (Counting real
+      // clients apart behind the bridge is tested in pkg/test/bridge.test.mjs.)
       LATCHKEY_RATE_LIMITS: "signin_ip=1000/15m,register_ip=1000/1h,recovery_ip=1000/1m,auth_ip=10000/10s",
       RUST_LOG: "warn",
       ...serverEnv,

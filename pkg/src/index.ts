@@ -17,9 +17,12 @@ import { loader } from "./load.js";
 
 export type {
   AccessClaims,
+  AddressResult,
   Assessment,
+  AttestResult,
   AuthCookies,
   CheckResult,
+  ClientAttestor,
   CookieKind,
   CookieMode,
   DecodeResult,
@@ -160,4 +163,23 @@ export function decideRefresh(
 ): glue.RefreshDecision {
   init();
   return glue.decideRefresh(session, token, nowMs, policy);
+}
+
+/**
+ * Signs client addresses for the server (`Latchkey-Client-Address`) under a key drawn from
+ * the server's `LATCHKEY_SECRET` (≥ 32 bytes, or it throws `weak_secret`). The cookie bridge
+ * uses it; an app rarely needs it directly.
+ */
+export function clientAttestor(secret: string): glue.ClientAttestor {
+  init();
+  return glue.ClientAttestor.new(secret);
+}
+
+/**
+ * The client's address in the value of a header a trusted proxy writes: the
+ * `trustedHops`-th entry from the right (1, the default: the right-most), or `undefined`.
+ */
+export function clientFromHeader(value: string | null, trustedHops = 1): string | undefined {
+  init();
+  return glue.clientFromHeader(value, trustedHops);
 }

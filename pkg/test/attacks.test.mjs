@@ -219,3 +219,90 @@ for (const alg of ["HS256", "EdDSA"]) {
     assert.ok(counts.control > 0, "the control cases ran");
   });
 }
+
+// tests/attacks/bridge.json against the cookie bridge in front of a real server: spoofed
+// forwarding headers in every spelling, forged attestations, oversized and length-less bodies.
+const bridgeCorpus = JSON.parse(readFileSync(new URL("../../tests/attacks/bridge.json", import.meta.url), "utf8"));
+
+test("bridge.json: no spoofed header moves a client to another rate-limit bucket, and none is passed on", async () => {
+  const { createAuthHandler } = await import("latchkey/next");
+  const { SECRET, startServer } = await import("./server.mjs");
+  const server = await startServer({ LATCHKEY_RATE_LIMITS: "signin_ip=3/15m", LATCHKEY_TRUSTED_PROXIES: "127.0.0.1" });
+  const APP = "http://localhost:3000";
+  const sent = [];
+  const recording = (url, init) => {
+    sent.push(new Headers(init.headers));
+    return fetch(url, init);
+  };
+  const handler = createAuthHandler({
+    apiUrl: server.url, appUrl: APP, secret: SECRET, fetch: recording, clientAddress: { header: "x-vercel-forwarded-for" },
+  });
+  const attestor = latchkey.clientAttestor(SECRET);
+  const fill = (value, i) =>
+    value
+      .replaceAll("{i}", String(i))
+      .replaceAll("{now}", String(Math.floor(Date.now() / 1000)))
+      .replace(/\{attested:([^}]*)\}/, (_, ip) => attestor.attest(ip).header);
+  const signIn = (client, headers) =>
+    handler.POST(
+      new Request(`${APP}/api/auth/signin`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: APP, ...headers, "x-vercel-forwarded-for": client },
+        body: JSON.stringify({ email: `nobody-${randomBytes(4).toString("hex")}@example.com`, password: "wrong password!" }),
+      }),
+    );
+  const failures = [];
+  try {
+    for (const [k, c] of bridgeCorpus.spoofed.entries()) {
+      const client = `198.51.100.${k + 1}`;
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        const headers = Object.fromEntries(Object.entries(c.headers).map(([n, v]) => [n, fill(v, i + 1)]));
+        statuses.push((await signIn(client, headers)).status);
+      }
+      const other = (await signIn(`198.51.100.${k + 101}`, {})).status;
+      if (statuses.join() !== "401,401,401,429" || other !== 401) failures.push(`${c.name}: ${statuses.join()} then another client ${other}`);
+    }
+    for (const headers of sent) {
+      for (const name of bridgeCorpus.never_passed_on) {
+        if (headers.has(name)) failures.push(`${name} was passed on`);
+      }
+      const attested = attestor.verify(headers.get("latchkey-client-address") ?? "");
+      if (!attested.ok || !attested.address.startsWith("198.51.100.")) failures.push(`attestation ${JSON.stringify(attested)}`);
+    }
+  } finally {
+    server.stop();
+  }
+  assert.deepEqual(failures, []);
+  assert.equal(sent.length, bridgeCorpus.spoofed.length * 5);
+});
+
+test("bridge.json: oversized and length-less bodies are refused while they stream", async () => {
+  const { createAuthHandler } = await import("latchkey/next");
+  const { SECRET } = await import("./server.mjs");
+  const APP = "http://localhost:3000";
+  let calls = 0;
+  // Nothing over the cap may reach the server; a call would be a failure.
+  const handler = createAuthHandler({ apiUrl: "http://127.0.0.1:9", appUrl: APP, secret: SECRET, fetch: () => (calls++, Promise.reject(new Error("called"))) });
+  const failures = [];
+  for (const c of bridgeCorpus.bodies) {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let pulled = 0;
+    const body = new ReadableStream({
+      pull(controller) {
+        if (pulled >= c.offered) return controller.close();
+        const n = Math.min(chunk.byteLength, c.offered - pulled);
+        pulled += n;
+        controller.enqueue(chunk.slice(0, n));
+      },
+    }, { highWaterMark: 0 });
+    const headers = { "content-type": "application/json", origin: APP };
+    if (c.declare_length) headers["content-length"] = c.declare_length;
+    const res = await handler[c.method](new Request(`${APP}/api/auth/${c.op}`, { method: c.method, headers, body, duplex: "half" }));
+    const got = { status: res.status, error: (await res.json().catch(() => ({}))).error };
+    if (got.status !== c.expect.status || got.error !== c.expect.error) failures.push(`${c.name}: got ${JSON.stringify(got)}`);
+    if (pulled > c.max_pulled) failures.push(`${c.name}: read ${pulled} bytes`);
+  }
+  assert.deepEqual(failures, []);
+  assert.equal(calls, 0);
+});

@@ -16,7 +16,8 @@ const freePort = () =>
     });
   });
 
-export async function startServer() {
+/** `env`: more settings for the server (they win over the defaults here). */
+export async function startServer(env = {}) {
   const bin = process.env.LATCHKEY_BIN ?? new URL("../../target/debug/latchkey", import.meta.url).pathname;
   const dir = mkdtempSync(join(tmpdir(), "latchkey-pkg-"));
   const port = await freePort();
@@ -29,6 +30,7 @@ export async function startServer() {
       // Development's file mailer: every email is an .eml file here.
       LATCHKEY_MAIL_OUTBOX_DIR: join(dir, "mail"),
       RUST_LOG: "warn",
+      ...env,
     },
     cwd: dir,
     stdio: ["ignore", "inherit", "inherit"],

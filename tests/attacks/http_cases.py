@@ -4,8 +4,12 @@ Two people: the victim (Ann, ann@example.com, with a task and a session) and the
 (Mallory). Every section ends by checking that the server still answers /healthz; the
 injection section also creates a fresh account per case, so one refusal cannot hide another.
 """
+import base64
 import fnmatch
+import hashlib
+import hmac
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -39,9 +43,18 @@ class Person:
         self.id, self.token, self.refresh = body["user"]["id"], body["accessToken"], body["refreshToken"]
 
 
+def bridge_attestation(secret: bytes, ip: str, secs: int, label=True) -> str:
+    """`Latchkey-Client-Address` as the bridge writes it (see crates/core/src/bridge.rs):
+    `<ip>;<secs>;<base64url HMAC-SHA256(HMAC-SHA256(secret, label), "<ip>\\n<secs>")>`."""
+    key = hmac.new(secret, b"latchkey bridge client address v1", hashlib.sha256).digest() if label else secret
+    mac = hmac.new(key, f"{ip}\n{secs}".encode(), hashlib.sha256).digest()
+    return f"{ip};{secs};{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
 class HttpCases:
-    def __init__(self, server, tally, answer_problem):
+    def __init__(self, server, tally, answer_problem, secret=None):
         self.server, self.api, self.tally = server, server.api, tally
+        self.secret = secret
         self.answer_problem = answer_problem
         self.codes = set(json.loads((ROOT / "tests/vectors/error-codes.json").read_text())["codes"])
         self.spec = json.loads((ROOT / "openapi/openapi.json").read_text())
@@ -63,7 +76,7 @@ class HttpCases:
             "attacker_task": self.attacker_task, "victim_session": self.victim_session,
             "victim_id": self.victim.id, "victim_email": self.victim.email,
         }
-        for section, run in (("body_limits", self.body_limits), ("big_headers", self.big_headers),
+        for section, run in (("client_address", self.client_address), ("body_limits", self.body_limits), ("big_headers", self.big_headers),
                              ("duplicates", self.duplicates), ("injection", self.injection),
                              ("sql", self.sql), ("emails", self.emails)):
             run(corpus[section])
@@ -79,6 +92,40 @@ class HttpCases:
                    None if signin.status == 200 and titles == ["Ann's secret"] else f"{signin!r} {titles}")
 
     # --- sections ---------------------------------------------------------------------
+
+    def client_address(self, spec):
+        """Nothing a client sends straight to the server chooses its address."""
+        for case in spec["cases"]:
+            headers = [(n, v.replace("{junk_4k}", "x;" * 2048)) for n, v in case.get("headers", [])]
+            if "attest" in case:
+                headers += self.attested(case["attest"])
+            response = request(self.server.port, "GET", "/readyz", headers)
+            want = case.get("expect_ip", "127.0.0.1")
+            got = (response.json() or {}).get("clientIp") if response is not None and response.status == 200 else response
+            self.check("client_address", case["name"], None if got == want else f"expected {want}, got {got!r}")
+
+    def attested(self, spec):
+        if self.secret is None:
+            raise SystemExit("client_address cases need the server's secret")
+        secs = int(time.time()) + spec.get("offset", 0)
+        secret = {"server": self.secret, "raw_secret": self.secret, "wrong": b"another-secret-0123456789abcdef-0123456"}[spec["key"]]
+        header = bridge_attestation(secret, spec["ip"], secs, label=spec["key"] != "raw_secret")
+        ip, _, mac = header.split(";")
+        mutate = spec.get("mutate")
+        if mutate == "zero_mac":
+            header = f"{ip};{secs};{'A' * 43}"
+        elif mutate == "other_ip":
+            header = f"198.51.100.8;{secs};{mac}"
+        elif mutate == "next_second":
+            header = f"{ip};{secs + 1};{mac}"
+        elif mutate == "long_ipv6":
+            header = f"2001:0db8:0:0:0:0:0:7;{secs};{mac}"
+        elif mutate == "trailing":
+            header = f"{header};x"
+        elif mutate == "doubled":
+            return [("Latchkey-Client-Address", header),
+                    ("Latchkey-Client-Address", bridge_attestation(self.secret, "198.51.100.9", secs))]
+        return [("Latchkey-Client-Address", header)]
 
     def body_limits(self, cases):
         for case in cases:

@@ -186,7 +186,7 @@ def main():
         servers.append(ed)
         run_tokens(ed, eddsa_keys(ed, secret.encode(), keys_file), tally, canary)
 
-        HttpCases(hs, tally, answer_problem).run_all(json.loads((HERE / "http.json").read_text()))
+        HttpCases(hs, tally, answer_problem, secret.encode()).run_all(json.loads((HERE / "http.json").read_text()))
 
         # The account cases need the rate limits on (the defaults), and a client address per
         # case: 127.0.0.1 is trusted to name it.
@@ -201,7 +201,7 @@ def main():
             pg = Server(binary, work, "postgres", {"LATCHKEY_SECRET": secret, "DATABASE_URL": url})
             servers.append(pg)
             run_tokens(pg, forge.Keys("HS256", secret.encode()), tally, canary)
-            HttpCases(pg, tally, answer_problem).run_all(json.loads((HERE / "http.json").read_text()))
+            HttpCases(pg, tally, answer_problem, secret.encode()).run_all(json.loads((HERE / "http.json").read_text()))
 
         final_checks(servers, tally, canary)
     finally:

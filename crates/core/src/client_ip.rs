@@ -247,6 +247,12 @@ fn split_unquoted(s: &str, separator: char) -> Vec<&str> {
     parts
 }
 
+/// One address as a proxy writes it (see [`parse_hop`]): `None` unless it is an address.
+/// IPv4-mapped IPv6 comes back as IPv4.
+pub fn parse_address(raw: &str) -> Option<IpAddr> {
+    parse_hop(raw)
+}
+
 /// One hop as an address: `192.0.2.1`, `192.0.2.1:8080`, `2001:db8::1`, `[2001:db8::1]` or
 /// `[2001:db8::1]:4711`, optionally in double quotes. `None` for anything else.
 fn parse_hop(raw: &str) -> Option<IpAddr> {

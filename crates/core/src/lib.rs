@@ -18,6 +18,8 @@
 //!   (derived, stored as hashes, bound to a purpose).
 //! - [`client_ip`]: which address a request comes from behind trusted proxies, and the
 //!   rate-limit bucket it falls in (IPv6 by /64).
+//! - [`bridge`]: the client address the Next.js bridge vouches for, signed under a key
+//!   drawn from the shared secret, and how the bridge reads it from its platform's header.
 //! - [`ratelimit`]: sliding-window rate-limit arithmetic and failure backoff, shared by
 //!   every counter store.
 //! - [`bearer`]: the `Authorization: Bearer` header, read strictly.
@@ -30,6 +32,7 @@
 //!   wasm32), for callers that need fresh bytes to pass into the logic above.
 
 pub mod bearer;
+pub mod bridge;
 pub mod client_ip;
 pub mod cookie;
 pub mod csrf;

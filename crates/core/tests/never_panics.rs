@@ -197,3 +197,55 @@ mod sessions {
         matches!((decode(a), decode(b)), (Some(x), Some(y)) if x == y)
     }
 }
+
+mod bridge {
+    use std::net::IpAddr;
+
+    use latchkey_core::Secret;
+    use latchkey_core::bridge::{self, BridgeKey};
+    use proptest::prelude::*;
+
+    const NOW: i64 = 1_798_761_600;
+
+    fn key() -> BridgeKey {
+        BridgeKey::new(&Secret::parse("property-test-secret-0123456789abcdef").unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(crate::common::config(2_000))]
+
+        #[test]
+        fn attestation_verify_never_panics(header in any::<String>(), now in any::<i64>()) {
+            let _ = bridge::verify(&key(), &header, now);
+        }
+
+        #[test]
+        fn an_attestation_shaped_string_it_did_not_sign_is_refused(
+            ip in any::<IpAddr>(), secs in 0i64..=999_999_999_999, mac in "[A-Za-z0-9_-]{43}",
+        ) {
+            let header = format!("{};{secs};{mac}", ip.to_canonical());
+            prop_assert!(bridge::verify(&key(), &header, secs).is_err());
+        }
+
+        #[test]
+        fn every_address_round_trips_and_no_single_byte_change_is_accepted(
+            ip in any::<IpAddr>(), at in any::<prop::sample::Index>(), byte in any::<u8>(),
+        ) {
+            let header = bridge::attest(&key(), ip, NOW);
+            prop_assert_eq!(bridge::verify(&key(), &header, NOW), Ok(ip.to_canonical()));
+            let mut bytes = header.clone().into_bytes();
+            let i = at.index(bytes.len());
+            prop_assume!(bytes[i] != byte);
+            bytes[i] = byte;
+            if let Ok(mutated) = String::from_utf8(bytes) {
+                prop_assert!(bridge::verify(&key(), &mutated, NOW).is_err(), "accepted {mutated}");
+            }
+        }
+
+        #[test]
+        fn reading_the_platform_header_never_panics(values in any::<Vec<String>>(), hops in any::<usize>()) {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            let _ = bridge::client_from_header(&values, hops);
+        }
+    }
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use latchkey_core::cookie::CookieKind;
 use std::net::IpAddr;
 
-use latchkey_core::{AccessClaims, Error, bearer, client_ip, csrf};
+use latchkey_core::{AccessClaims, Error, bearer, bridge, client_ip, csrf};
 use poem::http::header;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
@@ -209,9 +209,10 @@ pub fn cookie_header(req: &Request) -> String {
 }
 
 /// The client's address and user agent, for the session list, the audit trail and rate
-/// limits. The address is the TCP peer, unless the peer is one of LATCHKEY_TRUSTED_PROXIES:
-/// then it is the right-most untrusted hop of `Forwarded` / `X-Forwarded-For` (see
-/// `latchkey_core::client_ip`), so a client cannot choose its own address.
+/// limits. The address is the one a valid bridge attestation names; without one, the TCP
+/// peer, unless the peer is one of LATCHKEY_TRUSTED_PROXIES: then it is the right-most
+/// untrusted hop of `Forwarded` / `X-Forwarded-For` (see `latchkey_core::client_ip`), so a
+/// client cannot choose its own address.
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -254,7 +255,9 @@ pub fn bucket_of(addr: Option<IpAddr>) -> String {
     addr.map_or_else(|| "unknown".to_owned(), client_ip::bucket)
 }
 
-/// The client's address: the TCP peer, or the forwarded client when the peer is trusted.
+/// The client's address: the one the Next.js bridge vouches for (`Latchkey-Client-Address`,
+/// see `latchkey_core::bridge`), else the TCP peer, or the forwarded client when the peer is
+/// trusted.
 pub fn client_addr(req: &Request) -> Option<IpAddr> {
     let peer = req
         .remote_addr()
@@ -263,6 +266,9 @@ pub fn client_addr(req: &Request) -> Option<IpAddr> {
     let Some(state) = req.data::<Arc<AppState>>() else {
         return Some(peer);
     };
+    if let Some(attested) = attested_addr(state, req) {
+        return Some(attested);
+    }
     // Only the header the proxy writes: the other one is whatever the client sent.
     let (forwarded_for, forwarded) = match state.forwarded_header {
         ForwardedHeader::XForwardedFor => (header_values(req, "x-forwarded-for"), Vec::new()),
@@ -274,6 +280,27 @@ pub fn client_addr(req: &Request) -> Option<IpAddr> {
         &forwarded,
         &state.trusted_proxies,
     ))
+}
+
+/// The address in a valid bridge attestation. A missing one is the usual case (a client that
+/// talks to the server directly); a bad one is ignored, so the rules above apply as if it were
+/// absent, and noted without its value (only the bridge and the server can write a valid one,
+/// so a bad one is a forgery, a replay or two clocks apart).
+fn attested_addr(state: &AppState, req: &Request) -> Option<IpAddr> {
+    let mut values = req.headers().get_all(bridge::HEADER).iter();
+    let first = values.next()?;
+    let refusal = match (first.to_str(), values.next()) {
+        (Ok(value), None) => {
+            match bridge::verify(&state.bridge_key, value, state.clock.now_secs()) {
+                Ok(ip) => return Some(ip),
+                Err(refusal) => refusal,
+            }
+        }
+        // Sent twice, or not text: whichever copy we read, someone else chose the other.
+        _ => bridge::Refusal::Malformed,
+    };
+    tracing::debug!(reason = %refusal, "ignored a Latchkey-Client-Address attestation");
+    None
 }
 
 /// Every value of a header, in order (a header may be sent several times).

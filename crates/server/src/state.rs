@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use latchkey_core::bridge::BridgeKey;
 use latchkey_core::client_ip::TrustedProxies;
 use latchkey_core::cookie::Cookies;
 use latchkey_core::csrf::{self, TrustedOrigins};
@@ -44,6 +45,9 @@ pub struct AppState {
     /// Whose forwarding headers name the client, and which header that is.
     pub trusted_proxies: TrustedProxies,
     pub forwarded_header: crate::config::ForwardedHeader,
+    /// Checks the client address the Next.js bridge vouches for. Drawn from the shared
+    /// secret (the one the app holds too), under its own label.
+    pub bridge_key: BridgeKey,
     /// The rate limits and their counters.
     pub limiter: Limiter,
     /// Live sessions a user may have at once.
@@ -121,6 +125,7 @@ impl AppState {
             background: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_TASKS)),
             trusted_proxies,
             forwarded_header: settings.forwarded_header,
+            bridge_key: BridgeKey::new(secret),
             limiter,
             max_sessions: usize::try_from(settings.max_sessions).unwrap_or(usize::MAX),
         })

@@ -15,6 +15,8 @@
 #[cfg(feature = "forms")]
 mod account;
 #[cfg(feature = "session")]
+mod bridge;
+#[cfg(feature = "session")]
 mod cookies;
 #[cfg(feature = "session")]
 mod csrf;
@@ -28,6 +30,8 @@ mod verify;
 
 #[cfg(feature = "forms")]
 pub use account::{check_password, normalize_email};
+#[cfg(feature = "session")]
+pub use bridge::{ClientAttestor, client_from_header};
 #[cfg(feature = "session")]
 pub use cookies::AuthCookies;
 #[cfg(feature = "session")]
@@ -61,6 +65,8 @@ export type SetCookieResult = { ok: true; setCookie: string } | { ok: false; err
 export type ReadCookieResult = { ok: true; value: string | null } | { ok: false; error: Failure };
 export type CheckResult = { ok: true } | { ok: false; error: Failure };
 export type EmailResult = { ok: true; email: string } | { ok: false; error: Failure };
+export type AttestResult = { ok: true; header: string } | { ok: false; error: Failure };
+export type AddressResult = { ok: true; address: string } | { ok: false; error: Failure };
 export type TokenResult = { ok: true; token: string } | { ok: false; error: Failure };
 export interface RefreshPolicy { idleMs: number; absoluteMs: number; graceMs: number }
 export interface SessionState { generation: number; revoked: boolean; expiresAtMs: number; absoluteExpiresAtMs: number }

@@ -3,17 +3,25 @@
  * server and keeps the tokens in HttpOnly cookies on the app's own domain, so the browser only
  * ever talks to the app (no CORS, no credentials across origins, no token in JavaScript).
  */
-import { type LatchkeyConfig, Host, errorResponse } from "./host.js";
+import { type ClientAddressSource, ClientAddress } from "./address.js";
+import { type LatchkeyConfig, Host, ServerUnavailable, errorResponse, unreachable } from "./host.js";
+import { readBody } from "./body.js";
 
 export interface AuthHandlerConfig extends LatchkeyConfig {
   /** Where the route is mounted (default `/api/auth`). */
   basePath?: string;
+  /**
+   * Where the client's address comes from (default: `LATCHKEY_CLIENT_IP_HEADER`, with
+   * `LATCHKEY_CLIENT_IP_TRUSTED_HOPS`): e.g. `{ header: "x-vercel-forwarded-for" }` on
+   * Vercel, `{ header: "x-forwarded-for", trustedHops: 1 }` behind one nginx, or a function.
+   * It reaches the server signed; the browser's own forwarding headers never do.
+   */
+  clientAddress?: ClientAddressSource;
 }
 
 type RouteHandler = (request: Request) => Promise<Response>;
 
-/** Request headers worth passing on to the server (who is asking, from where). */
-const FORWARDED = ["user-agent", "x-forwarded-for", "x-real-ip", "accept-language"];
+/** The largest body passed on; the server's own limit is higher, this route needs far less. */
 const MAX_BODY_BYTES = 64 * 1024;
 const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
 
@@ -25,6 +33,14 @@ const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
  * leave the body. `PATCH /api/auth/me` updates the profile. `GET /api/auth/session` answers
  * from the access cookie, verified locally; other GETs are forwarded with the access token
  * as a bearer.
+ *
+ * `POST /api/auth/signout` always clears both cookies. It answers 204 when the session ended
+ * on the server too (or had already ended), and otherwise 200 with
+ * `{ code: "signed_out_locally", serverStatus, serverError }`: the server refused (e.g. 429),
+ * failed (5xx) or could not be reached (`serverStatus: null`), so the session may live on
+ * elsewhere until it expires or another device revokes it. Bodies over 64 KiB are refused
+ * with 413 `payload_too_large`; a server that cannot be reached is 503 `unavailable`.
+ * Nothing the browser sends about its own address is passed on: see `clientAddress`.
  */
 export function createAuthHandler(config: AuthHandlerConfig = {}): {
   GET: RouteHandler;
@@ -32,6 +48,7 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
   PATCH: RouteHandler;
 } {
   const host = new Host(config);
+  const client = new ClientAddress(config.clientAddress, host.sharedSecret(), () => host.now());
   const base = (config.basePath ?? "/api/auth").replace(/\/+$/, "");
 
   const operation = (request: Request): string | null => {
@@ -42,11 +59,7 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
   };
 
   const passOn = (request: Request, bearer: string | null): Headers => {
-    const headers = new Headers();
-    for (const name of FORWARDED) {
-      const value = request.headers.get(name);
-      if (value !== null) headers.set(name, value);
-    }
+    const headers = client.headers(request);
     if (bearer) headers.set("authorization", `Bearer ${bearer}`);
     return headers;
   };
@@ -81,8 +94,8 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
       .origins(request.url)
       .check("POST", request.headers.get("origin"), request.headers.get("sec-fetch-site"));
     if (!csrf.ok) return errorResponse(403, csrf.error.code);
-    const body = await request.text();
-    if (new TextEncoder().encode(body).length > MAX_BODY_BYTES) return errorResponse(413, "payload_too_large");
+    const body = await readBody(request, MAX_BODY_BYTES);
+    if (body === null) return errorResponse(413, "payload_too_large");
 
     const cookies = host.cookies(request.url);
     const cookieHeader = request.headers.get("cookie");
@@ -99,17 +112,30 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
     }
 
     if (op === "signout") {
-      // Sign out on the server with whatever still names the session: the access token, or
-      // (once it has expired) a refresh that yields one. Cookies are cleared either way.
-      let bearer = await liveAccess(request);
+      // The cookies go whatever the server says: the browser asked to be signed out. The
+      // answer says whether the session also ended on the server (see `signedOutLocally`).
+      let bearer: string | null;
+      try {
+        bearer = await liveAccess(request);
+      } catch (err) {
+        if (!(err instanceof ServerUnavailable)) throw err;
+        // The keys are out of reach, so the token cannot be checked here: the server will.
+        bearer = host.read(cookies, cookieHeader, "access").value;
+      }
       const { value: rt } = host.read(cookies, cookieHeader, "refresh");
       if (!bearer && rt) {
+        // The access token has expired: a refresh names the session, or tells us it is over.
         const got = await host.refresh(rt, cookies, passOn(request, null));
-        if (!(got instanceof Response)) bearer = got.access;
+        if (got instanceof Response) {
+          if (got.status !== 401) return signedOutLocally(got, cleared);
+        } else {
+          bearer = got.access;
+        }
       }
       if (bearer) {
         const res = await host.call("POST", "/api/v1/auth/signout", null, passOn(request, bearer));
-        if (res.status >= 500) return relay(res, await res.text());
+        // 401: the session had already ended (revoked, expired) — the same outcome.
+        if (!res.ok && res.status !== 401) return signedOutLocally(res, cleared);
       }
       return new Response(null, { status: 204, headers: cleared });
     }
@@ -131,13 +157,42 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
       .origins(request.url)
       .check("PATCH", request.headers.get("origin"), request.headers.get("sec-fetch-site"));
     if (!csrf.ok) return errorResponse(403, csrf.error.code);
-    const body = await request.text();
-    if (new TextEncoder().encode(body).length > MAX_BODY_BYTES) return errorResponse(413, "payload_too_large");
+    const body = await readBody(request, MAX_BODY_BYTES);
+    if (body === null) return errorResponse(413, "payload_too_large");
     const res = await host.call("PATCH", "/api/v1/auth/me", body || null, passOn(request, await liveAccess(request)));
     return relay(res, await res.text());
   };
 
-  return { GET, POST, PATCH };
+  return { GET: guarded(GET), POST: guarded(POST), PATCH: guarded(PATCH) };
+}
+
+/** The server's keys out of reach is an outage: 503 `unavailable`, as the server says it. */
+function guarded(handler: RouteHandler): RouteHandler {
+  return async (request) => {
+    try {
+      return await handler(request);
+    } catch (err) {
+      if (err instanceof ServerUnavailable) return errorResponse(503, "unavailable");
+      throw err;
+    }
+  };
+}
+
+/**
+ * Sign-out's answer when the cookies are gone but the server did not confirm the session
+ * ended (it refused, failed or could not be reached): 200 with `code: "signed_out_locally"`,
+ * the server's status (`null` if unreachable) and error code, so the page can say that other
+ * copies of the session may live on until they expire.
+ */
+async function signedOutLocally(res: Response, cleared: Headers): Promise<Response> {
+  const down = unreachable(res);
+  const parsed = down ? null : parseObject(await res.text().catch(() => ""));
+  const serverError = typeof parsed?.error === "string" ? parsed.error : null;
+  const headers = new Headers(cleared);
+  headers.set("cache-control", "no-store");
+  headers.set("content-type", "application/json");
+  const body = { code: "signed_out_locally", serverStatus: down ? null : res.status, serverError };
+  return new Response(JSON.stringify(body), { status: 200, headers });
 }
 
 function parseObject(text: string): Record<string, unknown> | null {

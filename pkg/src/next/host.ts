@@ -18,12 +18,21 @@ export interface LatchkeyConfig {
   /** The Latchkey server (default: `LATCHKEY_API_URL`, else `http://127.0.0.1:8080`). */
   apiUrl?: string;
   /**
-   * The app's public URL (default: `LATCHKEY_APP_URL`, else the request's own origin). It
-   * decides the cookie names (`__Host-` on https) and is the origin trusted for changes.
+   * The app's public URL (default: `LATCHKEY_APP_URL`). It decides the cookie names
+   * (`__Host-` on https) and is the origin trusted for changes. Required when
+   * `NODE_ENV=production`; in development the request's own origin stands in for it.
    */
   appUrl?: string;
-  /** HS256: the server's `LATCHKEY_SECRET` (default: that environment variable). */
+  /**
+   * The server's `LATCHKEY_SECRET` (default: that environment variable): verifies HS256
+   * tokens, and signs the client addresses the bridge passes on (in EdDSA mode too).
+   */
   secret?: string;
+  /**
+   * The server's `LATCHKEY_JWT_ALG` (default: that environment variable, else HS256 when a
+   * secret is known). With `EdDSA` the secret only signs client addresses.
+   */
+  alg?: "HS256" | "EdDSA";
   /** EdDSA: a JWKS document; without it (and without a secret) the server's is fetched. */
   jwks?: string | { keys: unknown[] };
   /** The server's `LATCHKEY_ISSUER` and `LATCHKEY_AUDIENCE` (default: the env, else `latchkey`). */
@@ -79,6 +88,19 @@ export class Host {
     this.config = config;
     this.apiUrl = (config.apiUrl ?? env("LATCHKEY_API_URL") ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
     this.fetch = config.fetch ?? globalThis.fetch.bind(globalThis);
+    requireAppUrlInProduction(config.appUrl ?? env("LATCHKEY_APP_URL"));
+  }
+
+  /** The shared `LATCHKEY_SECRET`, if the app has it. */
+  sharedSecret(): string | undefined {
+    return this.config.secret ?? env("LATCHKEY_SECRET");
+  }
+
+  /** The secret that verifies tokens: the shared one, unless the tokens are EdDSA. */
+  private hs256Secret(): string | undefined {
+    const alg = this.config.alg ?? env("LATCHKEY_JWT_ALG");
+    if (alg?.toLowerCase() === "eddsa") return undefined;
+    return this.config.secret ?? (this.config.jwks ? undefined : env("LATCHKEY_SECRET"));
   }
 
   now(): number {
@@ -153,16 +175,26 @@ export class Host {
     return { body, setCookies: [access.setCookie, refresh.setCookie], access: accessToken, refresh: refreshToken };
   }
 
-  /** A call to the Latchkey server. */
-  call(method: string, path: string, body: string | null, headers: HeadersInit = {}): Promise<Response> {
+  /**
+   * A call to the Latchkey server. A server that cannot be reached answers like one that is
+   * down, 503 `unavailable` (see [`unreachable`]), never a thrown error: callers already
+   * handle 5xx, and a route must not turn an outage into a 500 of its own.
+   */
+  async call(method: string, path: string, body: string | null, headers: HeadersInit = {}): Promise<Response> {
     const h = new Headers(headers);
     if (body !== null) h.set("content-type", "application/json");
     h.set("accept", "application/json");
-    return this.fetch(`${this.apiUrl}${path}`, { method, body, headers: h, redirect: "manual" });
+    try {
+      return await this.fetch(`${this.apiUrl}${path}`, { method, body, headers: h, redirect: "manual" });
+    } catch {
+      const res = errorResponse(503, "unavailable");
+      unreachableAnswers.add(res);
+      return res;
+    }
   }
 
   private async keys(): Promise<Verifier> {
-    const secret = this.config.secret ?? (this.config.jwks ? undefined : env("LATCHKEY_SECRET"));
+    const secret = this.hs256Secret();
     const options = {
       issuer: this.config.issuer ?? env("LATCHKEY_ISSUER"),
       audience: this.config.audience ?? env("LATCHKEY_AUDIENCE"),
@@ -178,7 +210,7 @@ export class Host {
     }
     if (!this.verifier || Date.now() - this.jwksFetchedAt > JWKS_TTL_MS) {
       const res = await this.call("GET", "/.well-known/jwks.json", null);
-      if (!res.ok) throw new Error(`latchkey: the server's JWKS answered ${res.status}`);
+      if (!res.ok) throw new ServerUnavailable(`latchkey: the server's JWKS answered ${res.status}`);
       this.verifier = jwksVerifier(await res.text(), options);
       this.jwksFetchedAt = Date.now();
     }
@@ -186,7 +218,7 @@ export class Host {
   }
 
   private refetchJwks(): boolean {
-    if (this.config.secret ?? this.config.jwks ?? env("LATCHKEY_SECRET")) return false;
+    if (this.hs256Secret() ?? this.config.jwks) return false;
     if (Date.now() - this.jwksFetchedAt < JWKS_RETRY_MS) return false;
     this.jwksFetchedAt = 0;
     return true;
@@ -194,6 +226,36 @@ export class Host {
 }
 
 export { isLatchkeyError };
+
+/** The server's keys could not be fetched: an outage, answered as one (503), never a crash. */
+export class ServerUnavailable extends Error {
+  override name = "ServerUnavailable";
+}
+
+/** The answers [`Host.call`] made up because the server could not be reached. */
+const unreachableAnswers = new WeakSet<Response>();
+
+/** True if `res` stands for a server that could not be reached at all. */
+export function unreachable(res: Response): boolean {
+  return unreachableAnswers.has(res);
+}
+
+/**
+ * In production the app's URL must be configured: deriving it from the request would let
+ * `X-Forwarded-Host`/`-Proto` (which a request can carry) choose the cookie names and the
+ * trusted origin. Thrown when a route sets up Latchkey, so a deployment fails loudly at once.
+ * (`next build` evaluates routes too; it is exempt, the running server is not.)
+ */
+function requireAppUrlInProduction(appUrl: string | undefined): void {
+  if (appUrl || env("NODE_ENV") !== "production" || env("NEXT_PHASE") === "phase-production-build") return;
+  const err = new Error(
+    "latchkey: set LATCHKEY_APP_URL (or the appUrl option) to the app's public URL, e.g. " +
+      "https://app.example.com: in production it is required, not guessed from request headers",
+  );
+  err.name = "LatchkeyError";
+  (err as Error & { code: string }).code = "missing_app_url";
+  throw err;
+}
 
 /** A JSON error answer in the server's shape. */
 export function errorResponse(status: number, code: string, headers: Headers = new Headers()): Response {

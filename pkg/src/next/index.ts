@@ -7,9 +7,12 @@
  * - `fetchApi()`: calls the Latchkey server as the signed-in user.
  *
  * Configuration comes from the options or the environment: `LATCHKEY_API_URL`,
- * `LATCHKEY_APP_URL`, `LATCHKEY_SECRET` (HS256; without it the server's JWKS is fetched for
- * EdDSA), `LATCHKEY_ISSUER`, `LATCHKEY_AUDIENCE`.
+ * `LATCHKEY_APP_URL` (required when `NODE_ENV=production`), `LATCHKEY_SECRET` (verifies HS256
+ * and signs client addresses; without it the server's JWKS is fetched for EdDSA),
+ * `LATCHKEY_JWT_ALG`, `LATCHKEY_ISSUER`, `LATCHKEY_AUDIENCE`, and where client addresses come
+ * from: `LATCHKEY_CLIENT_IP_HEADER`, `LATCHKEY_CLIENT_IP_TRUSTED_HOPS`.
  */
+export { type ClientAddressSource } from "./address.js";
 export { type AuthHandlerConfig, createAuthHandler } from "./handler.js";
 export { type LatchkeyConfig, type Session } from "./host.js";
 export { type AuthProxyConfig, authProxy } from "./proxy.js";

@@ -6,9 +6,12 @@
  */
 import { NextResponse, type NextRequest } from "next/server.js";
 
-import { type LatchkeyConfig, Host } from "./host.js";
+import { type ClientAddressSource, ClientAddress } from "./address.js";
+import { type LatchkeyConfig, Host, ServerUnavailable } from "./host.js";
 
 export interface AuthProxyConfig extends LatchkeyConfig {
+  /** Where the client's address comes from, as for `createAuthHandler` (it signs refreshes' origin). */
+  clientAddress?: ClientAddressSource;
   /** Paths that need a session: prefixes (`"/dashboard"` covers `/dashboard/x`) or a test. */
   protect: string[] | ((pathname: string) => boolean);
   /** Where to send signed-out users (default `/signin`); the original path goes in `next`. */
@@ -22,6 +25,7 @@ export interface AuthProxyConfig extends LatchkeyConfig {
  */
 export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Promise<NextResponse> {
   const host = new Host(config);
+  const client = new ClientAddress(config.clientAddress, host.sharedSecret(), () => host.now());
   const signInPath = config.signInPath ?? "/signin";
   const isProtected =
     typeof config.protect === "function"
@@ -51,21 +55,25 @@ export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Pr
     };
 
     if (access.bad) return toSignIn(true);
-    const verdict = await host.assess(access.value);
+    let verdict: Awaited<ReturnType<Host["assess"]>>;
+    try {
+      verdict = await host.assess(access.value);
+    } catch (err) {
+      if (!(err instanceof ServerUnavailable)) throw err;
+      // The server's JWKS could not be fetched: nothing can be verified, so nobody is let
+      // through, and nobody is signed out for our outage either.
+      return new NextResponse("Service Unavailable", { status: 503, headers: { "retry-after": "5" } });
+    }
     if (verdict.action === "valid") return NextResponse.next();
     // Forged, malformed, foreign: signed out. A good refresh cookie must not launder it.
     if (verdict.action === "refuse") return toSignIn(true);
     if (!refresh.value) return verdict.claims ? NextResponse.next() : toSignIn(false);
 
-    const passOn = new Headers();
-    for (const name of ["user-agent", "x-forwarded-for"]) {
-      const value = request.headers.get(name);
-      if (value !== null) passOn.set(name, value);
-    }
-    const got = await host.refresh(refresh.value, cookies, passOn);
+    const got = await host.refresh(refresh.value, cookies, client.headers(request));
     if (got instanceof Response) {
       // The server said no (revoked, reused, expired): signed out. Any other failure (the
-      // server is down) lets a still-valid token finish its last minute.
+      // server is down or unreachable: 5xx, 429) lets a still-valid token finish its last
+      // minute, and sends the user to sign in without dropping the cookies otherwise.
       if (got.status === 401) return toSignIn(true);
       return verdict.claims ? NextResponse.next() : toSignIn(false);
     }

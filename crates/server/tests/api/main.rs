@@ -9,6 +9,7 @@ mod smtp;
 
 mod account_abuse;
 mod auth;
+mod bridge;
 mod cancel;
 mod cli;
 mod contract;
