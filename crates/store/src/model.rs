@@ -193,6 +193,9 @@ pub struct PendingMail {
     pub token_id: Option<String>,
     pub token_seed: Option<String>,
     pub token_purpose: Option<String>,
+    /// The token's stored hash: which key derived it is checked against this (tokens made
+    /// before an upgrade were derived under an earlier key).
+    pub token_hash: Option<String>,
 }
 
 /// The outbox's counts, for readiness output and tests.

@@ -589,9 +589,9 @@ macro_rules! impl_store {
             }
 
             async fn due_mail(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingMail>> {
-                type Row = (String, String, String, String, i64, i64, Option<String>, Option<String>, Option<String>);
+                type Row = (String, String, String, String, i64, i64, Option<String>, Option<String>, Option<String>, Option<String>);
                 let rows: Vec<Row> = sqlx::query_as(
-                    "SELECT o.id, o.kind, o.recipient, o.data, o.attempts, o.created_at, o.token_id, t.seed, t.purpose
+                    "SELECT o.id, o.kind, o.recipient, o.data, o.attempts, o.created_at, o.token_id, t.seed, t.purpose, t.token_hash
                      FROM mail_outbox o LEFT JOIN one_time_tokens t ON t.id = o.token_id
                      WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
                      ORDER BY o.next_attempt_at, o.created_at, o.id LIMIT $2",
@@ -602,8 +602,8 @@ macro_rules! impl_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose)| PendingMail {
-                        id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose,
+                    .map(|(id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose, token_hash)| PendingMail {
+                        id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose, token_hash,
                     })
                     .collect())
             }

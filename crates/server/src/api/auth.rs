@@ -558,10 +558,9 @@ async fn rotate(
                 }
             }
             Decision::Resend { generation } => {
-                let live =
-                    state
-                        .refresh_key
-                        .token(&record.session_id, &record.refresh_seed, generation);
+                let live = super::resend::live_token(state, &record, generation)
+                    .await?
+                    .ok_or(Error::InvalidRefreshToken)?;
                 let expires_at = record.expires_at;
                 return Ok((record, live, expires_at));
             }

@@ -8,6 +8,7 @@ mod ids;
 pub mod jwks;
 mod mailing;
 pub mod recovery;
+mod resend;
 pub mod sessions;
 pub mod tasks;
 mod text;

@@ -19,5 +19,6 @@ mod jwks;
 mod limits;
 mod logs;
 mod profile;
+mod secrets;
 mod sessions;
 mod tasks;
