@@ -205,7 +205,7 @@ pub struct Settings {
     pub app_name: String,
 
     /// Where links in emails point (the app's pages `/reset-password`, `/verify-email`,
-    /// `/confirm-email`); defaults to LATCHKEY_PUBLIC_URL.
+    /// `/confirm-email`, `/unblock`); defaults to LATCHKEY_PUBLIC_URL.
     #[arg(long, env = "LATCHKEY_LINK_URL")]
     pub link_url: Option<String>,
 

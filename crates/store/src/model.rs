@@ -216,6 +216,17 @@ pub struct Throttle {
     pub now_ms: i64,
 }
 
+/// The email that tells an account's owner their address is now blocked: written with the
+/// failed sign-in that crossed `block_at` failures in a row, and only with that one.
+#[derive(Debug, Clone)]
+pub struct BlockNotice {
+    pub block_at: i64,
+    /// Skipped (the block stands, silently) if a link of this purpose went to the owner
+    /// within the interval.
+    pub throttle: Throttle,
+    pub outgoing: Outgoing,
+}
+
 /// A user's task (the seeds' per-user resource).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Task {

@@ -203,17 +203,13 @@ impl AuthApi {
             }
             None => state.hasher.verify_dummy(password.clone()).await?,
         };
-        let user_id = login.as_ref().map(|l| l.user.id.clone());
+        let owner = login.as_ref().map(|l| l.user.clone());
         let Some(login) = login.filter(|_| verified) else {
-            let now_ms = state.clock.now_ms();
-            let failed = match &user_id {
-                Some(id) => Some(event("sign_in_failed", id, "", &client, now_ms)?),
-                None => None,
-            };
-            let failures = state
-                .store
-                .sign_in_failed(&key, now_ms, failed.as_ref())
-                .await?;
+            // The failure that blocks the address also emails its owner an unblock link.
+            let failures =
+                super::unblock::sign_in_failed(&state, &key, owner.as_ref(), &streak, &client)
+                    .await?;
+            let user_id = owner.map(|u| u.id);
             tracing::info!(user_id = ?user_id, failures, "sign-in failed");
             return Err(Error::InvalidCredentials.into());
         };
@@ -342,13 +338,15 @@ impl AuthApi {
 const FREE_FAILURES: u32 = 5;
 /// The longest wait between attempts.
 const BACKOFF_CAP_MS: i64 = 15 * 60 * 1000;
-/// Failures in a row after which only a password reset lets anyone sign in.
-const HARD_BLOCK: i64 = 100;
+/// Failures in a row after which only a password reset or the emailed unblock link (see
+/// `unblock`) lets anyone sign in.
+pub(super) const HARD_BLOCK: i64 = 100;
 
 /// The refusal for an address that failed too often in a row: a wait that doubles from 1 s
 /// after the fifth failure (at most 15 min), and after 100 a block that only a password
-/// reset lifts. The password is not even checked, so a right one gets the same answer as a
-/// wrong one; the reset link still works, so the owner is never locked out for good.
+/// reset or the unblock link emailed to the owner lifts. The password is not even checked,
+/// so a right one gets the same answer as a wrong one; the links still work, so the owner is
+/// never locked out for good.
 fn backoff(state: &AppState, streak: &FailureStreak) -> Option<Error> {
     let limit = state.limiter.rule(Limit::SignInAccount).limit;
     if streak.failures >= HARD_BLOCK {

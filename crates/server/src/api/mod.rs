@@ -13,6 +13,7 @@ pub mod sessions;
 pub mod tasks;
 mod text;
 pub mod transport;
+pub mod unblock;
 
 use poem_openapi::{OpenApiService, Tags};
 
@@ -36,6 +37,7 @@ pub enum ApiTags {
 pub type Apis = (
     auth::AuthApi,
     recovery::RecoveryApi,
+    unblock::UnblockApi,
     account::AccountApi,
     sessions::SessionsApi,
     tasks::TasksApi,
@@ -49,6 +51,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         (
             auth::AuthApi,
             recovery::RecoveryApi,
+            unblock::UnblockApi,
             account::AccountApi,
             sessions::SessionsApi,
             tasks::TasksApi,

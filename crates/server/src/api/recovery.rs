@@ -280,7 +280,7 @@ async fn send_reset_link(
 /// Whether the address's recovery limits (per minute, per hour) let one more email go.
 /// What they count is emails sent: a refused request is taken back, so asking again within
 /// the minute does not eat into the hour.
-async fn address_allowed(state: &AppState, key: &str) -> Result<bool, Error> {
+pub async fn address_allowed(state: &AppState, key: &str) -> Result<bool, Error> {
     let mut taken = Vec::new();
     for limit in [Limit::RecoveryAddress, Limit::RecoveryAddressHourly] {
         let (verdict, hit) = state.limiter.count(limit, key).await?;

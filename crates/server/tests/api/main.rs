@@ -22,3 +22,4 @@ mod profile;
 mod secrets;
 mod sessions;
 mod tasks;
+mod unblock;
