@@ -194,6 +194,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u16).range(8..=128))]
     pub password_min_length: u16,
 
+    /// Words no password may contain, comma-separated, beside the product's name (the
+    /// company, its products, the city…): each bans itself and its parts of 4+ characters.
+    #[arg(long, env = "LATCHKEY_PASSWORD_CONTEXT_WORDS", value_delimiter = ',')]
+    pub password_context_words: Vec<String>,
+
     /// Refuse sign-in until the address is verified; registration then answers 202 for new
     /// and existing addresses alike, so it reveals no accounts.
     #[arg(long, env = "LATCHKEY_REQUIRE_EMAIL_VERIFICATION", default_value_t = false,
@@ -311,6 +316,7 @@ impl Settings {
             jwt_alg: JwtAlg::Hs256,
             keys_file: PathBuf::from("latchkey.keys.json"),
             password_min_length: 8,
+            password_context_words: Vec::new(),
             require_email_verification: false,
             app_name: "Latchkey".into(),
             link_url: None,

@@ -124,7 +124,13 @@ impl AppState {
             trusted_origins,
             liveness: LivenessCache::new(settings.session_cache_ttl.saturating_mul(1000)),
             profiles: ProfileCache::new(settings.session_cache_ttl.saturating_mul(1000)),
-            policy: PasswordPolicy::new(usize::from(settings.password_min_length))?,
+            // NIST SP 800-63B's context-specific words: the product's name and the operator's
+            // list here; each account's email and display name at each check.
+            policy: PasswordPolicy::new(usize::from(settings.password_min_length))?
+                .with_context_words(
+                    std::iter::once(settings.app_name.as_str())
+                        .chain(settings.password_context_words.iter().map(String::as_str)),
+                ),
             hasher: Hasher::new(DEFAULT_COST),
             clock,
             onetime_key,

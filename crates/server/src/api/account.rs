@@ -159,9 +159,11 @@ impl AccountApi {
         let client = ClientInfo::of(req);
         let login = check_password(&state, &auth.0, current_password.into(), &client).await?;
         let user = &login.user;
-        state
-            .policy
-            .check(&new_password, &stored_email(&user.email)?)?;
+        state.policy.check_for(
+            &new_password,
+            &stored_email(&user.email)?,
+            user.name.as_deref(),
+        )?;
         let password_hash = state.hasher.hash(new_password.into()).await?;
         let now_ms = state.clock.now_ms();
         let keep = revoke_other_sessions

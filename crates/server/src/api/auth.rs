@@ -108,11 +108,11 @@ impl AuthApi {
         } = body.0;
         let password = password.into_string();
         let email = Email::parse(&email)?;
-        state.policy.check(&password, &email)?;
         let name = name
             .map(|n| plain_text("name", &n))
             .transpose()?
             .filter(|n| !n.is_empty());
+        state.policy.check_for(&password, &email, name.as_deref())?;
         let client = ClientInfo::of(req);
         if state.require_email_verification {
             let answer = register_quietly(&state, &client, &email, password, name).await?;

@@ -18,6 +18,7 @@ mod instances;
 mod jwks;
 mod limits;
 mod logs;
+mod password_context;
 mod profile;
 mod secrets;
 mod sessions;
