@@ -1,7 +1,7 @@
-//! One-time tokens: the links in password-reset, verification and email-change emails.
+//! One-time tokens: the links in password-reset, verification, email-change and unblock emails.
 //!
 //! Like refresh tokens, they are derived rather than stored: HMAC-SHA256 under a server key
-//! (itself drawn from the signing secret with its own label) of the token's id, a random
+//! (drawn from the server's own secret with its own label) of the token's id, a random
 //! per-token seed and its purpose. The database keeps the seed and the token's SHA-256; the
 //! mail outbox keeps only the token's id. The worker re-derives the token when it renders
 //! the email, so no table ever holds a usable link, and neither a database leak nor the

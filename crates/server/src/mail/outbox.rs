@@ -6,8 +6,8 @@
 //! several instances can run workers on one database and no message goes out twice from a
 //! race), renders it — re-deriving the link's token from the token's seed, since no table
 //! holds a token, under the key whose derivation matches the stored hash — and hands it to
-//! the [`Mailer`]. A temporary failure schedules a retry
-//! with exponential backoff; a restart simply finds the message still due.
+//! the [`Mailer`]. A temporary failure schedules a retry with exponential backoff; a restart
+//! simply finds the message still due.
 
 use std::sync::Arc;
 use std::time::Duration;
