@@ -439,8 +439,7 @@ impl Settings {
         if secret.expose() == app.expose() {
             anyhow::bail!(
                 "LATCHKEY_SERVER_SECRET must differ from LATCHKEY_SECRET: the app holds \
-                 LATCHKEY_SECRET, and the server secret is what it must not be able to derive \
-                 refresh tokens and emailed links with"
+                 LATCHKEY_SECRET, and must not be able to derive refresh tokens or emailed links"
             );
         }
         Ok(secret)
