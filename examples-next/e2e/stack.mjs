@@ -77,6 +77,8 @@ export async function startStack(serverEnv = {}) {
       DATABASE_URL: `sqlite://${dir}/latchkey.db`,
       LATCHKEY_LISTEN: `127.0.0.1:${apiPort}`,
       LATCHKEY_SECRET: secret,
+      // The server's own secret (refresh tokens, emailed links): the app below never gets it.
+      LATCHKEY_SERVER_SECRET: randomBytes(32).toString("base64url"),
       LATCHKEY_MAIL_OUTBOX_DIR: mailDir,
       // Emailed links open the app, which spends their tokens through its cookie bridge.
       LATCHKEY_LINK_URL: appUrl,

@@ -18,6 +18,7 @@ const SENTENCES: Record<string, string> = {
   password_too_long: "Your password is too long: use at most 128 characters.",
   password_too_common: "That password is one of the most common ones. Choose something less guessable.",
   password_contains_email: "Your password must not contain the name part of your email address.",
+  password_contains_context: "Your password must not contain your name, the app's name or another word tied to this site.",
   invalid_password_policy: "The server's password rules are misconfigured. Please tell the site's owner.",
   unsupported_password_hash: "This account's password cannot be checked. Reset your password to continue.",
   password_hash_too_costly: "This account's password cannot be checked. Reset your password to continue.",

@@ -19,11 +19,18 @@ export function initLatchkeyForms(module?: WebAssembly.Module | BufferSource): P
 
 /**
  * Checks a new password for the account `email` under the server's policy (`minChars`
- * defaults to 8, the server's `LATCHKEY_PASSWORD_MIN_LENGTH`).
+ * defaults to 8, the server's `LATCHKEY_PASSWORD_MIN_LENGTH`). `context` adds the user's
+ * display name and the site's words (the server's `LATCHKEY_APP_NAME` and
+ * `LATCHKEY_PASSWORD_CONTEXT_WORDS`), which the password must not contain either.
  */
-export function checkPassword(password: string, email: string, minChars?: number): glue.CheckResult {
+export function checkPassword(
+  password: string,
+  email: string,
+  minChars?: number,
+  context?: { name?: string | null; contextWords?: string[] },
+): glue.CheckResult {
   wasm.ready();
-  return glue.checkPassword(password, email, minChars);
+  return glue.checkPassword(password, email, minChars, context?.name ?? undefined, context?.contextWords);
 }
 
 /** The email address as the server stores it, or `invalid_email`. */

@@ -128,7 +128,7 @@ test("refresh.json: derivation, hashing, the rotation rule and token shapes", ()
 
 test("password-policy.json: the sign-up rules (latchkey/forms)", () => {
   agree(vectors("password-policy.json").cases, (c) => {
-    const got = forms.checkPassword(c.password, c.email, c.minChars);
+    const got = forms.checkPassword(c.password, c.email, c.minChars, { name: c.name, contextWords: c.contextWords });
     const code = got.ok ? "ok" : got.error.code;
     return code === c.expect ? null : code;
   });

@@ -47,6 +47,10 @@ pub enum Error {
     PasswordTooCommon,
     #[error("the password must not contain the email address's name")]
     PasswordContainsEmail,
+    #[error(
+        "the password must not contain your name, the product's name or another word tied to this site"
+    )]
+    PasswordContainsContext,
     #[error("the minimum password length must be between {floor} and {max} characters")]
     InvalidPasswordPolicy { floor: usize, max: usize },
     #[error("the stored password hash is malformed or uses an unsupported algorithm")]
@@ -117,6 +121,7 @@ impl Error {
             Error::PasswordTooLong { .. } => "password_too_long",
             Error::PasswordTooCommon => "password_too_common",
             Error::PasswordContainsEmail => "password_contains_email",
+            Error::PasswordContainsContext => "password_contains_context",
             Error::InvalidPasswordPolicy { .. } => "invalid_password_policy",
             Error::UnsupportedPasswordHash => "unsupported_password_hash",
             Error::PasswordHashTooCostly => "password_hash_too_costly",
@@ -164,6 +169,7 @@ pub fn every_variant() -> Vec<Error> {
         Error::PasswordTooLong { max: 128 },
         Error::PasswordTooCommon,
         Error::PasswordContainsEmail,
+        Error::PasswordContainsContext,
         Error::InvalidPasswordPolicy { floor: 8, max: 128 },
         Error::UnsupportedPasswordHash,
         Error::PasswordHashTooCostly,

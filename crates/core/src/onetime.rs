@@ -1,7 +1,7 @@
-//! One-time tokens: the links in password-reset, verification and email-change emails.
+//! One-time tokens: the links in password-reset, verification, email-change and unblock emails.
 //!
 //! Like refresh tokens, they are derived rather than stored: HMAC-SHA256 under a server key
-//! (itself drawn from the signing secret with its own label) of the token's id, a random
+//! (drawn from the server's own secret with its own label) of the token's id, a random
 //! per-token seed and its purpose. The database keeps the seed and the token's SHA-256; the
 //! mail outbox keeps only the token's id. The worker re-derives the token when it renders
 //! the email, so no table ever holds a usable link, and neither a database leak nor the
@@ -28,13 +28,16 @@ pub enum Purpose {
     VerifyEmail,
     /// Prove a new address before the account switches to it.
     ChangeEmail,
+    /// End a sign-in block (link in the "sign-in blocked" email).
+    UnblockSignIn,
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 3] = [
+    pub const ALL: [Purpose; 4] = [
         Purpose::ResetPassword,
         Purpose::VerifyEmail,
         Purpose::ChangeEmail,
+        Purpose::UnblockSignIn,
     ];
 
     /// The name stored in the database.
@@ -43,6 +46,7 @@ impl Purpose {
             Purpose::ResetPassword => "reset_password",
             Purpose::VerifyEmail => "verify_email",
             Purpose::ChangeEmail => "change_email",
+            Purpose::UnblockSignIn => "unblock_sign_in",
         }
     }
 
@@ -51,12 +55,14 @@ impl Purpose {
     }
 
     /// How long a token lives. A reset link grants the account, so it lives one hour
-    /// (OWASP's Forgot Password cheat sheet); the others prove an address, and a day lets
-    /// people find the email.
+    /// (OWASP's Forgot Password cheat sheet); the others prove an address or lift a block
+    /// (the password is still needed after it), and a day lets people find the email.
     pub fn lifetime_ms(self) -> i64 {
         match self {
             Purpose::ResetPassword => 3600 * 1000,
-            Purpose::VerifyEmail | Purpose::ChangeEmail => 24 * 3600 * 1000,
+            Purpose::VerifyEmail | Purpose::ChangeEmail | Purpose::UnblockSignIn => {
+                24 * 3600 * 1000
+            }
         }
     }
 }
@@ -136,6 +142,7 @@ mod tests {
         assert_eq!(base, k.token("id", "seed", Purpose::ResetPassword));
         assert_ne!(base, k.token("id", "seed", Purpose::VerifyEmail));
         assert_ne!(base, k.token("id", "seed", Purpose::ChangeEmail));
+        assert_ne!(base, k.token("id", "seed", Purpose::UnblockSignIn));
         assert_ne!(base, k.token("id2", "seed", Purpose::ResetPassword));
         assert_ne!(base, k.token("id", "seed2", Purpose::ResetPassword));
         // Length prefixes: moving a character between id and seed is a different token.

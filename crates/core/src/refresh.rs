@@ -21,8 +21,9 @@ use crate::{Error, Secret};
 /// Length of a refresh token in base64url characters (32 bytes, unpadded).
 pub const TOKEN_LEN: usize = 43;
 
-/// The server key refresh tokens are derived under. Itself derived from the signing secret
-/// with a distinct label, so the two uses never share a key.
+/// The server key refresh tokens are derived under. Itself derived, with a distinct label,
+/// from the server's own secret (which the app never holds; earlier releases used the
+/// app's secret, which the server still accepts as a legacy key for re-derivation only).
 #[derive(Clone)]
 pub struct RefreshKey([u8; 32]);
 

@@ -1,7 +1,11 @@
 //! Settings: command-line flags, each with an environment-variable fallback and a default.
 //!
-//! The signing secret gets special care. In production (`LATCHKEY_ENV=production`) it must be
-//! given and be at least 32 bytes, or the server refuses to start. In development a missing
+//! The secrets get special care. There are two: the app's (`LATCHKEY_SECRET`), which the
+//! Next.js app holds too, to verify HS256 access tokens; and the server's own
+//! (`LATCHKEY_SERVER_SECRET`), which nobody else holds and from which refresh tokens and
+//! emailed links are derived, so reading the app's environment and the database is not
+//! enough to mint either. In production (`LATCHKEY_ENV=production`) both must be given, be
+//! at least 32 bytes and differ, or the server refuses to start. In development a missing
 //! secret is generated once and kept in a local file, so tokens survive restarts, and the
 //! start-up log says so.
 
@@ -80,8 +84,9 @@ impl std::fmt::Debug for SecretText {
     }
 }
 
-/// Everything `latchkey serve` can be told. The secret is read from the environment only
-/// (`LATCHKEY_SECRET`, then `BETTER_AUTH_SECRET`): a command-line flag would show it in `ps`.
+/// Everything `latchkey serve` can be told. The secrets are read from the environment (or a
+/// file) only (`LATCHKEY_SECRET`, then `BETTER_AUTH_SECRET`; `LATCHKEY_SERVER_SECRET`): a
+/// command-line flag would show them in `ps`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Address to listen on.
@@ -108,6 +113,16 @@ pub struct Settings {
     /// Where development mode keeps its generated secret.
     #[arg(long, env = "LATCHKEY_SECRET_FILE", default_value = "latchkey.secret")]
     pub secret_file: PathBuf,
+
+    /// The server's own secret, when given in code rather than the environment (tests).
+    #[arg(skip)]
+    pub server_secret: Option<SecretText>,
+
+    /// A file holding the server secret, read when LATCHKEY_SERVER_SECRET is not set.
+    /// Development creates it when missing (default: `latchkey.server-secret` beside
+    /// LATCHKEY_SECRET_FILE); production only reads it.
+    #[arg(long, env = "LATCHKEY_SERVER_SECRET_FILE")]
+    pub server_secret_file: Option<PathBuf>,
 
     /// The `iss` claim of issued access tokens.
     #[arg(long, env = "LATCHKEY_ISSUER", default_value = "latchkey")]
@@ -185,6 +200,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u16).range(8..=128))]
     pub password_min_length: u16,
 
+    /// Words no password may contain, comma-separated, beside the product's name (the
+    /// company, its products, the city…): each bans itself and its parts of 4+ characters.
+    #[arg(long, env = "LATCHKEY_PASSWORD_CONTEXT_WORDS", value_delimiter = ',')]
+    pub password_context_words: Vec<String>,
+
     /// Refuse sign-in until the address is verified; registration then answers 202 for new
     /// and existing addresses alike, so it reveals no accounts.
     #[arg(long, env = "LATCHKEY_REQUIRE_EMAIL_VERIFICATION", default_value_t = false,
@@ -196,7 +216,7 @@ pub struct Settings {
     pub app_name: String,
 
     /// Where links in emails point (the app's pages `/reset-password`, `/verify-email`,
-    /// `/confirm-email`); defaults to LATCHKEY_PUBLIC_URL.
+    /// `/confirm-email`, `/unblock`); defaults to LATCHKEY_PUBLIC_URL.
     #[arg(long, env = "LATCHKEY_LINK_URL")]
     pub link_url: Option<String>,
 
@@ -275,6 +295,9 @@ pub struct Settings {
     pub redis_prefix: String,
 }
 
+/// The server secret [`Settings::for_tests`] starts with.
+pub const TEST_SERVER_SECRET: &str = "latchkey-tests-server-secret-0123456789abcdef";
+
 impl Settings {
     /// The settings a test or an embedding program starts from, without reading the
     /// command line or the environment.
@@ -285,6 +308,8 @@ impl Settings {
             environment: Environment::Development,
             secret: Some(SecretText(secret.to_owned())),
             secret_file: PathBuf::from("latchkey.secret"),
+            server_secret: Some(SecretText(TEST_SERVER_SECRET.to_owned())),
+            server_secret_file: None,
             issuer: "latchkey".into(),
             audience: "latchkey-tests".into(),
             access_token_ttl: 900,
@@ -298,6 +323,7 @@ impl Settings {
             jwt_alg: JwtAlg::Hs256,
             keys_file: PathBuf::from("latchkey.keys.json"),
             password_min_length: 8,
+            password_context_words: Vec::new(),
             require_email_verification: false,
             app_name: "Latchkey".into(),
             link_url: None,
@@ -376,9 +402,68 @@ impl Settings {
                 "LATCHKEY_SECRET is not set; production mode needs a secret of at least {} bytes",
                 Secret::MIN_LEN
             )),
-            (None, Environment::Development) => development_secret(&self.secret_file),
+            (None, Environment::Development) => {
+                development_secret(&self.secret_file, "LATCHKEY_SECRET")
+            }
         }
     }
+
+    /// Resolves the server's own secret: LATCHKEY_SERVER_SECRET, else the file
+    /// LATCHKEY_SERVER_SECRET_FILE names; in development a missing one is generated into
+    /// `latchkey.server-secret` beside the app's secret file. It must differ from `app`
+    /// (the app's secret): the point of a second secret is that the app cannot derive with
+    /// it.
+    pub fn load_server_secret(&self, app: &Secret) -> anyhow::Result<Secret> {
+        let given = match &self.server_secret {
+            Some(SecretText(s)) if !s.is_empty() => {
+                Some(("the configured server secret", s.clone()))
+            }
+            _ => std::env::var("LATCHKEY_SERVER_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(|s| ("LATCHKEY_SERVER_SECRET", s)),
+        };
+        let secret = match (given, &self.server_secret_file, self.environment) {
+            (Some((name, secret)), _, _) => Secret::parse(secret).map_err(|_| {
+                anyhow::anyhow!(
+                    "{name} is too short: it must be at least {} bytes \
+                     (generate one with `openssl rand -base64 48`)",
+                    Secret::MIN_LEN
+                )
+            })?,
+            (None, Some(path), Environment::Production) => read_secret_file(path)?,
+            (None, None, Environment::Production) => anyhow::bail!(
+                "LATCHKEY_SERVER_SECRET is not set; production mode needs a server secret of at \
+                 least {} bytes, different from LATCHKEY_SECRET (generate one with \
+                 `openssl rand -base64 48`; only the server may hold it)",
+                Secret::MIN_LEN
+            ),
+            (None, path, Environment::Development) => {
+                let default = self.secret_file.with_file_name("latchkey.server-secret");
+                development_secret(path.as_ref().unwrap_or(&default), "LATCHKEY_SERVER_SECRET")?
+            }
+        };
+        if secret.expose() == app.expose() {
+            anyhow::bail!(
+                "LATCHKEY_SERVER_SECRET must differ from LATCHKEY_SECRET: the app holds \
+                 LATCHKEY_SECRET, and must not be able to derive refresh tokens or emailed links"
+            );
+        }
+        Ok(secret)
+    }
+}
+
+/// Reads a secret kept in a file (surrounding whitespace trimmed).
+fn read_secret_file(path: &Path) -> anyhow::Result<Secret> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
+    Secret::parse(text.trim()).map_err(|_| {
+        anyhow::anyhow!(
+            "{} holds a secret under {} bytes",
+            path.display(),
+            Secret::MIN_LEN
+        )
+    })
 }
 
 /// Writes `contents` to `path` atomically (a private temporary file, then a rename), so a
@@ -392,23 +477,21 @@ pub fn replace_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .map_err(|err| anyhow::anyhow!("cannot replace {}: {err}", path.display()))
 }
 
-/// Reads the development secret from `path`, creating it (readable by its owner only) first.
-fn development_secret(path: &Path) -> anyhow::Result<Secret> {
+/// Reads the development secret `var` stands in for from `path`, creating it (readable by
+/// its owner only) first.
+fn development_secret(path: &Path, var: &str) -> anyhow::Result<Secret> {
     let fresh = URL_SAFE_NO_PAD.encode(random::bytes::<32>()?);
     match write_private(path, &fresh) {
         Ok(()) => {
-            tracing::warn!(file = %path.display(), "generated a development secret and saved it in this file; set LATCHKEY_SECRET in production");
+            tracing::warn!(file = %path.display(), "generated a development secret and saved it in this file; set {var} in production");
             return Ok(Secret::parse(fresh)?);
         }
         // Already there (from an earlier start, or a process starting beside this one).
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(err) => anyhow::bail!("cannot create {}: {err}", path.display()),
     }
-    let existing = std::fs::read_to_string(path)
-        .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
-    tracing::warn!(file = %path.display(), "using the development secret kept in this file; set LATCHKEY_SECRET in production");
-    Secret::parse(existing.trim())
-        .map_err(|_| anyhow::anyhow!("{} holds a secret under 32 bytes", path.display()))
+    tracing::warn!(file = %path.display(), "using the development secret kept in this file; set {var} in production");
+    read_secret_file(path)
 }
 
 /// Creates `path` (it must not exist) readable by its owner only, with `contents`.

@@ -36,6 +36,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::PasswordTooLong { .. }
         | Error::PasswordTooCommon
         | Error::PasswordContainsEmail
+        | Error::PasswordContainsContext
         | Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
         Error::MalformedToken
         | Error::UnsupportedAlgorithm

@@ -17,14 +17,15 @@ use crate::limiter::redis::RedisCounters;
 use crate::state::AppState;
 use crate::{api, error, limits};
 
-/// Connects the store (running its migrations), loads the secret, and builds the state.
+/// Connects the store (running its migrations), loads the secrets, and builds the state.
 pub async fn build_state(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
+    let server_secret = settings.load_server_secret(&secret)?;
     let store = latchkey_store::connect(&settings.database_url).await?;
-    let mut state = AppState::new(settings, &secret, store, clock)?;
+    let mut state = AppState::new(settings, &secret, &server_secret, store, clock)?;
     if settings.rate_limit_store() == RateLimitStore::Redis {
         let url = settings
             .redis_url()

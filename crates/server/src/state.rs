@@ -18,14 +18,20 @@ use crate::keys::KeyFile;
 use crate::limiter::memory::MemoryCounters;
 use crate::limiter::{Counters, DatabaseCounters, Limiter, Rules};
 use crate::liveness::LivenessCache;
-use crate::mail::{self, Mailer, outbox::Outbox};
+use crate::mail::outbox::{LinkKeys, Outbox};
+use crate::mail::{self, Mailer};
 use crate::passwords::Hasher;
 use crate::profiles::ProfileCache;
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: AccessTokens,
+    /// Derives refresh tokens; from the server secret, which the app never holds.
     pub refresh_key: RefreshKey,
+    /// The key earlier releases derived refresh tokens under (from the app's secret). Used
+    /// only to re-derive a token whose stored hash it matches: a session's live token from
+    /// before the upgrade, handed out again in the grace window. Never to derive a new one.
+    pub legacy_refresh_key: RefreshKey,
     pub refresh_policy: RefreshPolicy,
     pub cookies: Cookies,
     pub trusted_origins: TrustedOrigins,
@@ -34,7 +40,7 @@ pub struct AppState {
     pub policy: PasswordPolicy,
     pub hasher: Hasher,
     pub clock: Arc<dyn Clock>,
-    /// Derives the tokens in emailed links.
+    /// Derives the tokens in emailed links; from the server secret.
     pub onetime_key: OneTimeKey,
     /// Sends what the flows write to the mail outbox.
     pub outbox: Arc<Outbox>,
@@ -55,22 +61,26 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// `secret` is the app's (it signs HS256 access tokens, and re-derives what earlier
+    /// releases derived from it); `server_secret` is the server's own, for everything else.
     pub fn new(
         settings: &Settings,
         secret: &Secret,
+        server_secret: &Secret,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         // Before the mailer exists: production must not fall back to the file mailer.
         check_production(settings)?;
         let mailer = mail::from_settings(settings)?;
-        Self::with_mailer(settings, secret, store, clock, mailer)
+        Self::with_mailer(settings, secret, server_secret, store, clock, mailer)
     }
 
     /// As [`AppState::new`], with a mailer of the caller's choosing (tests).
     pub fn with_mailer(
         settings: &Settings,
         secret: &Secret,
+        server_secret: &Secret,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
@@ -94,19 +104,23 @@ impl AppState {
             }
         };
         let limiter = Limiter::new(counters, rules, clock.clone());
-        let onetime_key = OneTimeKey::new(secret);
+        let onetime_key = OneTimeKey::new(server_secret);
         let outbox = Arc::new(Outbox::new(
             store.clone(),
             mailer,
             clock.clone(),
-            onetime_key.clone(),
+            LinkKeys {
+                current: onetime_key.clone(),
+                legacy: OneTimeKey::new(secret),
+            },
             settings.link_base(),
             &settings.app_name,
         ));
         Ok(AppState {
             store,
             tokens: access_tokens(settings, secret, clock.now_secs())?,
-            refresh_key: RefreshKey::new(secret),
+            refresh_key: RefreshKey::new(server_secret),
+            legacy_refresh_key: RefreshKey::new(secret),
             refresh_policy: RefreshPolicy {
                 idle_ms: settings.session_idle_ttl.saturating_mul(1000),
                 absolute_ms: settings.session_ttl.saturating_mul(1000),
@@ -116,7 +130,13 @@ impl AppState {
             trusted_origins,
             liveness: LivenessCache::new(settings.session_cache_ttl.saturating_mul(1000)),
             profiles: ProfileCache::new(settings.session_cache_ttl.saturating_mul(1000)),
-            policy: PasswordPolicy::new(usize::from(settings.password_min_length))?,
+            // NIST SP 800-63B's context-specific words: the product's name and the operator's
+            // list here; each account's email and display name at each check.
+            policy: PasswordPolicy::new(usize::from(settings.password_min_length))?
+                .with_context_words(
+                    std::iter::once(settings.app_name.as_str())
+                        .chain(settings.password_context_words.iter().map(String::as_str)),
+                ),
             hasher: Hasher::new(DEFAULT_COST),
             clock,
             onetime_key,

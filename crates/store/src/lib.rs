@@ -217,6 +217,23 @@ pub trait Store: Send + Sync + 'static {
     /// A successful sign-in: the streak starts again from zero.
     async fn sign_in_succeeded(&self, email_key: &str) -> Result<()>;
 
+    /// As [`Store::sign_in_failed`] for an existing account, with `event`; if this failure
+    /// is the `notice.block_at`-th in a row, the owner's email is written in the same
+    /// transaction (throttled as the notice says). Returns the failures so far and whether
+    /// the email was written.
+    async fn sign_in_failed_notifying(
+        &self,
+        email_key: &str,
+        now_ms: i64,
+        event: &NewEvent,
+        notice: &BlockNotice,
+    ) -> Result<(i64, bool)>;
+
+    /// An unblock link, in one transaction: spend the token (compare-and-set; `None` and
+    /// nothing written if it was no longer usable), end the failure streak of the user's
+    /// address and record `event`. Returns the token's user.
+    async fn unblock(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>>;
+
     /// The database rate-limit store: adds `delta` to the counter of (`bucket`, `window`),
     /// creating it to expire at `expires_at_ms`, and returns (the previous window's count,
     /// the new count). The increment is one atomic upsert.

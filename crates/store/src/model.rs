@@ -196,6 +196,9 @@ pub struct PendingMail {
     pub token_id: Option<String>,
     pub token_seed: Option<String>,
     pub token_purpose: Option<String>,
+    /// The token's stored hash: which key derived it is checked against this (tokens made
+    /// before an upgrade were derived under an earlier key).
+    pub token_hash: Option<String>,
 }
 
 /// The outbox's counts, for readiness output and tests.
@@ -214,6 +217,17 @@ pub struct Throttle {
     pub purpose: &'static str,
     pub interval_ms: i64,
     pub now_ms: i64,
+}
+
+/// The email that tells an account's owner their address is now blocked: written with the
+/// failed sign-in that crossed `block_at` failures in a row, and only with that one.
+#[derive(Debug, Clone)]
+pub struct BlockNotice {
+    pub block_at: i64,
+    /// Skipped (the block stands, silently) if a link of this purpose went to the owner
+    /// within the interval.
+    pub throttle: Throttle,
+    pub outgoing: Outgoing,
 }
 
 /// A user's task (the seeds' per-user resource).

@@ -13,9 +13,9 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
-    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation,
-    SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
+    BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
+    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result,
+    Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
 };
 
 /// SQLite, embedded: the zero-setup default.
@@ -619,9 +619,9 @@ macro_rules! impl_store {
             }
 
             async fn due_mail(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingMail>> {
-                type Row = (String, String, String, String, i64, i64, Option<String>, Option<String>, Option<String>);
+                type Row = (String, String, String, String, i64, i64, Option<String>, Option<String>, Option<String>, Option<String>);
                 let rows: Vec<Row> = sqlx::query_as(
-                    "SELECT o.id, o.kind, o.recipient, o.data, o.attempts, o.created_at, o.token_id, t.seed, t.purpose
+                    "SELECT o.id, o.kind, o.recipient, o.data, o.attempts, o.created_at, o.token_id, t.seed, t.purpose, t.token_hash
                      FROM mail_outbox o LEFT JOIN one_time_tokens t ON t.id = o.token_id
                      WHERE o.sent_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
                      ORDER BY o.next_attempt_at, o.created_at, o.id LIMIT $2",
@@ -632,8 +632,8 @@ macro_rules! impl_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose)| PendingMail {
-                        id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose,
+                    .map(|(id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose, token_hash)| PendingMail {
+                        id, kind, recipient, data, attempts, created_at, token_id, token_seed, token_purpose, token_hash,
                     })
                     .collect())
             }
@@ -737,6 +737,74 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(failures)
+            }
+
+            async fn sign_in_failed_notifying(
+                &self,
+                email_key: &str,
+                now_ms: i64,
+                event: &NewEvent,
+                notice: &BlockNotice,
+            ) -> Result<(i64, bool)> {
+                let mut tx = self.writer.begin().await?;
+                let (failures,): (i64,) = sqlx::query_as(
+                    "INSERT INTO sign_in_failures (email_key, failures, last_failed_at) VALUES ($1, 1, $2)
+                     ON CONFLICT (email_key) DO UPDATE
+                     SET failures = sign_in_failures.failures + 1, last_failed_at = $2
+                     RETURNING failures",
+                )
+                .bind(email_key)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+                insert_event!(event, &mut *tx);
+                // Exactly the crossing failure: the upsert above serialises concurrent
+                // failures on this row, so only one of them sees `block_at`.
+                let mut written = false;
+                if failures == notice.block_at {
+                    // No user lock: only this one failure of the streak writes an unblock
+                    // email, and taking the user row after the streak row would invert the
+                    // order password reset takes them in.
+                    let throttle = &notice.throttle;
+                    let (last,): (Option<i64>,) = sqlx::query_as(
+                        "SELECT MAX(created_at) FROM one_time_tokens WHERE user_id = $1 AND purpose = $2",
+                    )
+                    .bind(&throttle.user_id)
+                    .bind(throttle.purpose)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if !last.is_some_and(|at| throttle.now_ms - at < throttle.interval_ms) {
+                        insert_outgoing!(&notice.outgoing, &mut *tx);
+                        written = true;
+                    }
+                }
+                tx.commit().await?;
+                Ok((failures, written))
+            }
+
+            async fn unblock(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>> {
+                let mut tx = self.writer.begin().await?;
+                lock_user!(&consume.user_id, consume.now_ms, &mut *tx);
+                if !consume_token!(consume, &mut *tx) {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                // The address the account signs in with now, as a password reset does.
+                sqlx::query(
+                    "DELETE FROM sign_in_failures
+                     WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
+                )
+                .bind(&consume.user_id)
+                .execute(&mut *tx)
+                .await?;
+                let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1");
+                let user: Option<User> = sqlx::query_as(sql)
+                    .bind(&consume.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                insert_event!(event, &mut *tx);
+                tx.commit().await?;
+                Ok(user)
             }
 
             async fn sign_in_succeeded(&self, email_key: &str) -> Result<()> {

@@ -169,8 +169,10 @@ impl AccountApi {
         let client = ClientInfo::of(req);
         // The new password is judged first: a policy refusal must not tell whether the
         // current password was right.
-        let email = own_email(&state, &auth.0).await?;
-        state.policy.check(&new_password, &email)?;
+        let (email, name) = own_address_and_name(&state, &auth.0).await?;
+        state
+            .policy
+            .check_for(&new_password, &email, name.as_deref())?;
         let login = check_password(&state, &auth.0, &email, &current_password, &client).await?;
         let user = &login.user;
         let password_hash = state.hasher.hash(new_password.into()).await?;
@@ -238,7 +240,7 @@ impl AccountApi {
         } = body.0;
         let new_email = Email::parse(&new_email)?;
         let client = ClientInfo::of(req);
-        let email = own_email(&state, &auth.0).await?;
+        let (email, _) = own_address_and_name(&state, &auth.0).await?;
         let login = check_password(&state, &auth.0, &email, &password, &client).await?;
         let user = &login.user;
         if new_email.key() == email.key() {
@@ -348,14 +350,17 @@ impl AccountApi {
     }
 }
 
-/// The signed-in user's current address.
-async fn own_email<S>(state: &AppState, caller: &Principal) -> Result<Email, Failure<S>> {
+/// The signed-in user's current address and display name.
+async fn own_address_and_name<S>(
+    state: &AppState,
+    caller: &Principal,
+) -> Result<(Email, Option<String>), Failure<S>> {
     let user = state
         .store
         .find_user(&caller.user_id)
         .await?
         .ok_or(Error::SessionRevoked)?;
-    Ok(stored_email(&user.email)?)
+    Ok((stored_email(&user.email)?, user.name))
 }
 
 /// The caller's login if `password` is theirs. The check counts toward the sign-in limits,

@@ -106,11 +106,11 @@ impl AuthApi {
         } = body.0;
         let password = password.into_string();
         let email = Email::parse(&email)?;
-        state.policy.check(&password, &email)?;
         let name = name
             .map(|n| plain_text("name", &n))
             .transpose()?
             .filter(|n| !n.is_empty());
+        state.policy.check_for(&password, &email, name.as_deref())?;
         let client = ClientInfo::of(req);
         if state.require_email_verification {
             let answer = register_quietly(&state, &client, &email, password, name).await?;
@@ -472,10 +472,9 @@ async fn rotate(
                 }
             }
             Decision::Resend { generation } => {
-                let live =
-                    state
-                        .refresh_key
-                        .token(&record.session_id, &record.refresh_seed, generation);
+                let live = super::resend::live_token(state, &record, generation)
+                    .await?
+                    .ok_or(Error::InvalidRefreshToken)?;
                 // Handing out a live token again is worth a line in the audit trail: a
                 // stream of resends is what a token thief racing its victim looks like.
                 let event = event(

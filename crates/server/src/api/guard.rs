@@ -9,7 +9,6 @@ use latchkey_core::ratelimit;
 use latchkey_core::{Email, Error};
 use latchkey_store::{FailureStreak, Login};
 
-use super::auth::event;
 use crate::auth::ClientInfo;
 use crate::error::Failure;
 use crate::limiter::{self, Limit};
@@ -19,7 +18,8 @@ use crate::state::AppState;
 const FREE_FAILURES: u32 = 5;
 /// The longest wait between attempts.
 const BACKOFF_CAP_MS: i64 = 15 * 60 * 1000;
-/// Failures in a row after which only a password reset lets anyone sign in.
+/// Failures in a row after which only a password reset or the unblock link emailed to the
+/// owner (see `unblock`) lets anyone sign in.
 pub const HARD_BLOCK: i64 = 100;
 
 /// Who is checking a password, and where.
@@ -80,24 +80,12 @@ pub async fn check_password<S>(
         }
         None => state.hasher.verify_dummy(password.to_owned()).await?,
     };
-    let user_id = login.as_ref().map(|l| l.user.id.clone());
+    let owner = login.as_ref().map(|l| l.user.clone());
     let Some(login) = login.filter(|_| verified) else {
-        let now_ms = state.clock.now_ms();
-        let session_id = attempt.session_id.unwrap_or("");
-        let failed = match &user_id {
-            Some(id) => Some(event(
-                attempt.failed_event,
-                id,
-                session_id,
-                attempt.client,
-                now_ms,
-            )?),
-            None => None,
-        };
-        let failures = state
-            .store
-            .sign_in_failed(&key, now_ms, failed.as_ref())
-            .await?;
+        // The failure that blocks the address also emails its owner an unblock link.
+        let failures =
+            super::unblock::sign_in_failed(state, &key, owner.as_ref(), &streak, attempt).await?;
+        let user_id = owner.map(|u| u.id);
         tracing::info!(user_id = ?user_id, failures, kind = attempt.failed_event, "password refused");
         return Err(Error::InvalidCredentials.into());
     };
@@ -112,8 +100,9 @@ pub async fn check_password<S>(
 
 /// The refusal for an address that failed too often in a row: a wait that doubles from 1 s
 /// after the fifth failure (at most 15 min), and after 100 a block that only a password
-/// reset lifts. The password is not even checked, so a right one gets the same answer as a
-/// wrong one; the reset link still works, so the owner is never locked out for good.
+/// reset or the unblock link emailed to the owner lifts. The password is not even checked,
+/// so a right one gets the same answer as a wrong one; the links still work, so the owner is
+/// never locked out for good.
 fn backoff(state: &AppState, streak: &FailureStreak) -> Option<Error> {
     let limit = state.limiter.rule(Limit::SignInAccount).limit;
     if streak.failures >= HARD_BLOCK {

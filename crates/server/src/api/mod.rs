@@ -10,10 +10,12 @@ pub mod jwks;
 mod mailing;
 mod open;
 pub mod recovery;
+mod resend;
 pub mod sessions;
 pub mod tasks;
 mod text;
 pub mod transport;
+pub mod unblock;
 
 use poem_openapi::{OpenApiService, Tags};
 
@@ -37,6 +39,7 @@ pub enum ApiTags {
 pub type Apis = (
     auth::AuthApi,
     recovery::RecoveryApi,
+    unblock::UnblockApi,
     account::AccountApi,
     sessions::SessionsApi,
     tasks::TasksApi,
@@ -50,6 +53,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
         (
             auth::AuthApi,
             recovery::RecoveryApi,
+            unblock::UnblockApi,
             account::AccountApi,
             sessions::SessionsApi,
             tasks::TasksApi,

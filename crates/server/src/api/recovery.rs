@@ -132,9 +132,11 @@ impl RecoveryApi {
             new_password,
         } = body.0;
         let (record, consume) = usable(&state, &token, Purpose::ResetPassword).await?;
-        state
-            .policy
-            .check(&new_password, &stored_email(&record.user.email)?)?;
+        state.policy.check_for(
+            &new_password,
+            &stored_email(&record.user.email)?,
+            record.user.name.as_deref(),
+        )?;
         let password_hash = state.hasher.hash(new_password.into()).await?;
         let now_ms = state.clock.now_ms();
         let consume = Consume { now_ms, ..consume };

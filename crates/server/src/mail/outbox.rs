@@ -5,14 +5,15 @@
 //! this worker. The worker takes each due message with a lease (a compare-and-set, so
 //! several instances can run workers on one database and no message goes out twice from a
 //! race), renders it — re-deriving the link's token from the token's seed, since no table
-//! holds a token — and hands it to the [`Mailer`]. A temporary failure schedules a retry
-//! with exponential backoff; a restart simply finds the message still due.
+//! holds a token, under the key whose derivation matches the stored hash — and hands it to
+//! the [`Mailer`]. A temporary failure schedules a retry with exponential backoff; a restart
+//! simply finds the message still due.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use latchkey_core::onetime::{OneTimeKey, Purpose};
+use latchkey_core::onetime::{self, OneTimeKey, Purpose};
 use latchkey_store::{PendingMail, Store, StoreError};
 use tokio::sync::{Notify, watch};
 
@@ -34,11 +35,32 @@ pub const MAX_ATTEMPTS: i64 = 30;
 /// written by other instances).
 const POLL: Duration = Duration::from_secs(1);
 
+/// The keys a link's token may have been derived under.
+#[derive(Debug, Clone)]
+pub struct LinkKeys {
+    /// From the server secret: every token made by this release.
+    pub current: OneTimeKey,
+    /// From the app's secret, as earlier releases derived tokens: only for mail queued
+    /// before the upgrade, recognised by its stored hash.
+    pub legacy: OneTimeKey,
+}
+
+impl LinkKeys {
+    /// The token with this id, seed and purpose whose stored hash is `hash`, under whichever
+    /// key derived it; `None` if neither did (the app's secret changed since).
+    pub fn token(&self, id: &str, seed: &str, purpose: Purpose, hash: &str) -> Option<String> {
+        [&self.current, &self.legacy]
+            .into_iter()
+            .map(|key| key.token(id, seed, purpose))
+            .find(|token| onetime::hash(token) == hash)
+    }
+}
+
 pub struct Outbox {
     store: Arc<dyn Store>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
-    key: OneTimeKey,
+    keys: LinkKeys,
     /// Where links point: the app's origin, no trailing slash.
     link_base: String,
     app_name: String,
@@ -50,7 +72,7 @@ impl Outbox {
         store: Arc<dyn Store>,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
-        key: OneTimeKey,
+        keys: LinkKeys,
         link_base: &str,
         app_name: &str,
     ) -> Self {
@@ -58,7 +80,7 @@ impl Outbox {
             store,
             mailer,
             clock,
-            key,
+            keys,
             link_base: link_base.trim_end_matches('/').to_owned(),
             app_name: app_name.to_owned(),
             wake: Notify::new(),
@@ -168,16 +190,23 @@ impl Outbox {
         let data: Data = serde_json::from_str(&mail.data).map_err(|_| "unreadable data")?;
         let mut link = format!("{}{}", self.link_base, kind.page());
         if kind.has_token() {
-            let (Some(id), Some(seed), Some(purpose)) =
-                (&mail.token_id, &mail.token_seed, &mail.token_purpose)
-            else {
+            let (Some(id), Some(seed), Some(purpose), Some(hash)) = (
+                &mail.token_id,
+                &mail.token_seed,
+                &mail.token_purpose,
+                &mail.token_hash,
+            ) else {
                 return Err("its one-time token no longer exists");
             };
             let purpose = Purpose::parse(purpose).ok_or("unknown token purpose")?;
+            let token = self
+                .keys
+                .token(id, seed, purpose, hash)
+                .ok_or("its one-time token was derived under a key this server no longer has")?;
             // In the fragment: browsers never send it to a server, so the token stays out
             // of access logs and Referer headers; the page reads it and posts it.
             link.push_str("#token=");
-            link.push_str(&self.key.token(id, seed, purpose));
+            link.push_str(&token);
         }
         Ok(Email {
             to: mail.recipient.clone(),
@@ -208,6 +237,7 @@ mod tests {
         clock: Arc<ManualClock>,
         mailer: Arc<MemoryMailer>,
         key: OneTimeKey,
+        legacy: OneTimeKey,
     }
 
     impl Rig {
@@ -221,6 +251,9 @@ mod tests {
                 key: OneTimeKey::new(
                     &Secret::parse("outbox-test-secret-0123456789abcdef").unwrap(),
                 ),
+                legacy: OneTimeKey::new(
+                    &Secret::parse("outbox-test-app-secret-0123456789abcdef").unwrap(),
+                ),
             }
         }
 
@@ -229,7 +262,10 @@ mod tests {
                 self.store.clone(),
                 self.mailer.clone(),
                 self.clock.clone(),
-                self.key.clone(),
+                LinkKeys {
+                    current: self.key.clone(),
+                    legacy: self.legacy.clone(),
+                },
                 "https://app.example/",
                 "Acme",
             )

@@ -16,16 +16,18 @@ pub enum Kind {
     PasswordChanged,
     EmailChanged,
     AccountExists,
+    SignInBlocked,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::ResetPassword,
         Kind::VerifyEmail,
         Kind::ConfirmEmailChange,
         Kind::PasswordChanged,
         Kind::EmailChanged,
         Kind::AccountExists,
+        Kind::SignInBlocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::PasswordChanged => "password_changed",
             Kind::EmailChanged => "email_changed",
             Kind::AccountExists => "account_exists",
+            Kind::SignInBlocked => "sign_in_blocked",
         }
     }
 
@@ -51,6 +54,7 @@ impl Kind {
             Kind::ConfirmEmailChange => "/confirm-email",
             Kind::PasswordChanged | Kind::AccountExists => "/forgot-password",
             Kind::EmailChanged => "/forgot-password",
+            Kind::SignInBlocked => "/unblock",
         }
     }
 
@@ -58,7 +62,10 @@ impl Kind {
     pub fn has_token(self) -> bool {
         matches!(
             self,
-            Kind::ResetPassword | Kind::VerifyEmail | Kind::ConfirmEmailChange
+            Kind::ResetPassword
+                | Kind::VerifyEmail
+                | Kind::ConfirmEmailChange
+                | Kind::SignInBlocked
         )
     }
 }
@@ -155,6 +162,19 @@ pub fn render(kind: Kind, data: &Data, app: &str, link: &str) -> Rendered {
                 "If it was not you, ignore this email: nothing was changed.".into(),
             ],
             Some("Reset my password"),
+        ),
+        Kind::SignInBlocked => (
+            format!("Sign-in to your {app} account is blocked"),
+            vec![
+                format!(
+                    "Someone tried to sign in to your {app} account with a wrong password 100 times in a row, so we blocked sign-in with a password."
+                ),
+                "To sign in again, unblock it (the link works once, for 24 hours); your password stays as it is:"
+                    .into(),
+                "If the attempts were not yours, someone may be guessing your password: reset it to a new one from the sign-in page instead, which also lifts the block."
+                    .into(),
+            ],
+            Some("Unblock sign-in"),
         ),
     };
     let mut text = format!("{greeting}\n\n");

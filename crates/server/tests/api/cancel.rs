@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use latchkey_store::{
-    Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
-    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result, Rotation,
-    SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
+    BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
+    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result,
+    Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
 };
 use reqwest::StatusCode;
 use tokio::sync::Notify;
@@ -275,6 +275,20 @@ impl Store for HangAfterRevoke {
     }
     async fn sign_in_succeeded(&self, email_key: &str) -> Result<()> {
         self.inner.sign_in_succeeded(email_key).await
+    }
+    async fn sign_in_failed_notifying(
+        &self,
+        email_key: &str,
+        now_ms: i64,
+        event: &NewEvent,
+        notice: &BlockNotice,
+    ) -> Result<(i64, bool)> {
+        self.inner
+            .sign_in_failed_notifying(email_key, now_ms, event, notice)
+            .await
+    }
+    async fn unblock(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>> {
+        self.inner.unblock(consume, event).await
     }
     async fn rate_hit(
         &self,

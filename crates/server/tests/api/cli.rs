@@ -11,6 +11,8 @@ fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
     for var in [
         "LATCHKEY_SECRET",
         "BETTER_AUTH_SECRET",
+        "LATCHKEY_SERVER_SECRET",
+        "LATCHKEY_SERVER_SECRET_FILE",
         "LATCHKEY_ENV",
         "DATABASE_URL",
         "LATCHKEY_LISTEN",
@@ -171,22 +173,25 @@ fn the_openapi_subcommand_writes_the_committed_contract() {
 }
 
 const STRONG: &str = "production-secret-0123456789abcdef";
+const SERVER_STRONG: &str = "production-server-secret-0123456789abcdef";
 
 #[test]
 fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
     let dir = temp_dir("prod-config");
-    let out = latchkey(
-        &dir,
-        &[("LATCHKEY_ENV", "production"), ("LATCHKEY_SECRET", STRONG)],
-        &[],
-    );
+    let secrets = [
+        ("LATCHKEY_ENV", "production"),
+        ("LATCHKEY_SECRET", STRONG),
+        ("LATCHKEY_SERVER_SECRET", SERVER_STRONG),
+    ];
+    let out = latchkey(&dir, &secrets, &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("https:// LATCHKEY_PUBLIC_URL"), "{stderr}");
 
     let https = [
-        ("LATCHKEY_ENV", "production"),
-        ("LATCHKEY_SECRET", STRONG),
+        secrets[0],
+        secrets[1],
+        secrets[2],
         ("LATCHKEY_PUBLIC_URL", "https://app.example.com"),
     ];
     let out = latchkey(&dir, &https, &[]);
@@ -204,6 +209,7 @@ fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
         https[0],
         https[1],
         https[2],
+        https[3],
         ("LATCHKEY_SMTP_HOST", "smtp.example.com"),
         ("LATCHKEY_SMTP_TLS", "none"),
     ];
@@ -216,6 +222,7 @@ fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
         https[0],
         https[1],
         https[2],
+        https[3],
         ("LATCHKEY_SMTP_HOST", "smtp.example.com"),
         ("LATCHKEY_JWT_ALG", "EdDSA"),
     ];
@@ -235,6 +242,92 @@ fn production_refuses_plain_http_cookies_and_eddsa_without_keys() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed for localhost"));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn production_refuses_a_missing_short_or_shared_server_secret() {
+    let dir = temp_dir("prod-server-secret");
+    let base = [
+        ("LATCHKEY_ENV", "production"),
+        ("LATCHKEY_SECRET", STRONG),
+        ("LATCHKEY_PUBLIC_URL", "https://app.example.com"),
+        ("LATCHKEY_SMTP_HOST", "smtp.example.com"),
+    ];
+    let out = latchkey(&dir, &base, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("LATCHKEY_SERVER_SECRET is not set"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("latchkey.server-secret").exists(),
+        "production must not generate a server secret"
+    );
+
+    let cases = [
+        ("short-but-secret-value", "at least 32 bytes"),
+        (STRONG, "must differ from LATCHKEY_SECRET"),
+    ];
+    for (value, expected) in cases {
+        let mut env = base.to_vec();
+        env.push(("LATCHKEY_SERVER_SECRET", value));
+        let out = latchkey(&dir, &env, &[]);
+        assert!(!out.status.success(), "{value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains(value), "the secret leaked: {stderr}");
+    }
+
+    // From a file: read, never created.
+    let file = dir.join("server-secret");
+    let path = file.to_str().unwrap().to_owned();
+    let mut env = base.to_vec();
+    env.push(("LATCHKEY_SERVER_SECRET_FILE", &path));
+    let out = latchkey(&dir, &env, &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+    assert!(
+        !file.exists(),
+        "production must not generate a server secret"
+    );
+    std::fs::write(&file, format!("{STRONG}\n")).unwrap();
+    let out = latchkey(&dir, &env, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("must differ from LATCHKEY_SECRET"),
+        "the file was read: {stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn development_generates_a_server_secret_beside_the_apps_and_reuses_it() {
+    use latchkey_server::config::{Environment, Settings};
+    let dir = temp_dir("dev-server");
+    let mut settings = Settings::for_tests("sqlite://unused.db", "");
+    settings.secret = None;
+    settings.server_secret = None;
+    settings.environment = Environment::Development;
+    settings.secret_file = dir.join("latchkey.secret");
+    let app = settings.load_secret().unwrap();
+    let first = settings.load_server_secret(&app).unwrap();
+    assert_ne!(first.expose(), app.expose());
+    let file = dir.join("latchkey.server-secret");
+    assert!(std::fs::read_to_string(&file).unwrap().len() >= 32);
+    let second = settings.load_server_secret(&app).unwrap();
+    assert_eq!(
+        first.expose(),
+        second.expose(),
+        "the same secret on every start"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only the owner may read the secret file");
+    }
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use latchkey_server::clock::Clock;
 use latchkey_store::{
-    Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser, OneTimeRecord,
-    OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation, SecurityEvent,
-    SessionInfo, SessionSwap, Store, StoreError, Task, TaskPatch, Throttle, User,
+    BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
+    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation,
+    SecurityEvent, SessionInfo, SessionSwap, Store, StoreError, Task, TaskPatch, Throttle, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
@@ -252,6 +252,18 @@ impl Store for BrokenStore {
         _: &str,
         _: i64,
     ) -> Result<Option<OneTimeRecord>, StoreError> {
+        self.gone()
+    }
+    async fn sign_in_failed_notifying(
+        &self,
+        _: &str,
+        _: i64,
+        _: &NewEvent,
+        _: &BlockNotice,
+    ) -> Result<(i64, bool), StoreError> {
+        self.gone()
+    }
+    async fn unblock(&self, _: &Consume, _: &NewEvent) -> Result<Option<User>, StoreError> {
         self.gone()
     }
     async fn reset_password(

@@ -214,8 +214,10 @@ impl TestApp {
         let settings = test_settings(&url, mail.port);
         let clock = Arc::new(ManualClock::new(START_MS));
         let secret = settings.load_secret().unwrap();
+        let server_secret = settings.load_server_secret(&secret).unwrap();
         let store = latchkey_store::connect(&url).await.unwrap();
-        let mut state = AppState::new(&settings, &secret, store, clock.clone()).unwrap();
+        let mut state =
+            AppState::new(&settings, &secret, &server_secret, store, clock.clone()).unwrap();
         state.limiter = latchkey_server::limiter::Limiter::new(
             counters,
             latchkey_server::limiter::Rules::default(),
@@ -238,7 +240,10 @@ impl TestApp {
         let settings = test_settings("sqlite::memory:", mail.port);
         let clock = Arc::new(ManualClock::new(START_MS));
         let secret = settings.load_secret().unwrap();
-        let state = Arc::new(AppState::new(&settings, &secret, store, clock.clone()).unwrap());
+        let server_secret = settings.load_server_secret(&secret).unwrap();
+        let state = Arc::new(
+            AppState::new(&settings, &secret, &server_secret, store, clock.clone()).unwrap(),
+        );
         Self::serve(state, clock, mail, Cleanup::Nothing, "sqlite::memory:").await
     }
 
@@ -252,6 +257,7 @@ impl TestApp {
         // Server logs go to the log-hygiene capture, or to the test's output with RUST_LOG.
         capture::init();
         capture::secret(SECRET);
+        capture::secret(latchkey_server::config::TEST_SERVER_SECRET);
         capture::secret(PASSWORD);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
