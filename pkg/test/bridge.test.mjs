@@ -203,6 +203,26 @@ const streamed = (body, headers = {}) =>
     duplex: "half",
   });
 
+test("signing in again with only the refresh cookie left ends the session it replaces; a refused one keeps it", async () => {
+  const handler = bridge(plain);
+  const { email, cookie } = await register(handler, "198.51.100.210");
+  const config = { apiUrl: plain.url, appUrl: APP, secret: SECRET };
+  // The access cookie has expired in the browser: only the refresh cookie is sent.
+  const refreshOnly = cookie.split("; ").filter((pair) => pair.includes(".rt=")).join("; ");
+  assert.ok(refreshOnly, cookie);
+  const wrong = await handler.POST(post("signin", { email, password: "not the password" }, { client: "198.51.100.210", cookie: refreshOnly }));
+  assert.equal(wrong.status, 401);
+  const kept = cookieJar(wrong);
+  assert.ok(kept.includes(".rt="), "the refused sign-in hands back the refreshed cookies");
+  assert.equal((await fetchApi("/api/v1/tasks", {}, kept, config)).status, 200, "the old session lives on");
+  const again = await handler.POST(post("signin", { email, password: PASSWORD }, { client: "198.51.100.210", cookie: kept }));
+  assert.equal(again.status, 200, await again.clone().text());
+  const sessions = await (await fetchApi("/api/v1/sessions", {}, cookieJar(again), config)).json();
+  const list = Array.isArray(sessions) ? sessions : sessions.sessions;
+  assert.equal(list.length, 1, "only the new session is live");
+  assert.equal((await fetchApi("/api/v1/tasks", {}, kept, config)).status, 401, "the replaced session is over");
+});
+
 test("a 128 MB body streamed with no length is refused with 413 after reading at most the cap", async () => {
   const handler = bridge(plain);
   const total = 128 * 1024 * 1024;

@@ -140,14 +140,26 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
       return new Response(null, { status: 204, headers: cleared });
     }
 
-    const res = await host.call("POST", `/api/v1/auth/${op}`, body || null, passOn(request, await liveAccess(request)));
+    let bearer = await liveAccess(request);
+    let refreshed: string[] = [];
+    const { value: rt } = host.read(cookies, cookieHeader, "refresh");
+    if (!bearer && rt && (op === "signin" || op === "register")) {
+      // Signing in again replaces the session this browser holds, and the server ends the
+      // one the request names. Once the access cookie has expired only a refresh names it;
+      // that spends the old refresh cookie, so a refused sign-in keeps the refreshed ones.
+      const got = await host.refresh(rt, cookies, passOn(request, null));
+      if (!(got instanceof Response)) [bearer, refreshed] = [got.access, got.setCookies];
+    }
+    const res = await host.call("POST", `/api/v1/auth/${op}`, body || null, passOn(request, bearer));
     const text = await res.text();
     if (res.ok && text) {
       const parsed = parseObject(text);
       const tokens = parsed && host.takeTokens(parsed, cookies);
       if (tokens) return withCookies(Response.json(tokens.body, { status: res.status }), tokens.setCookies);
     }
-    return relay(res, text);
+    const keep = new Headers();
+    for (const line of refreshed) keep.append("set-cookie", line);
+    return relay(res, text, keep);
   };
 
   const PATCH: RouteHandler = async (request) => {
