@@ -722,16 +722,7 @@ macro_rules! impl_store {
                 event: Option<&NewEvent>,
             ) -> Result<i64> {
                 let mut tx = self.writer.begin().await?;
-                let (failures,): (i64,) = sqlx::query_as(
-                    "INSERT INTO sign_in_failures (email_key, failures, last_failed_at) VALUES ($1, 1, $2)
-                     ON CONFLICT (email_key) DO UPDATE
-                     SET failures = sign_in_failures.failures + 1, last_failed_at = $2
-                     RETURNING failures",
-                )
-                .bind(email_key)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await?;
+                let failures = count_failure!(email_key, now_ms, &mut *tx);
                 if let Some(event) = event {
                     insert_event!(event, &mut *tx);
                 }
@@ -747,16 +738,7 @@ macro_rules! impl_store {
                 notice: &BlockNotice,
             ) -> Result<(i64, bool)> {
                 let mut tx = self.writer.begin().await?;
-                let (failures,): (i64,) = sqlx::query_as(
-                    "INSERT INTO sign_in_failures (email_key, failures, last_failed_at) VALUES ($1, 1, $2)
-                     ON CONFLICT (email_key) DO UPDATE
-                     SET failures = sign_in_failures.failures + 1, last_failed_at = $2
-                     RETURNING failures",
-                )
-                .bind(email_key)
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
-                .await?;
+                let failures = count_failure!(email_key, now_ms, &mut *tx);
                 insert_event!(event, &mut *tx);
                 // Exactly the crossing failure: the upsert above serialises concurrent
                 // failures on this row, so only one of them sees `block_at`.
@@ -1028,6 +1010,23 @@ macro_rules! spend_tokens {
         .execute($executor)
         .await?;
     };
+}
+
+/// Adds one failure to the address's streak (creating it); the streak's length after it.
+macro_rules! count_failure {
+    ($email_key:expr, $now_ms:expr, $executor:expr) => {{
+        let (failures,): (i64,) = sqlx::query_as(
+            "INSERT INTO sign_in_failures (email_key, failures, last_failed_at) VALUES ($1, 1, $2)
+             ON CONFLICT (email_key) DO UPDATE
+             SET failures = sign_in_failures.failures + 1, last_failed_at = $2
+             RETURNING failures",
+        )
+        .bind($email_key)
+        .bind($now_ms)
+        .fetch_one($executor)
+        .await?;
+        failures
+    }};
 }
 
 /// Revokes the user's unrevoked sessions other than `keep` ("" keeps none); their ids.
