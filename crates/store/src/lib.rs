@@ -59,8 +59,14 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a user's password hash (e.g. a rehash at higher cost on sign-in).
     async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()>;
 
-    /// Creates a session with its first refresh token, and records `event`.
-    async fn create_session(&self, session: &NewSession, event: &NewEvent) -> Result<()>;
+    /// Creates a session with its first refresh token, and records `event`; in the same
+    /// transaction ends the session it `replaces` (if still live), recording that one's event.
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        event: &NewEvent,
+        replaces: Option<&Replaced<'_>>,
+    ) -> Result<()>;
 
     /// When the session ends, if it exists, belongs to `user_id` and is live (not revoked,
     /// not expired) at `now_ms`; `None` otherwise.

@@ -307,6 +307,15 @@ impl std::fmt::Debug for PendingMail {
     }
 }
 
+/// The session a new one replaces (re-authentication by a client that held one), possibly
+/// another user's, and the event its end records.
+#[derive(Debug)]
+pub struct Replaced<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub event: &'a NewEvent,
+}
+
 /// A session ended and its successor opened in one transaction (re-authentication).
 #[derive(Debug)]
 pub struct SessionSwap<'a> {

@@ -14,8 +14,9 @@ use sqlx::sqlite::{
 
 use crate::{
     BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
-    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result,
-    Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
+    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Replaced,
+    Result, Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle,
+    User,
 };
 
 /// SQLite, embedded: the zero-setup default.
@@ -194,10 +195,29 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn create_session(&self, session: &NewSession, event: &NewEvent) -> Result<()> {
+            async fn create_session(
+                &self,
+                session: &NewSession,
+                event: &NewEvent,
+                replaces: Option<&Replaced<'_>>,
+            ) -> Result<()> {
                 let mut tx = self.writer.begin().await?;
                 insert_session!(session, &mut *tx);
                 insert_event!(event, &mut *tx);
+                if let Some(old) = replaces {
+                    let ended = sqlx::query(
+                        "UPDATE sessions SET revoked_at = $1
+                         WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                    )
+                    .bind(session.now_ms)
+                    .bind(old.session_id)
+                    .bind(old.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if ended.rows_affected() == 1 {
+                        insert_event!(old.event, &mut *tx);
+                    }
+                }
                 tx.commit().await?;
                 Ok(())
             }

@@ -17,7 +17,7 @@ use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInR
 use super::guard::{self, Attempt};
 use super::ids::new_id;
 use super::mailing::{self, enqueue_once_a_minute, notice};
-use super::open;
+use super::open::{self, Replacement};
 use super::text::plain_text;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{ClientInfo, MaybeCaller, check_csrf, cookie_header};
@@ -117,7 +117,7 @@ impl AuthApi {
             return Ok(WithCookies::new(answer, Vec::new()));
         }
         let password_hash = state.hasher.hash(password).await?;
-        let replaced = open::held_session(&state, req).await;
+        let held = open::held_session(&state, req).await;
         let now_ms = state.clock.now_ms();
         let user = NewUser {
             id: new_id()?,
@@ -139,7 +139,10 @@ impl AuthApi {
             other => other?,
         };
         state.outbox.wake();
-        open::after_opening(&state, &user.id, &session.id, replaced, &client).await?;
+        // Rare enough (signing up while signed in) to end on its own, after the commit.
+        if let Some(replaced) = Replacement::of(held, &session.id, &client, now_ms)? {
+            replaced.end(&state).await?;
+        }
         tracing::info!(user_id = %user.id, session_id = %session.id, "registered");
         let (body, set) = respond(
             &state,
@@ -189,12 +192,18 @@ impl AuthApi {
                 .await?
                 .into());
         }
-        let replaced = open::held_session(&state, req).await;
+        let held = open::held_session(&state, req).await;
         let now_ms = state.clock.now_ms();
         let (session, refresh_token) = open::new_session(&state, &login.user.id, now_ms, &client)?;
         let event = event("signed_in", &login.user.id, &session.id, &client, now_ms)?;
-        state.store.create_session(&session, &event).await?;
-        open::after_opening(&state, &login.user.id, &session.id, replaced, &client).await?;
+        let replaced = Replacement::of(held, &session.id, &client, now_ms)?;
+        let _forget = replaced.as_ref().map(|r| r.forget_after(&state));
+        let replaces = replaced.as_ref().map(Replacement::as_replaced);
+        state
+            .store
+            .create_session(&session, &event, replaces.as_ref())
+            .await?;
+        open::evict_beyond_cap(&state, &login.user.id, &session.id, &client).await?;
         tracing::info!(user_id = %login.user.id, session_id = %session.id, "signed in");
         let (body, set) = respond(
             &state,

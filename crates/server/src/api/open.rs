@@ -1,18 +1,20 @@
 //! Opening a session, and what opening one ends: the session the client already held
-//! (re-authentication never leaves the old one live on the server, ASVS 7.2.4), and the
-//! user's least recently used sessions beyond the cap (every sign-in adds a session, a
+//! (re-authentication never leaves the old one live on the server, ASVS 7.2.4; sign-in ends
+//! it in the new session's own transaction), and the user's least recently used sessions
+//! beyond the cap (every sign-in adds a session, a
 //! refresh token and an event; without a cap, a script signing in forever grows them without
 //! end).
 
 use latchkey_core::cookie::CookieKind;
 use latchkey_core::{Error, random, refresh};
-use latchkey_store::NewSession;
+use latchkey_store::{NewEvent, NewSession, Replaced};
 use poem::Request;
 
 use super::auth::event;
 use super::ids::new_id;
 use crate::auth::{ClientInfo, authenticate_request, check_csrf, cookie_header};
 use crate::error::Failure;
+use crate::liveness::ForgetAfter;
 use crate::state::AppState;
 
 /// A new session with its seed, and the session's first refresh token.
@@ -72,28 +74,72 @@ pub async fn session_of_refresh_cookie<S>(
         .map(|r| (r.user.id, r.session_id)))
 }
 
-/// What follows a new session `opened` for `user_id`: the session the client held before
-/// (`replaced`, whoever's it was) ends, and so do the user's least recently used sessions
-/// beyond the cap, each as a security event.
-pub async fn after_opening<S>(
+/// The end of the session a client held when it signed in again: the session (possibly
+/// another user's) and the security event its end records.
+pub struct Replacement {
+    user_id: String,
+    session_id: String,
+    event: NewEvent,
+}
+
+impl Replacement {
+    /// The replacement of `held` by the session `opened`, if the client held another one.
+    pub fn of(
+        held: Option<(String, String)>,
+        opened: &str,
+        client: &ClientInfo,
+        now_ms: i64,
+    ) -> Result<Option<Replacement>, Error> {
+        let Some((user_id, session_id)) = held.filter(|(_, id)| id != opened) else {
+            return Ok(None);
+        };
+        let event = event("session_replaced", &user_id, &session_id, client, now_ms)?;
+        Ok(Some(Replacement {
+            user_id,
+            session_id,
+            event,
+        }))
+    }
+
+    /// As the store takes it, to end the session in the new one's transaction.
+    pub fn as_replaced(&self) -> Replaced<'_> {
+        Replaced {
+            user_id: &self.user_id,
+            session_id: &self.session_id,
+            event: &self.event,
+        }
+    }
+
+    /// Forgets the replaced session in the live-session cache when the guard drops (see
+    /// [`crate::liveness::LivenessCache::forget_after`]).
+    pub fn forget_after<'a>(&self, state: &'a AppState) -> ForgetAfter<'a> {
+        state.liveness.forget_after(&self.session_id)
+    }
+
+    /// Ends the replaced session on its own (when the new one was written without it).
+    pub async fn end<S>(self, state: &AppState) -> Result<(), Failure<S>> {
+        let _forget = self.forget_after(state);
+        let now_ms = self.event.now_ms;
+        if state
+            .store
+            .revoke_session(&self.session_id, &self.user_id, now_ms, &self.event)
+            .await?
+        {
+            tracing::info!(user_id = %self.user_id, session_id = %self.session_id, "session replaced");
+        }
+        Ok(())
+    }
+}
+
+/// Past the cap of live sessions per user, ends the least recently used (never `opened`,
+/// the one just made), each as a security event.
+pub async fn evict_beyond_cap<S>(
     state: &AppState,
     user_id: &str,
     opened: &str,
-    replaced: Option<(String, String)>,
     client: &ClientInfo,
 ) -> Result<(), Failure<S>> {
     let now_ms = state.clock.now_ms();
-    if let Some((owner, session_id)) = replaced.filter(|(_, id)| id != opened) {
-        end(
-            state,
-            "session_replaced",
-            &owner,
-            &session_id,
-            client,
-            now_ms,
-        )
-        .await?;
-    }
     let live = state.store.list_sessions(user_id, now_ms).await?;
     if live.len() <= state.max_sessions {
         return Ok(());

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use latchkey_store::{
     BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
-    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Result,
-    Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle, User,
+    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Replaced,
+    Result, Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, Task, TaskPatch, Throttle,
+    User,
 };
 use reqwest::StatusCode;
 use tokio::sync::Notify;
@@ -115,8 +116,13 @@ impl Store for HangAfterRevoke {
     async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()> {
         self.inner.set_password_hash(user_id, hash, now_ms).await
     }
-    async fn create_session(&self, session: &NewSession, event: &NewEvent) -> Result<()> {
-        self.inner.create_session(session, event).await
+    async fn create_session(
+        &self,
+        session: &NewSession,
+        event: &NewEvent,
+        replaces: Option<&Replaced<'_>>,
+    ) -> Result<()> {
+        self.inner.create_session(session, event, replaces).await
     }
     async fn live_session_expiry(
         &self,

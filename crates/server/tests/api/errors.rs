@@ -10,8 +10,9 @@ use std::sync::Arc;
 use latchkey_server::clock::Clock;
 use latchkey_store::{
     BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
-    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Rotation,
-    SecurityEvent, SessionInfo, SessionSwap, Store, StoreError, Task, TaskPatch, Throttle, User,
+    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Replaced,
+    Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, StoreError, Task, TaskPatch,
+    Throttle, User,
 };
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
@@ -197,7 +198,12 @@ impl Store for BrokenStore {
     async fn set_password_hash(&self, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
         self.gone()
     }
-    async fn create_session(&self, _: &NewSession, _: &NewEvent) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        _: &NewSession,
+        _: &NewEvent,
+        _: Option<&Replaced<'_>>,
+    ) -> Result<(), StoreError> {
         self.gone()
     }
     async fn live_session_expiry(

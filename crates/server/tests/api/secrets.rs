@@ -102,7 +102,7 @@ both_backends! {
             user_agent: None,
             ip: None,
         };
-        app.state.store.create_session(&session, &event("signed_in", &user, now)).await.unwrap();
+        app.state.store.create_session(&session, &event("signed_in", &user, now), None).await.unwrap();
         let rotation = Rotation {
             session_id: session_id.clone(),
             from_generation: 0,
