@@ -443,10 +443,22 @@ impl Settings {
                 development_secret(path.as_ref().unwrap_or(&default), "LATCHKEY_SERVER_SECRET")?
             }
         };
-        if secret.expose() == app.expose() {
+        // Compared without surrounding whitespace: one copy from a file (trimmed) and one from
+        // the environment with a stray newline are still the same key material.
+        if secret.expose().trim_ascii() == app.expose().trim_ascii() {
             anyhow::bail!(
                 "LATCHKEY_SERVER_SECRET must differ from LATCHKEY_SECRET: the app holds \
                  LATCHKEY_SECRET, and must not be able to derive refresh tokens or emailed links"
+            );
+        }
+        // The tests' secret is public: a production server keyed with it (an embedding
+        // program that started from `for_tests`) would let anyone reading the database mint
+        // refresh tokens and links.
+        if self.environment == Environment::Production
+            && secret.expose() == TEST_SERVER_SECRET.as_bytes()
+        {
+            anyhow::bail!(
+                "the server secret is the public test secret; production needs its own                  LATCHKEY_SERVER_SECRET"
             );
         }
         Ok(secret)

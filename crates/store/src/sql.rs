@@ -149,6 +149,10 @@ macro_rules! impl_store {
                 .bind(user.now_ms)
                 .execute(&mut *tx)
                 .await?;
+                // Failures counted against the address before it had an account (anyone can
+                // run one up to a block) are not the new owner's: they would start blocked,
+                // and no unblock email would ever come, the crossing being long past.
+                clear_failures!(&user.email_key, &mut *tx);
                 if let Some(session) = session {
                     insert_session!(session, &mut *tx);
                 }
@@ -469,8 +473,9 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 // Whoever asked for other links may be the reason for this reset: a pending
-                // move to another address must not outlive it.
-                for purpose in ["reset_password", "change_email"] {
+                // move to another address must not outlive it, nor an unblock link (the
+                // reset lifted the block; the link would only buy a guesser 100 more tries).
+                for purpose in ["reset_password", "change_email", "unblock_sign_in"] {
                     spend_tokens!(&consume.user_id, purpose, now_ms, &mut *tx);
                 }
                 let revoked = revoke_sessions!(&consume.user_id, "", now_ms, &mut *tx);
@@ -552,6 +557,9 @@ macro_rules! impl_store {
                 spend_tokens!(&consume.user_id, "verify_email", consume.now_ms, &mut *tx);
                 spend_tokens!(&consume.user_id, "change_email", consume.now_ms, &mut *tx);
                 spend_tokens!(&consume.user_id, "reset_password", consume.now_ms, &mut *tx);
+                spend_tokens!(&consume.user_id, "unblock_sign_in", consume.now_ms, &mut *tx);
+                // As at registration: the new address's streak was run up by someone else.
+                clear_failures!(new_email_key, &mut *tx);
                 insert_mail!(mail, &mut *tx);
                 insert_event!(event, &mut *tx);
                 tx.commit().await?;
@@ -1029,6 +1037,16 @@ macro_rules! spend_tokens {
         .bind($purpose)
         .execute($executor)
         .await?;
+    };
+}
+
+/// Forgets the failure streak of an address.
+macro_rules! clear_failures {
+    ($email_key:expr, $executor:expr) => {
+        sqlx::query("DELETE FROM sign_in_failures WHERE email_key = $1")
+            .bind($email_key)
+            .execute($executor)
+            .await?;
     };
 }
 

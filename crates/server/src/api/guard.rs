@@ -83,8 +83,7 @@ pub async fn check_password<S>(
     let owner = login.as_ref().map(|l| l.user.clone());
     let Some(login) = login.filter(|_| verified) else {
         // The failure that blocks the address also emails its owner an unblock link.
-        let failures =
-            super::unblock::sign_in_failed(state, &key, owner.as_ref(), &streak, attempt).await?;
+        let failures = super::unblock::sign_in_failed(state, &key, owner.as_ref(), attempt).await?;
         let user_id = owner.map(|u| u.id);
         tracing::info!(user_id = ?user_id, failures, kind = attempt.failed_event, "password refused");
         return Err(Error::InvalidCredentials.into());

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use latchkey_core::Error;
 use latchkey_core::onetime::Purpose;
-use latchkey_store::{BlockNotice, FailureStreak, Throttle, User};
+use latchkey_store::{BlockNotice, Throttle, User};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -24,7 +24,7 @@ use super::ApiTags;
 use super::auth::event;
 use super::dto::TokenRequest;
 use super::guard::{Attempt, HARD_BLOCK};
-use super::mailing::{RESEND_INTERVAL_MS, recipient_refusal, with_link};
+use super::mailing::{RESEND_INTERVAL_MS, with_link};
 use super::recovery::usable;
 use crate::auth::ClientInfo;
 use crate::error::Failure;
@@ -92,13 +92,11 @@ impl UnblockApi {
 
 /// Counts a failed sign-in for `key`. For an existing account (`owner`) the failure that
 /// makes the streak [`HARD_BLOCK`] long also writes the owner's unblock email, in the same
-/// transaction, within the recovery mail throttles (the address's per-minute and per-hour
-/// limits, and one link of this purpose a minute). Returns the failures so far.
+/// transaction (at most one link of this purpose a minute). Returns the failures so far.
 pub async fn sign_in_failed<S>(
     state: &AppState,
     key: &str,
     owner: Option<&User>,
-    streak: &FailureStreak,
     attempt: &Attempt<'_>,
 ) -> Result<i64, Failure<S>> {
     let now_ms = state.clock.now_ms();
@@ -114,16 +112,10 @@ pub async fn sign_in_failed<S>(
         now_ms,
     )?;
     // Only the store knows, atomically, which failure crosses the threshold, so the notice
-    // (a random seed and an HMAC: cheap) goes with every failure of an account. The address's
-    // recovery limits are counted only for the failure expected to cross.
-    let expected = streak.failures.saturating_add(1) >= HARD_BLOCK;
-    if expected && recipient_refusal(state, key).await?.is_some() {
-        tracing::warn!(user_id = %user.id, "sign-in blocked; no email: the address's recovery limit is reached");
-        return Ok(state
-            .store
-            .sign_in_failed(key, now_ms, Some(&failed))
-            .await?);
-    }
+    // (a random seed and an HMAC: cheap) goes with every failure of an account. It is not
+    // held to the address's recovery limits: it goes out once per block (and at most one a
+    // minute, in the store), and a limit spent by anyone's forgot-password request just
+    // before would otherwise leave the owner blocked with no way to know.
     let outgoing = with_link(
         state,
         Kind::SignInBlocked,

@@ -299,6 +299,27 @@ fn production_refuses_a_missing_short_or_shared_server_secret() {
         stderr.contains("must differ from LATCHKEY_SECRET"),
         "the file was read: {stderr}"
     );
+    // The same material with a stray newline in the environment is still the same key.
+    let app_with_newline = format!("{STRONG}\n");
+    let mut env = env.clone();
+    env[1] = ("LATCHKEY_SECRET", app_with_newline.as_str());
+    let out = latchkey(&dir, &env, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("must differ from LATCHKEY_SECRET"),
+        "{stderr}"
+    );
+
+    // The tests' server secret is public: never in production.
+    let mut env = base.to_vec();
+    env.push((
+        "LATCHKEY_SERVER_SECRET",
+        latchkey_server::config::TEST_SERVER_SECRET,
+    ));
+    let out = latchkey(&dir, &env, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("public test secret"), "{stderr}");
     std::fs::remove_dir_all(dir).ok();
 }
 

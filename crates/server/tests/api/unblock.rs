@@ -77,6 +77,50 @@ both_backends! {
         assert_eq!(app.sign_in("ann@example.com", PASSWORD).await.status(), StatusCode::OK);
     }
 
+    async fn an_address_blocked_before_it_had_an_account_starts_clean(app) {
+        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        // Someone runs up a block on an address nobody has registered yet…
+        fail_until_blocked(&app, "bob@example.com").await;
+        // …then its owner signs up: the stranger's failures are not theirs.
+        app.signed_up("bob@example.com").await;
+        assert_eq!(app.sign_in("bob@example.com", PASSWORD).await.status(), StatusCode::OK);
+    }
+
+    async fn the_block_email_goes_out_even_when_a_reset_request_spent_the_address_mail_limit(app) {
+        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        app.signed_up("ann@example.com").await;
+        let mut failures = 0;
+        while failures < 99 {
+            let res = app.sign_in("ann@example.com", WRONG).await;
+            if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                app.advance_secs(900);
+            } else {
+                failures += 1;
+            }
+        }
+        app.advance_secs(900);
+        // Anyone's forgot-password takes the address's one recovery email of the minute…
+        let res = app.post("/api/v1/auth/forgot-password", &json!({ "email": "ann@example.com" }), None).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        app.mail.find("ann@example.com", "Reset").await;
+        // …and the failure that blocks the address still tells its owner.
+        assert_eq!(app.sign_in("ann@example.com", WRONG).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(block_emails(&app, "ann@example.com").await, 1);
+    }
+
+    async fn a_password_reset_lifts_the_block_and_spends_the_unblock_link(app) {
+        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        app.signed_up("ann@example.com").await;
+        fail_until_blocked(&app, "ann@example.com").await;
+        let token = app.mail.find("ann@example.com", BLOCKED).await.token();
+        let res = app.post("/api/v1/auth/forgot-password", &json!({ "email": "ann@example.com" }), None).await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let reset = app.mail.find("ann@example.com", "Reset").await.token();
+        let body = json!({ "token": reset, "newPassword": "a brand new passphrase" });
+        assert_eq!(app.post("/api/v1/auth/reset-password", &body, None).await.status(), StatusCode::NO_CONTENT);
+        assert_error(unblock(&app, &token).await, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    }
+
     async fn an_unknown_address_is_blocked_the_same_way_and_nobody_is_emailed(app) {
         fail_until_blocked(&app, "nobody@example.com").await;
         assert_eq!(block_emails(&app, "nobody@example.com").await, 0);
