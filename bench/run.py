@@ -167,16 +167,22 @@ def time_hash(peer, entry):
 
 
 def prepare(peer, base):
-    """A user to sign in as, a live credential, and for Latchkey one refresh chain per
-    connection."""
-    email = f"bench-user-{os.getpid()}@example.com"
-    status, body, _ = peers.http.post_json(base + peer.register, peer.register_body(email))
-    if status not in (200, 201):
-        raise RuntimeError(f"{peer.name}: register answered {status}: {body}")
-    headers, _ = peer.sign_in(base, email)
-    setup = {"email": email, "password": peers.PASSWORD, "headers": headers}
+    """A user to sign in as, and another whose sessions the other loads use: a live
+    credential and, for Latchkey, one refresh chain per connection. Two users, because the
+    sign-in load opens thousands of sessions for its user, and a server that caps live
+    sessions per user (Latchkey: 50) ends the oldest ones, which the other loads need."""
+    users = []
+    for role in ("signin", "sessions"):
+        email = f"bench-{role}-{os.getpid()}@example.com"
+        status, body, _ = peers.http.post_json(base + peer.register, peer.register_body(email))
+        if status not in (200, 201):
+            raise RuntimeError(f"{peer.name}: register answered {status}: {body}")
+        users.append(email)
+    signin_user, sessions_user = users
+    headers, _ = peer.sign_in(base, sessions_user)
+    setup = {"email": signin_user, "password": peers.PASSWORD, "headers": headers}
     if peer.refresh:
-        setup["refresh_tokens"] = [peer.sign_in(base, email)[1]["refreshToken"]
+        setup["refresh_tokens"] = [peer.sign_in(base, sessions_user)[1]["refreshToken"]
                                    for _ in range(REFRESH_CHAINS)]
     return setup
 
