@@ -460,13 +460,7 @@ macro_rules! impl_store {
                     .await?;
                 // The link reached the inbox, which proves the address as well as a
                 // verification link would; and it lifts a sign-in block.
-                sqlx::query(
-                    "DELETE FROM sign_in_failures
-                     WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
-                )
-                .bind(&consume.user_id)
-                .execute(&mut *tx)
-                .await?;
+                clear_user_failures!(&consume.user_id, &mut *tx);
                 sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $1 WHERE id = $2")
                     .bind(now_ms)
                     .bind(&consume.user_id)
@@ -800,13 +794,7 @@ macro_rules! impl_store {
                     return Ok(None);
                 }
                 // The address the account signs in with now, as a password reset does.
-                sqlx::query(
-                    "DELETE FROM sign_in_failures
-                     WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
-                )
-                .bind(&consume.user_id)
-                .execute(&mut *tx)
-                .await?;
+                clear_user_failures!(&consume.user_id, &mut *tx);
                 let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1");
                 let user: Option<User> = sqlx::query_as(sql)
                     .bind(&consume.user_id)
@@ -1035,6 +1023,19 @@ macro_rules! spend_tokens {
         .bind($now_ms)
         .bind($user_id)
         .bind($purpose)
+        .execute($executor)
+        .await?;
+    };
+}
+
+/// Forgets the failure streak of the address a user signs in with now.
+macro_rules! clear_user_failures {
+    ($user_id:expr, $executor:expr) => {
+        sqlx::query(
+            "DELETE FROM sign_in_failures
+             WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
+        )
+        .bind($user_id)
         .execute($executor)
         .await?;
     };
