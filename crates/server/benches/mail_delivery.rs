@@ -97,7 +97,7 @@ async fn run(url: &str, users: usize, in_flight: usize) -> (Vec<Duration>, f64) 
         };
         let event = NewEvent {
             id: format!("{run_id}-e{i}"),
-            kind: "registered",
+            kind: latchkey_store::EventKind::Registered,
             user_id: Some(user.id.clone()),
             session_id: None,
             ip: None,
@@ -106,6 +106,7 @@ async fn run(url: &str, users: usize, in_flight: usize) -> (Vec<Duration>, f64) 
         };
         state
             .store
+            .accounts
             .register(&user, None, &event, &[])
             .await
             .unwrap();

@@ -106,7 +106,7 @@ async fn signed_in(state: &AppState) -> String {
     };
     let event = NewEvent {
         id: id(3),
-        kind: "registered",
+        kind: latchkey_store::EventKind::Registered,
         user_id: Some(user.id.clone()),
         session_id: Some(session.id.clone()),
         ip: None,
@@ -115,6 +115,7 @@ async fn signed_in(state: &AppState) -> String {
     };
     state
         .store
+        .accounts
         .register(&user, Some(&session), &event, &[])
         .await
         .unwrap();

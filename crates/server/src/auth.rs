@@ -154,6 +154,7 @@ pub async fn authenticate(
             let ticket = state.liveness.ticket();
             let expiry = state
                 .store
+                .sessions
                 .live_session_expiry(&claims.sid, &claims.sub, now_ms)
                 .await
                 .map_err(|err| crate::error::store_failure(&err))?;

@@ -24,7 +24,7 @@ use crate::passwords::Hasher;
 use crate::profiles::ProfileCache;
 
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub tokens: AccessTokens,
     /// Derives refresh tokens; from the server secret, which the app never holds.
     pub refresh_key: RefreshKey,
@@ -67,7 +67,7 @@ impl AppState {
         settings: &Settings,
         secret: &Secret,
         server_secret: &Secret,
-        store: Arc<dyn Store>,
+        store: Store,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         // Before the mailer exists: production must not fall back to the file mailer.
@@ -81,7 +81,7 @@ impl AppState {
         settings: &Settings,
         secret: &Secret,
         server_secret: &Secret,
-        store: Arc<dyn Store>,
+        store: Store,
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {

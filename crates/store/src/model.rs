@@ -1,5 +1,9 @@
 //! The rows the store hands out, and the inputs it takes.
 
+use latchkey_core::onetime::Purpose;
+
+use crate::EventKind;
+
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
@@ -12,8 +16,9 @@ pub struct User {
 }
 
 /// A user with their password hash, for sign-in only. No `Debug`: hashes stay out of logs.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Login {
+    #[sqlx(flatten)]
     pub user: User,
     pub password_hash: String,
 }
@@ -98,8 +103,7 @@ pub struct Rotation {
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub id: String,
-    /// A stable snake_case name, e.g. `signed_in`, `refresh_token_reused`.
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub user_id: Option<String>,
     pub session_id: Option<String>,
     pub ip: Option<String>,
@@ -127,8 +131,7 @@ pub struct NewOneTimeToken {
     pub token_hash: String,
     pub seed: String,
     pub user_id: String,
-    /// `reset_password`, `verify_email` or `change_email`.
-    pub purpose: &'static str,
+    pub purpose: Purpose,
     /// The address the link is sent to.
     pub email: String,
     pub now_ms: i64,
@@ -139,10 +142,12 @@ pub struct NewOneTimeToken {
 }
 
 /// An unused, unexpired one-time token's record, with its user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OneTimeRecord {
+    #[sqlx(flatten)]
     pub user: User,
     /// The address the link was sent to.
+    #[sqlx(rename = "sent_to")]
     pub email: String,
 }
 
@@ -151,7 +156,7 @@ pub struct OneTimeRecord {
 #[derive(Debug, Clone)]
 pub struct Consume {
     pub token_hash: String,
-    pub purpose: &'static str,
+    pub purpose: Purpose,
     pub user_id: String,
     pub now_ms: i64,
 }
@@ -185,7 +190,7 @@ pub struct NewMail {
 
 /// A message waiting in the outbox, with the seed of its token (if it has one and the token
 /// still exists). `Debug` leaves out the seed.
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct PendingMail {
     pub id: String,
     pub kind: String,
@@ -202,7 +207,7 @@ pub struct PendingMail {
 }
 
 /// The outbox's counts, for readiness output and tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct OutboxCounts {
     /// Not sent yet (including those waiting to be retried).
     pub pending: i64,
@@ -214,7 +219,7 @@ pub struct OutboxCounts {
 #[derive(Debug, Clone)]
 pub struct Throttle {
     pub user_id: String,
-    pub purpose: &'static str,
+    pub purpose: Purpose,
     pub interval_ms: i64,
     pub now_ms: i64,
 }

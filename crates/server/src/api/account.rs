@@ -4,6 +4,7 @@
 //! on a borrowed computer cannot take the account over. A new address is switched to only
 //! once a link sent to it is followed, and the old address is told.
 
+use latchkey_store::EventKind;
 use std::sync::Arc;
 
 use latchkey_core::onetime::Purpose;
@@ -102,6 +103,7 @@ impl AccountApi {
         // a revoked session rather than a server error all the same.
         let user = state
             .store
+            .accounts
             .find_user(&auth.0.user_id)
             .await?
             .ok_or(Error::SessionRevoked)?;
@@ -127,15 +129,16 @@ impl AccountApi {
         };
         let now_ms = state.clock.now_ms();
         let event = event(
-            "profile_updated",
+            EventKind::ProfileUpdated,
             &auth.0.user_id,
-            &auth.0.session_id,
+            Some(&auth.0.session_id),
             &ClientInfo::of(req),
             now_ms,
         )?;
         let _forget = state.profiles.forget_after(&auth.0.user_id);
         let user = state
             .store
+            .accounts
             .update_profile(&auth.0.user_id, &patch, now_ms, &event)
             .await?
             .ok_or(Error::SessionRevoked)?;
@@ -190,10 +193,17 @@ impl AccountApi {
             &MailData::for_user(user),
             now_ms,
         )?;
-        let event = event("password_changed", &user.id, &session.id, &client, now_ms)?;
+        let event = event(
+            EventKind::PasswordChanged,
+            &user.id,
+            Some(&session.id),
+            &client,
+            now_ms,
+        )?;
         let _forget_sessions = state.liveness.forget_user_after(&user.id);
         let revoked = state
             .store
+            .credentials
             .change_password(
                 &user.id,
                 &password_hash,
@@ -260,16 +270,22 @@ impl AccountApi {
         }
         let accepted = EmailChangeRequested::Accepted(Json(Accepted::new(CHANGE_REQUESTED)));
         let now_ms = state.clock.now_ms();
-        if state.store.find_login(&new_email.key()).await?.is_some() {
+        if state
+            .store
+            .credentials
+            .find_login(&new_email.key())
+            .await?
+            .is_some()
+        {
             // One transaction either way, so the time does not tell the address is in use.
             let event = event(
-                "email_change_to_taken_address",
+                EventKind::EmailChangeToTakenAddress,
                 &user.id,
-                &auth.0.session_id,
+                Some(&auth.0.session_id),
                 &client,
                 now_ms,
             )?;
-            state.store.enqueue(&[], Some(&event)).await?;
+            state.store.outbox.enqueue(&[], Some(&event)).await?;
             tracing::info!(user_id = %user.id, "email change to an address in use; nothing sent");
             return Ok(accepted);
         }
@@ -287,13 +303,17 @@ impl AccountApi {
                 .then(|| auth.0.session_id.clone());
         }
         let event = event(
-            "email_change_requested",
+            EventKind::EmailChangeRequested,
             &user.id,
-            &auth.0.session_id,
+            Some(&auth.0.session_id),
             &client,
             now_ms,
         )?;
-        state.store.enqueue(&[outgoing], Some(&event)).await?;
+        state
+            .store
+            .outbox
+            .enqueue(&[outgoing], Some(&event))
+            .await?;
         state.outbox.wake();
         Ok(accepted)
     }
@@ -322,9 +342,9 @@ impl AccountApi {
         };
         let mail = notice(Kind::EmailChanged, &old.email, &data, consume.now_ms)?;
         let event = event(
-            "email_changed",
+            EventKind::EmailChanged,
             &old.id,
-            "",
+            None,
             &ClientInfo::of(req),
             consume.now_ms,
         )?;
@@ -332,6 +352,7 @@ impl AccountApi {
         let _forget_sessions = state.liveness.forget_user_after(&old.id);
         let changed = state
             .store
+            .one_time
             .change_email(
                 &consume,
                 new_email.as_str(),
@@ -357,6 +378,7 @@ async fn own_address_and_name<S>(
 ) -> Result<(Email, Option<String>), Failure<S>> {
     let user = state
         .store
+        .accounts
         .find_user(&caller.user_id)
         .await?
         .ok_or(Error::SessionRevoked)?;
@@ -378,7 +400,7 @@ async fn check_password<S>(
         email,
         client,
         session_id: Some(&caller.session_id),
-        failed_event: "password_check_failed",
+        failed_event: EventKind::PasswordCheckFailed,
     };
     let login = guard::check_password(state, &attempt, password).await?;
     // The session's user is the account the address names, unless the address moved to

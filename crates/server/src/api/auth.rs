@@ -1,5 +1,6 @@
 //! Registration, sign-in, sign-out and the current user.
 
+use latchkey_store::EventKind;
 use std::sync::Arc;
 
 use latchkey_core::cookie::CookieKind;
@@ -128,10 +129,17 @@ impl AuthApi {
             now_ms,
         };
         let (session, refresh_token) = open::new_session(&state, &user.id, now_ms, &client)?;
-        let event = event("registered", &user.id, &session.id, &client, now_ms)?;
+        let event = event(
+            EventKind::Registered,
+            &user.id,
+            Some(&session.id),
+            &client,
+            now_ms,
+        )?;
         let verify = mailing::verification(&state, &user_of(&user), now_ms)?;
         let user = match state
             .store
+            .accounts
             .register(&user, Some(&session), &event, &[verify])
             .await
         {
@@ -181,7 +189,7 @@ impl AuthApi {
             email: &email,
             client: &client,
             session_id: None,
-            failed_event: "sign_in_failed",
+            failed_event: EventKind::SignInFailed,
         };
         let login = guard::check_password(&state, &attempt, &password).await?;
         if state.hasher.needs_rehash(&login.password_hash) {
@@ -195,12 +203,19 @@ impl AuthApi {
         let held = open::held_session(&state, req).await;
         let now_ms = state.clock.now_ms();
         let (session, refresh_token) = open::new_session(&state, &login.user.id, now_ms, &client)?;
-        let event = event("signed_in", &login.user.id, &session.id, &client, now_ms)?;
+        let event = event(
+            EventKind::SignedIn,
+            &login.user.id,
+            Some(&session.id),
+            &client,
+            now_ms,
+        )?;
         let replaced = Replacement::of(held, &session.id, &client, now_ms)?;
         let _forget = replaced.as_ref().map(|r| r.forget_after(&state));
         let replaces = replaced.as_ref().map(Replacement::as_replaced);
         state
             .store
+            .sessions
             .create_session(&session, &event, replaces.as_ref())
             .await?;
         open::evict_beyond_cap(&state, &login.user.id, &session.id, &client).await?;
@@ -289,15 +304,16 @@ impl AuthApi {
         };
         let now_ms = state.clock.now_ms();
         let event = event(
-            "signed_out",
+            EventKind::SignedOut,
             &user_id,
-            &session_id,
+            Some(&session_id),
             &ClientInfo::of(req),
             now_ms,
         )?;
         let _forget = state.liveness.forget_after(&session_id);
         state
             .store
+            .sessions
             .revoke_session(&session_id, &user_id, now_ms, &event)
             .await?;
         tracing::info!(%user_id, %session_id, "signed out");
@@ -320,7 +336,7 @@ async fn register_quietly(
     password: String,
     name: Option<String>,
 ) -> Result<Registered, Failure<RegisterErrors>> {
-    let existing = state.store.find_login(&email.key()).await?;
+    let existing = state.store.credentials.find_login(&email.key()).await?;
     let password_hash = state.hasher.hash(password).await?;
     let now_ms = state.clock.now_ms();
     let owner = match existing {
@@ -334,17 +350,25 @@ async fn register_quietly(
                 password_hash,
                 now_ms,
             };
-            let event = event("registered", &user.id, "", client, now_ms)?;
+            let event = event(EventKind::Registered, &user.id, None, client, now_ms)?;
             let verify = mailing::verification(state, &user_of(&user), now_ms)?;
-            match state.store.register(&user, None, &event, &[verify]).await {
+            match state
+                .store
+                .accounts
+                .register(&user, None, &event, &[verify])
+                .await
+            {
                 Ok(user) => {
                     tracing::info!(user_id = %user.id, "registered; waiting for verification");
                     None
                 }
                 // Registered by someone else a moment ago: treat it as existing.
-                Err(StoreError::Conflict) => {
-                    state.store.find_login(&email.key()).await?.map(|l| l.user)
-                }
+                Err(StoreError::Conflict) => state
+                    .store
+                    .credentials
+                    .find_login(&email.key())
+                    .await?
+                    .map(|l| l.user),
                 Err(err) => return Err(err.into()),
             }
         }
@@ -357,14 +381,15 @@ async fn register_quietly(
             now_ms,
         )?;
         let event = event(
-            "registration_for_existing_account",
+            EventKind::RegistrationForExistingAccount,
             &user.id,
-            "",
+            None,
             client,
             now_ms,
         )?;
         state
             .store
+            .outbox
             .enqueue(&[Outgoing { token: None, mail }], Some(&event))
             .await?;
         tracing::info!(user_id = %user.id, "registration for an existing account; owner notified");
@@ -383,14 +408,14 @@ async fn refuse_unverified(
     client: &ClientInfo,
 ) -> Result<Error, Failure<SignInErrors>> {
     let now_ms = state.clock.now_ms();
-    let event = event("sign_in_unverified", &user.id, "", client, now_ms)?;
+    let event = event(EventKind::SignInUnverified, &user.id, None, client, now_ms)?;
     let verify = mailing::verification(state, user, now_ms)?;
     if enqueue_once_a_minute(state, verify, &event)
         .await?
         .is_some()
     {
         // No new link (one went out within the minute), but the attempt is on record.
-        state.store.record_event(&event).await?;
+        state.store.events.record_event(&event).await?;
     }
     tracing::info!(user_id = %user.id, "sign-in refused: address not verified");
     Ok(Error::EmailNotVerified)
@@ -439,6 +464,7 @@ async fn rotate(
         let now_ms = state.clock.now_ms();
         let record = state
             .store
+            .sessions
             .find_refresh(&hash)
             .await?
             .ok_or(Error::InvalidRefreshToken)?;
@@ -475,7 +501,7 @@ async fn rotate(
                     now_ms,
                     expires_at_ms,
                 };
-                if state.store.rotate_refresh(&rotation).await? {
+                if state.store.sessions.rotate_refresh(&rotation).await? {
                     tracing::debug!(session_id = %record.session_id, generation, "refresh token rotated");
                     return Ok((record, next, expires_at_ms));
                 }
@@ -487,28 +513,29 @@ async fn rotate(
                 // Handing out a live token again is worth a line in the audit trail: a
                 // stream of resends is what a token thief racing its victim looks like.
                 let event = event(
-                    "refresh_token_resent",
+                    EventKind::RefreshTokenResent,
                     &record.user.id,
-                    &record.session_id,
+                    Some(&record.session_id),
                     client,
                     now_ms,
                 )?;
-                state.store.record_event(&event).await?;
+                state.store.events.record_event(&event).await?;
                 tracing::info!(session_id = %record.session_id, generation, "live refresh token sent again (grace window)");
                 let expires_at = record.expires_at;
                 return Ok((record, live, expires_at));
             }
             Decision::Revoke => {
                 let event = event(
-                    "refresh_token_reused",
+                    EventKind::RefreshTokenReused,
                     &record.user.id,
-                    &record.session_id,
+                    Some(&record.session_id),
                     client,
                     now_ms,
                 )?;
                 let _forget = state.liveness.forget_after(&record.session_id);
                 state
                     .store
+                    .sessions
                     .revoke_session(&record.session_id, &record.user.id, now_ms, &event)
                     .await?;
                 tracing::warn!(
@@ -529,6 +556,7 @@ async fn upgrade_hash(state: &AppState, user_id: &str, password: String) {
     let result = match state.hasher.hash(password).await {
         Ok(hash) => state
             .store
+            .credentials
             .set_password_hash(user_id, &hash, state.clock.now_ms())
             .await
             .map_err(|e| e.to_string()),
@@ -541,9 +569,9 @@ async fn upgrade_hash(state: &AppState, user_id: &str, password: String) {
 
 /// A security event for the audit trail.
 pub fn event(
-    kind: &'static str,
+    kind: EventKind,
     user_id: &str,
-    session_id: &str,
+    session_id: Option<&str>,
     client: &ClientInfo,
     now_ms: i64,
 ) -> Result<NewEvent, Error> {
@@ -551,7 +579,7 @@ pub fn event(
         id: new_id()?,
         kind,
         user_id: Some(user_id.to_owned()),
-        session_id: Some(session_id.to_owned()).filter(|s| !s.is_empty()),
+        session_id: session_id.map(str::to_owned),
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         now_ms,

@@ -7,6 +7,7 @@
 
 use latchkey_core::ratelimit;
 use latchkey_core::{Email, Error};
+use latchkey_store::EventKind;
 use latchkey_store::{FailureStreak, Login};
 
 use crate::auth::ClientInfo;
@@ -30,7 +31,7 @@ pub struct Attempt<'a> {
     /// The session the check is made in, if any: it is limited on its own as well.
     pub session_id: Option<&'a str>,
     /// The security event a failure records (for a known account).
-    pub failed_event: &'static str,
+    pub failed_event: EventKind,
 }
 
 /// The account's login if `password` is its password. Every attempt is counted before the
@@ -62,7 +63,7 @@ pub async fn check_password<S>(
         limiter.refund(account_hit).await;
         return Err(limiter::refused(&verdict).into());
     }
-    let streak = state.store.failure_streak(&key).await?;
+    let streak = state.store.streaks.failure_streak(&key).await?;
     if let Some(refusal) = backoff(state, &streak) {
         tracing::info!(
             failures = streak.failures,
@@ -70,7 +71,7 @@ pub async fn check_password<S>(
         );
         return Err(refusal.into());
     }
-    let login = state.store.find_login(&key).await?;
+    let login = state.store.credentials.find_login(&key).await?;
     let verified = match &login {
         Some(login) => {
             state
@@ -85,14 +86,14 @@ pub async fn check_password<S>(
         // The failure that blocks the address also emails its owner an unblock link.
         let failures = super::unblock::sign_in_failed(state, &key, owner.as_ref(), attempt).await?;
         let user_id = owner.map(|u| u.id);
-        tracing::info!(user_id = ?user_id, failures, kind = attempt.failed_event, "password refused");
+        tracing::info!(user_id = ?user_id, failures, kind = %attempt.failed_event, "password refused");
         return Err(Error::InvalidCredentials.into());
     };
     for hit in [ip_hit, session_hit, account_hit] {
         limiter.refund(hit).await;
     }
     if streak.failures > 0 {
-        state.store.sign_in_succeeded(&key).await?;
+        state.store.streaks.sign_in_succeeded(&key).await?;
     }
     Ok(login)
 }

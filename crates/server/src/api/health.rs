@@ -70,8 +70,8 @@ impl HealthApi {
     /// Readiness: checks the database
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self, state: Data<&Arc<AppState>>, req: &poem::Request) -> Ready {
-        let checked = match state.store.ping().await {
-            Ok(()) => state.store.outbox_counts().await,
+        let checked = match state.store.health.ping().await {
+            Ok(()) => state.store.outbox.outbox_counts().await,
             Err(err) => Err(err),
         };
         match checked {

@@ -41,7 +41,7 @@ pub fn with_link(
             token_hash: onetime::hash(&token),
             seed,
             user_id: user.id.clone(),
-            purpose: purpose.as_str(),
+            purpose,
             email: to.to_owned(),
             now_ms,
             expires_at_ms: now_ms.saturating_add(purpose.lifetime_ms()),
@@ -105,7 +105,7 @@ pub async fn enqueue_once_a_minute(
 ) -> Result<Option<u64>, StoreError> {
     let now_ms = outgoing.mail.now_ms;
     let Some(token) = &outgoing.token else {
-        state.store.enqueue(&[outgoing], Some(event)).await?;
+        state.store.outbox.enqueue(&[outgoing], Some(event)).await?;
         state.outbox.wake();
         return Ok(None);
     };
@@ -117,6 +117,7 @@ pub async fn enqueue_once_a_minute(
     };
     let next = state
         .store
+        .outbox
         .enqueue_throttled(&throttle, &[outgoing], event)
         .await?;
     if next.is_none() {

@@ -7,6 +7,7 @@
 
 use latchkey_core::cookie::CookieKind;
 use latchkey_core::{Error, random, refresh};
+use latchkey_store::EventKind;
 use latchkey_store::{NewEvent, NewSession, Replaced};
 use poem::Request;
 
@@ -68,7 +69,11 @@ pub async fn session_of_refresh_cookie<S>(
     if refresh::check_shape(token).is_err() {
         return Ok(None);
     }
-    let record = state.store.find_refresh(&refresh::hash(token)).await?;
+    let record = state
+        .store
+        .sessions
+        .find_refresh(&refresh::hash(token))
+        .await?;
     Ok(record
         .filter(|r| !r.revoked && r.spent_at.is_none())
         .map(|r| (r.user.id, r.session_id)))
@@ -93,7 +98,13 @@ impl Replacement {
         let Some((user_id, session_id)) = held.filter(|(_, id)| id != opened) else {
             return Ok(None);
         };
-        let event = event("session_replaced", &user_id, &session_id, client, now_ms)?;
+        let event = event(
+            EventKind::SessionReplaced,
+            &user_id,
+            Some(&session_id),
+            client,
+            now_ms,
+        )?;
         Ok(Some(Replacement {
             user_id,
             session_id,
@@ -122,6 +133,7 @@ impl Replacement {
         let now_ms = self.event.now_ms;
         if state
             .store
+            .sessions
             .revoke_session(&self.session_id, &self.user_id, now_ms, &self.event)
             .await?
         {
@@ -140,7 +152,7 @@ pub async fn evict_beyond_cap<S>(
     client: &ClientInfo,
 ) -> Result<(), Failure<S>> {
     let now_ms = state.clock.now_ms();
-    let live = state.store.list_sessions(user_id, now_ms).await?;
+    let live = state.store.sessions.list_sessions(user_id, now_ms).await?;
     if live.len() <= state.max_sessions {
         return Ok(());
     }
@@ -152,7 +164,7 @@ pub async fn evict_beyond_cap<S>(
     for session in evicted {
         end(
             state,
-            "session_evicted",
+            EventKind::SessionEvicted,
             user_id,
             &session.id,
             client,
@@ -165,20 +177,21 @@ pub async fn evict_beyond_cap<S>(
 
 async fn end<S>(
     state: &AppState,
-    kind: &'static str,
+    kind: EventKind,
     user_id: &str,
     session_id: &str,
     client: &ClientInfo,
     now_ms: i64,
 ) -> Result<(), Failure<S>> {
-    let event = event(kind, user_id, session_id, client, now_ms)?;
+    let event = event(kind, user_id, Some(session_id), client, now_ms)?;
     let _forget = state.liveness.forget_after(session_id);
     if state
         .store
+        .sessions
         .revoke_session(session_id, user_id, now_ms, &event)
         .await?
     {
-        tracing::info!(%user_id, %session_id, kind, "session ended");
+        tracing::info!(%user_id, %session_id, %kind, "session ended");
     }
     Ok(())
 }

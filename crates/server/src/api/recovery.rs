@@ -5,6 +5,7 @@
 //! the change it authorises, so two uses of one link give exactly one success. A wrong, used
 //! or expired token always gets the same 400 `invalid_or_expired_token`.
 
+use latchkey_store::EventKind;
 use std::sync::Arc;
 
 use latchkey_core::onetime::{self, Purpose};
@@ -147,11 +148,18 @@ impl RecoveryApi {
             &templates::Data::for_user(user),
             now_ms,
         )?;
-        let event = event("password_reset", &user.id, "", &ClientInfo::of(req), now_ms)?;
+        let event = event(
+            EventKind::PasswordReset,
+            &user.id,
+            None,
+            &ClientInfo::of(req),
+            now_ms,
+        )?;
         let _forget = state.profiles.forget_after(&user.id);
         let _forget_sessions = state.liveness.forget_user_after(&user.id);
         let revoked = state
             .store
+            .one_time
             .reset_password(&consume, &password_hash, &mail, &event)
             .await?
             .ok_or(Error::InvalidOrExpiredToken)?;
@@ -170,15 +178,16 @@ impl RecoveryApi {
     ) -> Result<EmailVerified, Failure<VerifyErrors>> {
         let (record, consume) = usable(&state, &body.0.token, Purpose::VerifyEmail).await?;
         let event = event(
-            "email_verified",
+            EventKind::EmailVerified,
             &record.user.id,
-            "",
+            None,
             &ClientInfo::of(req),
             consume.now_ms,
         )?;
         let _forget = state.profiles.forget_after(&record.user.id);
         let user = state
             .store
+            .one_time
             .verify_email(&consume, &event)
             .await?
             .ok_or(Error::InvalidOrExpiredToken)?;
@@ -203,6 +212,7 @@ impl RecoveryApi {
     ) -> Result<VerificationSent, Failure<ResendErrors>> {
         let user = state
             .store
+            .accounts
             .find_user(&auth.0.user_id)
             .await?
             .ok_or(Error::SessionRevoked)?;
@@ -221,9 +231,9 @@ impl RecoveryApi {
         let now_ms = state.clock.now_ms();
         let outgoing = mailing::verification(&state, &user, now_ms)?;
         let event = event(
-            "verification_email_sent",
+            EventKind::VerificationEmailSent,
             &user.id,
-            &auth.0.session_id,
+            Some(&auth.0.session_id),
             &client,
             now_ms,
         )?;
@@ -251,7 +261,7 @@ async fn send_reset_link(
         tracing::info!("password reset not sent: the address's limit is reached");
         return Ok(());
     }
-    let Some(login) = state.store.find_login(&email.key()).await? else {
+    let Some(login) = state.store.credentials.find_login(&email.key()).await? else {
         tracing::info!("password reset asked for an address with no account");
         return Ok(());
     };
@@ -265,7 +275,13 @@ async fn send_reset_link(
         &user.email,
         now_ms,
     )?;
-    let event = event("password_reset_requested", &user.id, "", client, now_ms)?;
+    let event = event(
+        EventKind::PasswordResetRequested,
+        &user.id,
+        None,
+        client,
+        now_ms,
+    )?;
     // One link a minute per account, silently: the answer has gone already, and an inbox
     // must not be floodable through this form.
     match enqueue_once_a_minute(state, outgoing, &event).await? {
@@ -290,12 +306,13 @@ pub async fn usable<S>(
     let now_ms = state.clock.now_ms();
     let record = state
         .store
-        .find_one_time(&token_hash, purpose.as_str(), now_ms)
+        .one_time
+        .find_one_time(&token_hash, purpose, now_ms)
         .await?
         .ok_or(Error::InvalidOrExpiredToken)?;
     let consume = Consume {
         token_hash,
-        purpose: purpose.as_str(),
+        purpose,
         user_id: record.user.id.clone(),
         now_ms,
     };

@@ -21,7 +21,11 @@ pub async fn live_token(
 ) -> Result<Option<String>, StoreError> {
     for key in [&state.refresh_key, &state.legacy_refresh_key] {
         let token = key.token(&record.session_id, &record.refresh_seed, generation);
-        let stored = state.store.find_refresh(&refresh::hash(&token)).await?;
+        let stored = state
+            .store
+            .sessions
+            .find_refresh(&refresh::hash(&token))
+            .await?;
         if stored
             .is_some_and(|s| s.session_id == record.session_id && s.token_generation == generation)
         {

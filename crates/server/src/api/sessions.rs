@@ -3,6 +3,7 @@
 //! Every statement is scoped by the caller's id, so another user's session id is a 404.
 //! Revoking clears the session from this server's liveness cache at once.
 
+use latchkey_store::EventKind;
 use std::sync::Arc;
 
 use latchkey_core::Error;
@@ -64,6 +65,7 @@ impl SessionsApi {
         let me = auth.0;
         let sessions = state
             .store
+            .sessions
             .list_sessions(&me.user_id, state.clock.now_ms())
             .await?;
         Ok(SessionList::Ok(Json(
@@ -89,15 +91,16 @@ impl SessionsApi {
         let id = canonical(&id.0).ok_or(Error::NotFound)?;
         let now_ms = state.clock.now_ms();
         let event = event(
-            "session_revoked",
+            EventKind::SessionRevoked,
             &me.user_id,
-            &id,
+            Some(&id),
             &ClientInfo::of(req),
             now_ms,
         )?;
         let _forget = state.liveness.forget_after(&id);
         if !state
             .store
+            .sessions
             .revoke_session(&id, &me.user_id, now_ms, &event)
             .await?
         {
@@ -120,16 +123,17 @@ impl SessionsApi {
         let me = auth.0;
         let now_ms = state.clock.now_ms();
         let event = event(
-            "other_sessions_revoked",
+            EventKind::OtherSessionsRevoked,
             &me.user_id,
-            &me.session_id,
+            Some(&me.session_id),
             &ClientInfo::of(req),
             now_ms,
         )?;
         let _forget = state.liveness.forget_user_after(&me.user_id);
         let revoked = state
             .store
-            .revoke_other_sessions(&me.user_id, &me.session_id, now_ms, &event)
+            .sessions
+            .revoke_other_sessions(&me.user_id, Some(&me.session_id), now_ms, &event)
             .await?;
         tracing::info!(user_id = %me.user_id, count = revoked.len(), "other sessions revoked");
         Ok(OthersRevoked::Ok(Json(RevokedCount {

@@ -66,7 +66,7 @@ impl TasksApi {
         state: Data<&Arc<AppState>>,
         auth: Caller,
     ) -> Result<TaskList, Failure<AuthenticatedErrors>> {
-        let tasks = state.store.list_tasks(&auth.0.user_id).await?;
+        let tasks = state.store.tasks.list_tasks(&auth.0.user_id).await?;
         Ok(TaskList::Ok(Json(
             tasks.into_iter().map(Into::into).collect(),
         )))
@@ -90,7 +90,7 @@ impl TasksApi {
                 .transpose()?,
             now_ms: state.clock.now_ms(),
         };
-        let task = state.store.create_task(&task).await?;
+        let task = state.store.tasks.create_task(&task).await?;
         Ok(TaskCreated::Created(Json(task.into())))
     }
 
@@ -104,6 +104,7 @@ impl TasksApi {
     ) -> Result<TaskFound, Failure<FindErrors>> {
         let task = state
             .store
+            .tasks
             .find_task(&auth.0.user_id, &task_id(&id)?)
             .await?
             .ok_or(Error::NotFound)?;
@@ -135,6 +136,7 @@ impl TasksApi {
         };
         let task = state
             .store
+            .tasks
             .update_task(
                 &auth.0.user_id,
                 &task_id(&id)?,
@@ -156,6 +158,7 @@ impl TasksApi {
     ) -> Result<TaskDeleted, Failure<DeleteErrors>> {
         if !state
             .store
+            .tasks
             .delete_task(&auth.0.user_id, &task_id(&id)?)
             .await?
         {

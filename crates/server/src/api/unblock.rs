@@ -10,6 +10,7 @@
 //! whoever is guessing. A password reset lifts the block too. Unknown addresses are blocked
 //! the same way and get no email (nobody to send it to).
 
+use latchkey_store::EventKind;
 use std::sync::Arc;
 
 use latchkey_core::Error;
@@ -73,14 +74,15 @@ impl UnblockApi {
         }
         let (record, consume) = usable(&state, &body.0.token, Purpose::UnblockSignIn).await?;
         let event = event(
-            "sign_in_unblocked",
+            EventKind::SignInUnblocked,
             &record.user.id,
-            "",
+            None,
             &client,
             consume.now_ms,
         )?;
         let user = state
             .store
+            .one_time
             .unblock(&consume, &event)
             .await?
             .ok_or(Error::InvalidOrExpiredToken)?;
@@ -101,13 +103,17 @@ pub async fn sign_in_failed<S>(
 ) -> Result<i64, Failure<S>> {
     let now_ms = state.clock.now_ms();
     let Some(user) = owner else {
-        return Ok(state.store.sign_in_failed(key, now_ms, None).await?);
+        return Ok(state
+            .store
+            .streaks
+            .sign_in_failed(key, now_ms, None)
+            .await?);
     };
     let session_id = attempt.session_id.unwrap_or("");
     let failed = event(
         attempt.failed_event,
         &user.id,
-        session_id,
+        Some(session_id),
         attempt.client,
         now_ms,
     )?;
@@ -128,7 +134,7 @@ pub async fn sign_in_failed<S>(
         block_at: HARD_BLOCK,
         throttle: Throttle {
             user_id: user.id.clone(),
-            purpose: Purpose::UnblockSignIn.as_str(),
+            purpose: Purpose::UnblockSignIn,
             interval_ms: RESEND_INTERVAL_MS,
             now_ms,
         },
@@ -136,6 +142,7 @@ pub async fn sign_in_failed<S>(
     };
     let (failures, emailed) = state
         .store
+        .streaks
         .sign_in_failed_notifying(key, now_ms, &failed, &notice)
         .await?;
     if emailed {

@@ -51,7 +51,7 @@ pub trait Counters: Send + Sync + 'static {
 
 /// The database as a counter store.
 pub struct DatabaseCounters {
-    store: Arc<dyn Store>,
+    store: Store,
     hits: AtomicU64,
 }
 
@@ -59,7 +59,7 @@ impl DatabaseCounters {
     /// Expired counters are deleted once every this many hits.
     const PURGE_EVERY: u64 = 1000;
 
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Store) -> Self {
         DatabaseCounters {
             store,
             hits: AtomicU64::new(0),
@@ -85,11 +85,12 @@ impl Counters for DatabaseCounters {
             .hits
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(Self::PURGE_EVERY);
-        if purge && let Err(err) = self.store.rate_purge(now_ms).await {
+        if purge && let Err(err) = self.store.counters.rate_purge(now_ms).await {
             tracing::warn!(error = %err, "could not purge expired rate-limit counters");
         }
         let (previous, current) = self
             .store
+            .counters
             .rate_hit(bucket, window, delta, expires_at_ms)
             .await
             .map_err(|err| CounterError(err.to_string()))?;

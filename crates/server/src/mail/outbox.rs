@@ -57,7 +57,7 @@ impl LinkKeys {
 }
 
 pub struct Outbox {
-    store: Arc<dyn Store>,
+    store: Store,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     keys: LinkKeys,
@@ -69,7 +69,7 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Store,
         mailer: Arc<dyn Mailer>,
         clock: Arc<dyn Clock>,
         keys: LinkKeys,
@@ -114,7 +114,11 @@ impl Outbox {
     pub async fn deliver_due(&self) -> Result<usize, StoreError> {
         let mut sent = 0;
         loop {
-            let due = self.store.due_mail(self.clock.now_ms(), BATCH).await?;
+            let due = self
+                .store
+                .outbox
+                .due_mail(self.clock.now_ms(), BATCH)
+                .await?;
             let full = due.len() as i64 == BATCH;
             let results = join_all(due.into_iter().map(|mail| self.deliver(mail))).await;
             for result in results {
@@ -132,6 +136,7 @@ impl Outbox {
         let now_ms = self.clock.now_ms();
         if !self
             .store
+            .outbox
             .claim_mail(&mail.id, mail.attempts, now_ms + LEASE_MS)
             .await?
         {
@@ -143,6 +148,7 @@ impl Outbox {
             Err(reason) => {
                 tracing::error!(mail_id = %mail.id, kind = %mail.kind, reason, "mail outbox: message dropped");
                 self.store
+                    .outbox
                     .mail_not_sent(&mail.id, attempt, reason, None, now_ms)
                     .await?;
                 return Ok(false);
@@ -155,7 +161,10 @@ impl Outbox {
         let done_ms = self.clock.now_ms();
         match result {
             Ok(()) => {
-                self.store.mail_sent(&mail.id, attempt, done_ms).await?;
+                self.store
+                    .outbox
+                    .mail_sent(&mail.id, attempt, done_ms)
+                    .await?;
                 tracing::info!(
                     mail_id = %mail.id,
                     kind = %mail.kind,
@@ -170,6 +179,7 @@ impl Outbox {
                 let retry_at = done_ms + backoff_ms(attempt);
                 tracing::warn!(mail_id = %mail.id, kind = %mail.kind, attempt, %error, retry_in_ms = retry_at - done_ms, "email not sent; will retry");
                 self.store
+                    .outbox
                     .mail_not_sent(&mail.id, attempt, &error, Some(retry_at), done_ms)
                     .await?;
                 Ok(false)
@@ -178,6 +188,7 @@ impl Outbox {
                 let error = err.to_string();
                 tracing::error!(mail_id = %mail.id, kind = %mail.kind, attempt, %error, "email given up");
                 self.store
+                    .outbox
                     .mail_not_sent(&mail.id, attempt, &error, None, done_ms)
                     .await?;
                 Ok(false)
@@ -224,7 +235,7 @@ pub fn backoff_ms(attempt: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use latchkey_core::Secret;
-    use latchkey_store::{NewMail, NewOneTimeToken, Outgoing, SqliteStore};
+    use latchkey_store::{EventKind, NewMail, NewOneTimeToken, Outgoing, Purpose};
 
     use super::*;
     use crate::clock::ManualClock;
@@ -233,7 +244,7 @@ mod tests {
     const T0: i64 = 1_800_000_000_000;
 
     struct Rig {
-        store: Arc<dyn Store>,
+        store: Store,
         clock: Arc<ManualClock>,
         mailer: Arc<MemoryMailer>,
         key: OneTimeKey,
@@ -242,8 +253,7 @@ mod tests {
 
     impl Rig {
         async fn new() -> Rig {
-            let store: Arc<dyn Store> =
-                Arc::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+            let store = latchkey_store::connect("sqlite::memory:").await.unwrap();
             Rig {
                 store,
                 clock: Arc::new(ManualClock::new(T0)),
@@ -281,6 +291,7 @@ mod tests {
                 now_ms: self.clock.now_ms(),
             };
             self.store
+                .outbox
                 .enqueue(&[Outgoing { token: None, mail }], None)
                 .await
                 .unwrap();
@@ -312,7 +323,7 @@ mod tests {
                 .contains("https://app.example/forgot-password")
         );
         assert_eq!(outbox.deliver_due().await.unwrap(), 0, "sent once");
-        let counts = rig.store.outbox_counts().await.unwrap();
+        let counts = rig.store.outbox.outbox_counts().await.unwrap();
         assert_eq!((counts.pending, counts.failed), (0, 0));
     }
 
@@ -326,7 +337,7 @@ mod tests {
             outbox.deliver_due().await.unwrap();
             rig.clock.advance_secs(3600);
         }
-        let counts = rig.store.outbox_counts().await.unwrap();
+        let counts = rig.store.outbox.outbox_counts().await.unwrap();
         assert_eq!((counts.pending, counts.failed), (0, 1));
     }
 
@@ -334,28 +345,31 @@ mod tests {
     async fn a_worker_whose_lease_ran_out_cannot_undo_the_next_attempt() {
         let rig = Rig::new().await;
         rig.notice("m1").await;
-        let due = rig.store.due_mail(T0, 10).await.unwrap();
+        let due = rig.store.outbox.due_mail(T0, 10).await.unwrap();
         // Attempt 1 takes the row, and its lease runs out; attempt 2 takes it and sends.
         assert!(
             rig.store
+                .outbox
                 .claim_mail("m1", due[0].attempts, T0 + 1)
                 .await
                 .unwrap()
         );
-        let later = rig.store.due_mail(T0 + 1, 10).await.unwrap();
+        let later = rig.store.outbox.due_mail(T0 + 1, 10).await.unwrap();
         assert!(
             rig.store
+                .outbox
                 .claim_mail("m1", later[0].attempts, T0 + 60_001)
                 .await
                 .unwrap()
         );
-        rig.store.mail_sent("m1", 2, T0 + 2).await.unwrap();
+        rig.store.outbox.mail_sent("m1", 2, T0 + 2).await.unwrap();
         // The first worker finally reports a failure: nothing changes.
         rig.store
+            .outbox
             .mail_not_sent("m1", 1, "late", None, T0 + 3)
             .await
             .unwrap();
-        let counts = rig.store.outbox_counts().await.unwrap();
+        let counts = rig.store.outbox.outbox_counts().await.unwrap();
         assert_eq!((counts.pending, counts.failed), (0, 0));
     }
 
@@ -394,7 +408,7 @@ mod tests {
         };
         let event = latchkey_store::NewEvent {
             id: "e1".into(),
-            kind: "registered",
+            kind: EventKind::Registered,
             user_id: Some("u1".into()),
             session_id: None,
             ip: None,
@@ -408,7 +422,7 @@ mod tests {
                 token_hash: latchkey_core::onetime::hash(&token),
                 seed: "seed".into(),
                 user_id: "u1".into(),
-                purpose: "reset_password",
+                purpose: Purpose::ResetPassword,
                 email: "ann@example.com".into(),
                 now_ms: T0,
                 expires_at_ms: T0 + 3_600_000,
@@ -424,6 +438,7 @@ mod tests {
             },
         };
         rig.store
+            .accounts
             .register(&user, None, &event, &[outgoing])
             .await
             .unwrap();
@@ -438,7 +453,12 @@ mod tests {
         assert!(sent[0].content.text.starts_with("Hello Ann,"));
         let found = rig
             .store
-            .find_one_time(&latchkey_core::onetime::hash(&token), "reset_password", T0)
+            .one_time
+            .find_one_time(
+                &latchkey_core::onetime::hash(&token),
+                Purpose::ResetPassword,
+                T0,
+            )
             .await
             .unwrap();
         assert!(found.is_some());

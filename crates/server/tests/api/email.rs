@@ -41,7 +41,13 @@ pub async fn verify(app: &TestApp, token: &str) -> Response {
 
 /// The kinds of the user's security events, newest first.
 pub async fn event_kinds(app: &TestApp, user_id: &str) -> Vec<String> {
-    let events = app.state.store.security_events(user_id, 50).await.unwrap();
+    let events = app
+        .state
+        .store
+        .events
+        .security_events(user_id, 50)
+        .await
+        .unwrap();
     events.into_iter().map(|e| e.kind).collect()
 }
 
@@ -60,7 +66,7 @@ pub async fn user_id(app: &TestApp, access_token: &str) -> String {
 pub async fn wait_for_an_empty_outbox(app: &TestApp) {
     for _ in 0..500 {
         let idle = app.state.background.available_permits() == 64;
-        let counts = app.state.store.outbox_counts().await.unwrap();
+        let counts = app.state.store.outbox.outbox_counts().await.unwrap();
         if idle && counts.pending == 0 {
             return;
         }
@@ -98,7 +104,8 @@ both_backends! {
         let record = app
             .state
             .store
-            .find_one_time(&onetime::hash(&token), "reset_password", app.clock_ms())
+            .one_time
+            .find_one_time(&onetime::hash(&token), latchkey_store::Purpose::ResetPassword, app.clock_ms())
             .await
             .unwrap()
             .expect("a live reset token");
@@ -258,7 +265,7 @@ both_backends! {
         // The worker tries, fails against the closed port, and schedules a retry.
         let mut tried = false;
         for _ in 0..500 {
-            let due = app.state.store.due_mail(i64::MAX, 10).await.unwrap();
+            let due = app.state.store.outbox.due_mail(i64::MAX, 10).await.unwrap();
             if due.iter().any(|m| m.kind == "reset_password" && m.attempts >= 1) {
                 tried = true;
                 break;
@@ -272,7 +279,7 @@ both_backends! {
         app.advance_secs(10);
         let token = app.mail.find("ann@example.com", RESET).await.token();
         assert_eq!(reset(&app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
-        let counts = app.state.store.outbox_counts().await.unwrap();
+        let counts = app.state.store.outbox.outbox_counts().await.unwrap();
         assert_eq!(counts.failed, 0);
     }
 

@@ -5,15 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use std::sync::Arc;
-
 use latchkey_server::clock::Clock;
-use latchkey_store::{
-    BlockNotice, Consume, FailureStreak, Login, NewEvent, NewMail, NewSession, NewTask, NewUser,
-    OneTimeRecord, OutboxCounts, Outgoing, PendingMail, ProfilePatch, RefreshRecord, Replaced,
-    Rotation, SecurityEvent, SessionInfo, SessionSwap, Store, StoreError, Task, TaskPatch,
-    Throttle, User,
-};
+use latchkey_store::{SqlStore, Store};
 
 use crate::helpers::{PASSWORD, TestApp, assert_error};
 
@@ -161,235 +154,44 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     assert_error(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
 }
 
-/// A store every call of which fails with the same error. A unit-test helper for the failure
-/// paths; the real backends are exercised by every other test (and a real PostgreSQL outage by
-/// `scripts/hardening crash`).
-struct BrokenStore(fn() -> StoreError);
-
-impl BrokenStore {
-    fn gone<T>(&self) -> Result<T, StoreError> {
-        Err((self.0)())
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for BrokenStore {
-    fn backend(&self) -> &'static str {
-        "broken"
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn register(
-        &self,
-        _: &NewUser,
-        _: Option<&NewSession>,
-        _: &NewEvent,
-        _: &[Outgoing],
-    ) -> Result<User, StoreError> {
-        self.gone()
-    }
-    async fn find_login(&self, _: &str) -> Result<Option<Login>, StoreError> {
-        self.gone()
-    }
-    async fn find_user(&self, _: &str) -> Result<Option<User>, StoreError> {
-        self.gone()
-    }
-    async fn set_password_hash(&self, _: &str, _: &str, _: i64) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn create_session(
-        &self,
-        _: &NewSession,
-        _: &NewEvent,
-        _: Option<&Replaced<'_>>,
-    ) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn live_session_expiry(
-        &self,
-        _: &str,
-        _: &str,
-        _: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        self.gone()
-    }
-    async fn find_refresh(&self, _: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        self.gone()
-    }
-    async fn rotate_refresh(&self, _: &Rotation) -> Result<bool, StoreError> {
-        self.gone()
-    }
-    async fn list_sessions(&self, _: &str, _: i64) -> Result<Vec<SessionInfo>, StoreError> {
-        self.gone()
-    }
-    async fn revoke_session(
-        &self,
-        _: &str,
-        _: &str,
-        _: i64,
-        _: &NewEvent,
-    ) -> Result<bool, StoreError> {
-        self.gone()
-    }
-    async fn revoke_other_sessions(
-        &self,
-        _: &str,
-        _: &str,
-        _: i64,
-        _: &NewEvent,
-    ) -> Result<Vec<String>, StoreError> {
-        self.gone()
-    }
-    async fn enqueue(&self, _: &[Outgoing], _: Option<&NewEvent>) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn enqueue_throttled(
-        &self,
-        _: &Throttle,
-        _: &[Outgoing],
-        _: &NewEvent,
-    ) -> Result<Option<i64>, StoreError> {
-        self.gone()
-    }
-    async fn find_one_time(
-        &self,
-        _: &str,
-        _: &str,
-        _: i64,
-    ) -> Result<Option<OneTimeRecord>, StoreError> {
-        self.gone()
-    }
-    async fn sign_in_failed_notifying(
-        &self,
-        _: &str,
-        _: i64,
-        _: &NewEvent,
-        _: &BlockNotice,
-    ) -> Result<(i64, bool), StoreError> {
-        self.gone()
-    }
-    async fn unblock(&self, _: &Consume, _: &NewEvent) -> Result<Option<User>, StoreError> {
-        self.gone()
-    }
-    async fn reset_password(
-        &self,
-        _: &Consume,
-        _: &str,
-        _: &NewMail,
-        _: &NewEvent,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        self.gone()
-    }
-    async fn verify_email(&self, _: &Consume, _: &NewEvent) -> Result<Option<User>, StoreError> {
-        self.gone()
-    }
-    async fn change_email(
-        &self,
-        _: &Consume,
-        _: &str,
-        _: &str,
-        _: &NewMail,
-        _: &NewEvent,
-    ) -> Result<Option<User>, StoreError> {
-        self.gone()
-    }
-    async fn change_password(
-        &self,
-        _: &str,
-        _: &str,
-        _: &SessionSwap<'_>,
-        _: bool,
-        _: &NewMail,
-        _: &NewEvent,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        self.gone()
-    }
-    async fn update_profile(
-        &self,
-        _: &str,
-        _: &ProfilePatch,
-        _: i64,
-        _: &NewEvent,
-    ) -> Result<Option<User>, StoreError> {
-        self.gone()
-    }
-    async fn due_mail(&self, _: i64, _: i64) -> Result<Vec<PendingMail>, StoreError> {
-        self.gone()
-    }
-    async fn claim_mail(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
-        self.gone()
-    }
-    async fn mail_sent(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn mail_not_sent(
-        &self,
-        _: &str,
-        _: i64,
-        _: &str,
-        _: Option<i64>,
-        _: i64,
-    ) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        self.gone()
-    }
-    async fn failure_streak(&self, _: &str) -> Result<FailureStreak, StoreError> {
-        self.gone()
-    }
-    async fn sign_in_failed(
-        &self,
-        _: &str,
-        _: i64,
-        _: Option<&NewEvent>,
-    ) -> Result<i64, StoreError> {
-        self.gone()
-    }
-    async fn sign_in_succeeded(&self, _: &str) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn rate_hit(&self, _: &str, _: i64, _: i64, _: i64) -> Result<(i64, i64), StoreError> {
-        self.gone()
-    }
-    async fn rate_purge(&self, _: i64) -> Result<u64, StoreError> {
-        self.gone()
-    }
-    async fn record_event(&self, _: &NewEvent) -> Result<(), StoreError> {
-        self.gone()
-    }
-    async fn security_events(&self, _: &str, _: i64) -> Result<Vec<SecurityEvent>, StoreError> {
-        self.gone()
-    }
-    async fn list_tasks(&self, _: &str) -> Result<Vec<Task>, StoreError> {
-        self.gone()
-    }
-    async fn create_task(&self, _: &NewTask) -> Result<Task, StoreError> {
-        self.gone()
-    }
-    async fn find_task(&self, _: &str, _: &str) -> Result<Option<Task>, StoreError> {
-        self.gone()
-    }
-    async fn update_task(
-        &self,
-        _: &str,
-        _: &str,
-        _: &TaskPatch,
-        _: i64,
-    ) -> Result<Option<Task>, StoreError> {
-        self.gone()
-    }
-    async fn delete_task(&self, _: &str, _: &str) -> Result<bool, StoreError> {
-        self.gone()
-    }
+/// A real SQLite store, in a file of its own.
+async fn sqlite_store(name: &str) -> (SqlStore, String) {
+    let path = std::env::temp_dir().join(format!(
+        "lk_{name}_{}.db",
+        uuid::Uuid::from_bytes(latchkey_core::random::bytes().unwrap()).simple()
+    ));
+    let url = format!("sqlite://{}", path.display());
+    (SqlStore::connect(&url).await.unwrap(), url)
 }
 
 #[tokio::test]
 async fn a_failed_statement_is_a_generic_500_and_readiness_says_503() {
-    let failed = || StoreError::Database(sqlx::Error::RowNotFound);
-    let body =
-        a_failing_store_answers(failed, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
+    // Every statement fails: the schema is gone from under a running server.
+    let (store, url) = sqlite_store("dropped").await;
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for (table,) in tables {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE \"{table}\"")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let body = a_failing_store_answers(
+        Store::sql(store),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+    )
+    .await;
     assert_eq!(
         body["message"],
         "The server could not complete the request."
@@ -398,19 +200,22 @@ async fn a_failed_statement_is_a_generic_500_and_readiness_says_503() {
 
 #[tokio::test]
 async fn a_database_out_of_reach_is_503_unavailable_on_every_path() {
-    let gone = || StoreError::Unavailable(sqlx::Error::PoolTimedOut);
-    a_failing_store_answers(gone, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    // No connection to be had: what every call meets while the database is down.
+    let (store, _) = sqlite_store("closed").await;
+    store.close().await;
+    a_failing_store_answers(
+        Store::sql(store),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
 }
 
 /// Registration, sign-in and a bearer request (whose session look-up fails) all answer
 /// `status`/`code` without naming the database's trouble; readiness says 503. Returns the
 /// last error body.
-async fn a_failing_store_answers(
-    error: fn() -> StoreError,
-    status: StatusCode,
-    code: &str,
-) -> Value {
-    let app = TestApp::with_store(Arc::new(BrokenStore(error))).await;
+async fn a_failing_store_answers(store: Store, status: StatusCode, code: &str) -> Value {
+    let app = TestApp::with_store(store).await;
     let (token, _) = app
         .state
         .tokens

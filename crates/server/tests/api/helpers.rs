@@ -235,7 +235,7 @@ impl TestApp {
     }
 
     /// An app over a store of the test's choosing (e.g. one that fails on purpose).
-    pub async fn with_store(store: Arc<dyn Store>) -> TestApp {
+    pub async fn with_store(store: Store) -> TestApp {
         let mail = Arc::new(SmtpSink::start().await);
         let settings = test_settings("sqlite::memory:", mail.port);
         let clock = Arc::new(ManualClock::new(START_MS));

@@ -126,10 +126,10 @@ both_backends! {
             .unwrap()
             .to_owned();
         let event = latchkey_store::NewEvent {
-            id: "test-revocation".into(), kind: "session_revoked", user_id: Some(id), session_id: None,
+            id: "test-revocation".into(), kind: latchkey_store::EventKind::SessionRevoked, user_id: Some(id), session_id: None,
             ip: None, user_agent: None, now_ms: app.clock_ms(),
         };
-        assert!(app.state.store.revoke_session(&sid, &user_id(&app, &here).await, app.clock_ms(), &event).await.unwrap());
+        assert!(app.state.store.sessions.revoke_session(&sid, &user_id(&app, &here).await, app.clock_ms(), &event).await.unwrap());
         let swap_session = latchkey_store::NewSession {
             id: "would-be-new".into(), user_id: event.user_id.clone().unwrap(), now_ms: app.clock_ms(),
             expires_at_ms: app.clock_ms() + 60_000, absolute_expires_at_ms: app.clock_ms() + 60_000,
@@ -141,6 +141,7 @@ both_backends! {
             data: "{}".into(), token_id: None, now_ms: app.clock_ms(),
         };
         let changed = app.state.store
+            .credentials
             .change_password(&swap_session.user_id, "$argon2id$not-used", &swap, true, &mail, &event)
             .await
             .unwrap();

@@ -21,7 +21,7 @@ fn new_id() -> String {
     uuid::Uuid::from_bytes(random::bytes().unwrap()).to_string()
 }
 
-fn event(kind: &'static str, user_id: &str, now_ms: i64) -> NewEvent {
+fn event(kind: latchkey_store::EventKind, user_id: &str, now_ms: i64) -> NewEvent {
     NewEvent {
         id: new_id(),
         kind,
@@ -58,6 +58,7 @@ both_backends! {
         let record = app
             .state
             .store
+            .sessions
             .find_refresh(&refresh::hash(&refresh_token))
             .await
             .unwrap()
@@ -102,7 +103,7 @@ both_backends! {
             user_agent: None,
             ip: None,
         };
-        app.state.store.create_session(&session, &event("signed_in", &user, now), None).await.unwrap();
+        app.state.store.sessions.create_session(&session, &event(latchkey_store::EventKind::SignedIn, &user, now), None).await.unwrap();
         let rotation = Rotation {
             session_id: session_id.clone(),
             from_generation: 0,
@@ -111,7 +112,7 @@ both_backends! {
             now_ms: now,
             expires_at_ms: session.expires_at_ms,
         };
-        assert!(app.state.store.rotate_refresh(&rotation).await.unwrap());
+        assert!(app.state.store.sessions.rotate_refresh(&rotation).await.unwrap());
 
         // A second tab presents the spent token inside the grace window: it gets the same
         // (pre-upgrade) successor, not an error and not a fork.
@@ -136,7 +137,7 @@ both_backends! {
                 token_hash: onetime::hash(&link),
                 seed: token_seed,
                 user_id: user.clone(),
-                purpose: Purpose::ResetPassword.as_str(),
+                purpose: Purpose::ResetPassword,
                 email: "ann@example.com".into(),
                 now_ms: now,
                 expires_at_ms: now + Purpose::ResetPassword.lifetime_ms(),
@@ -151,7 +152,7 @@ both_backends! {
                 now_ms: now,
             },
         };
-        app.state.store.enqueue(&[outgoing], None).await.unwrap();
+        app.state.store.outbox.enqueue(&[outgoing], None).await.unwrap();
         app.state.outbox.wake();
         let mail = app.mail.find("ann@example.com", RESET).await;
         assert_eq!(mail.token(), link);

@@ -26,6 +26,7 @@ async fn generation_of(app: &TestApp, refresh_token: &str) -> (i64, i64, Option<
     let record = app
         .state
         .store
+        .sessions
         .find_refresh(&refresh::hash(refresh_token))
         .await
         .unwrap()
@@ -46,7 +47,7 @@ both_backends! {
         assert!(refresh::check_shape(rt).is_ok());
         assert_eq!(body["refreshExpiresIn"], 7 * DAY);
         // The store finds it by hash; the token itself is nowhere in the record.
-        let record = app.state.store.find_refresh(&refresh::hash(rt)).await.unwrap().unwrap();
+        let record = app.state.store.sessions.find_refresh(&refresh::hash(rt)).await.unwrap().unwrap();
         assert_eq!(record.token_generation, 0);
         assert!(!format!("{record:?}").contains(rt));
         let (_, rt2) = app.signed_in("ann@example.com").await;
@@ -77,8 +78,8 @@ both_backends! {
         assert_eq!(app.get("/api/v1/auth/me", Some(&at)).await.status(), StatusCode::OK);
         assert_eq!(generation_of(&app, &rt1).await, (1, 1, None));
         // Each resend is on record.
-        let user_id = app.state.store.find_login("ann@example.com").await.unwrap().unwrap().user.id;
-        let events = app.state.store.security_events(&user_id, 10).await.unwrap();
+        let user_id = app.state.store.credentials.find_login("ann@example.com").await.unwrap().unwrap().user.id;
+        let events = app.state.store.events.security_events(&user_id, 10).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind == "refresh_token_resent").count(), 1, "{events:?}");
     }
 
@@ -108,8 +109,8 @@ both_backends! {
         assert_error(app.refresh(&rt2).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
         assert_error(app.get("/api/v1/auth/me", Some(&at2)).await, StatusCode::UNAUTHORIZED, "session_revoked").await;
         // …and the theft is on record.
-        let user_id = app.state.store.find_login("ann@example.com").await.unwrap().unwrap().user.id;
-        let events = app.state.store.security_events(&user_id, 10).await.unwrap();
+        let user_id = app.state.store.credentials.find_login("ann@example.com").await.unwrap().unwrap().user.id;
+        let events = app.state.store.events.security_events(&user_id, 10).await.unwrap();
         let reused: Vec<_> = events.iter().filter(|e| e.kind == "refresh_token_reused").collect();
         assert_eq!(reused.len(), 1, "{events:?}");
         assert_eq!(reused[0].ip.as_deref(), Some("127.0.0.1"));

@@ -1,0 +1,104 @@
+//! Passwords: the hash sign-in checks, and changing it while signed in.
+
+use latchkey_core::onetime::Purpose;
+
+use crate::accounts::lock_user;
+use crate::db::{On, sql};
+use crate::events::insert_event;
+use crate::one_time::spend_tokens;
+use crate::outbox::insert_mail;
+use crate::sessions::{end_session, insert_session, revoke_sessions};
+use crate::{Login, NewEvent, NewMail, Result, SessionSwap, SqlStore};
+
+#[async_trait::async_trait]
+pub trait Credentials: Send + Sync {
+    /// The user with this email key and their password hash, if any.
+    async fn find_login(&self, email_key: &str) -> Result<Option<Login>>;
+
+    /// Replaces a user's password hash (e.g. a rehash at higher cost on sign-in).
+    async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()>;
+
+    /// Sets a new password hash and swaps the session it was changed in for a new one
+    /// (`swap`), revoking every other session too when `revoke_others`; spends outstanding
+    /// reset and email-change links, writes `mail` and records `event`. Returns the revoked
+    /// sessions' ids, or `None` (and changes nothing) if the session to end is no longer
+    /// live.
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        swap: &SessionSwap<'_>,
+        revoke_others: bool,
+        mail: &NewMail,
+        event: &NewEvent,
+    ) -> Result<Option<Vec<String>>>;
+}
+
+#[async_trait::async_trait]
+impl Credentials for SqlStore {
+    async fn find_login(&self, email_key: &str) -> Result<Option<Login>> {
+        sql(
+            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at,
+                    c.password_hash
+             FROM users u JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1",
+        )
+        .bind(email_key)
+        .fetch_optional(&mut self.db.read().await?)
+        .await
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()> {
+        set_hash(&mut self.db.write().await?, user_id, hash, now_ms).await
+    }
+
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        swap: &SessionSwap<'_>,
+        revoke_others: bool,
+        mail: &NewMail,
+        event: &NewEvent,
+    ) -> Result<Option<Vec<String>>> {
+        let now_ms = swap.opens.now_ms;
+        let mut tx = self.db.begin().await?;
+        lock_user(&mut tx, user_id, now_ms).await?;
+        set_hash(&mut tx, user_id, password_hash, now_ms).await?;
+        insert_session(&mut tx, swap.opens).await?;
+        let revoked = if revoke_others {
+            revoke_sessions(&mut tx, user_id, Some(&swap.opens.id), now_ms).await?
+        } else if end_session(&mut tx, swap.ends, user_id, now_ms).await? {
+            vec![swap.ends.to_owned()]
+        } else {
+            Vec::new()
+        };
+        // Signed out (or revoked) since the request was authenticated: a dead session must
+        // not change the password, nor open a new session.
+        if !revoked.iter().any(|id| id == swap.ends) {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        for purpose in [Purpose::ResetPassword, Purpose::ChangeEmail] {
+            spend_tokens(&mut tx, user_id, purpose, now_ms).await?;
+        }
+        insert_mail(&mut tx, mail).await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(Some(revoked))
+    }
+}
+
+pub(crate) async fn set_hash(
+    on: &mut impl On,
+    user_id: &str,
+    hash: &str,
+    now_ms: i64,
+) -> Result<()> {
+    sql("UPDATE credentials SET password_hash = $1, updated_at = $2 WHERE user_id = $3")
+        .bind(hash)
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(on)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! The store's promises, checked directly against each backend (no HTTP): every test runs on
+//! SQLite, and on PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set. What the server
+//! builds on: a refresh rotation is one compare-and-set, a link is spent once, a message is
+//! claimed by one worker, a counter never loses a hit, and an account's rows go with it.
+
+use std::sync::Arc;
+
+use latchkey_store::{
+    Consume, EventKind, NewEvent, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing,
+    Purpose, Rotation, Store,
+};
+use tokio::task::JoinSet;
+
+const NOW: i64 = 1_800_000_000_000;
+const HOUR: i64 = 3_600_000;
+
+/// One database per test and backend, dropped afterwards.
+struct Backend {
+    name: &'static str,
+    store: Store,
+    url: String,
+    cleanup: Option<(String, String)>,
+}
+
+impl Backend {
+    async fn all() -> Vec<Backend> {
+        let path = std::env::temp_dir().join(format!("{}.db", unique("lk_store")));
+        let sqlite_url = format!("sqlite://{}", path.display());
+        let mut all = vec![Backend {
+            name: "sqlite",
+            store: latchkey_store::connect(&sqlite_url).await.unwrap(),
+            url: sqlite_url,
+            cleanup: None,
+        }];
+        match std::env::var("LATCHKEY_TEST_POSTGRES_URL") {
+            Ok(admin_url) => all.push(Backend::postgres(admin_url).await),
+            Err(_) => {
+                assert!(
+                    std::env::var_os("LATCHKEY_REQUIRE_ALL").is_none(),
+                    "LATCHKEY_REQUIRE_ALL is set but LATCHKEY_TEST_POSTGRES_URL is not"
+                );
+                eprintln!("SKIPPED on PostgreSQL: LATCHKEY_TEST_POSTGRES_URL is not set");
+            }
+        }
+        all
+    }
+
+    /// A schema of its own in the test database.
+    async fn postgres(admin_url: String) -> Backend {
+        let schema = unique("lk_store");
+        let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+        // The name is ours (a prefix and hex), not input.
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        Backend {
+            name: "postgres",
+            store: latchkey_store::connect(&url).await.unwrap(),
+            url,
+            cleanup: Some((admin_url, schema)),
+        }
+    }
+
+    async fn drop(self) {
+        if let Some((admin_url, schema)) = self.cleanup {
+            let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await
+                .unwrap();
+        } else if let Some(path) = self.url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
+    }
+
+    /// Rows left in `table` for the user, read beside the store.
+    async fn count(&self, table: &str, user_id: &str) -> i64 {
+        // Table names are this file's literals.
+        let statement = format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1");
+        let count: (i64,) = if self.name == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query_as(sqlx::AssertSqlSafe(statement))
+                .bind(user_id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::query_as(sqlx::AssertSqlSafe(statement))
+                .bind(user_id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        };
+        count.0
+    }
+
+    async fn delete_user(&self, user_id: &str) {
+        let statement = "DELETE FROM users WHERE id = $1";
+        if self.name == "sqlite" {
+            let options: sqlx::sqlite::SqliteConnectOptions = self.url.parse().unwrap();
+            let pool = sqlx::SqlitePool::connect_with(options.foreign_keys(true))
+                .await
+                .unwrap();
+            sqlx::query(statement)
+                .bind(user_id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::query(statement)
+                .bind(user_id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    let bytes: [u8; 16] = latchkey_core::random::bytes().unwrap();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}_{hex}")
+}
+
+fn event(kind: EventKind, user_id: &str) -> NewEvent {
+    NewEvent {
+        id: unique("e"),
+        kind,
+        user_id: Some(user_id.to_owned()),
+        session_id: None,
+        ip: None,
+        user_agent: None,
+        now_ms: NOW,
+    }
+}
+
+fn session(user_id: &str, refresh_hash: &str) -> NewSession {
+    NewSession {
+        id: unique("s"),
+        user_id: user_id.to_owned(),
+        now_ms: NOW,
+        expires_at_ms: NOW + HOUR,
+        absolute_expires_at_ms: NOW + 24 * HOUR,
+        refresh_seed: "seed".into(),
+        refresh_hash: refresh_hash.to_owned(),
+        user_agent: None,
+        ip: None,
+    }
+}
+
+/// A user with one session, whose generation-0 refresh token hashes to `refresh_hash`.
+async fn user_with_session(store: &Store, refresh_hash: &str) -> (String, NewSession) {
+    let id = unique("u");
+    let email = format!("{id}@example.com");
+    let user = NewUser {
+        id: id.clone(),
+        email: email.clone(),
+        email_key: email,
+        name: None,
+        password_hash: "hash".into(),
+        now_ms: NOW,
+    };
+    let session = session(&id, refresh_hash);
+    store
+        .accounts
+        .register(
+            &user,
+            Some(&session),
+            &event(EventKind::Registered, &id),
+            &[],
+        )
+        .await
+        .unwrap();
+    (id, session)
+}
+
+fn mail(id: &str, recipient: &str, token_id: Option<String>) -> NewMail {
+    NewMail {
+        id: id.to_owned(),
+        kind: "reset_password",
+        recipient: recipient.to_owned(),
+        data: "{}".into(),
+        token_id,
+        now_ms: NOW,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refresh_rotation_is_won_by_exactly_one_of_many_racing_requests() {
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let (_, session) = user_with_session(store, "h0").await;
+        let mut racers = JoinSet::new();
+        for i in 0..20 {
+            let sessions = store.sessions.clone();
+            let rotation = Rotation {
+                session_id: session.id.clone(),
+                from_generation: 0,
+                presented_hash: "h0".into(),
+                next_hash: format!("h1-{i}"),
+                now_ms: NOW + 1,
+                expires_at_ms: NOW + HOUR,
+            };
+            racers.spawn(async move { sessions.rotate_refresh(&rotation).await.unwrap() });
+        }
+        let won = racers
+            .join_all()
+            .await
+            .into_iter()
+            .filter(|won| *won)
+            .count();
+        assert_eq!(won, 1, "{}", backend.name);
+
+        let spent = store.sessions.find_refresh("h0").await.unwrap().unwrap();
+        assert_eq!(spent.spent_at, Some(NOW + 1), "{}", backend.name);
+        assert_eq!(spent.session_generation, 1, "{}", backend.name);
+        let mut live = 0;
+        for i in 0..20 {
+            if let Some(record) = store
+                .sessions
+                .find_refresh(&format!("h1-{i}"))
+                .await
+                .unwrap()
+            {
+                assert_eq!(record.token_generation, 1);
+                assert_eq!(record.spent_at, None);
+                live += 1;
+            }
+        }
+        assert_eq!(live, 1, "one successor stored, on {}", backend.name);
+        backend.drop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_one_time_token_is_spent_exactly_once() {
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let (user_id, _) = user_with_session(store, "r0").await;
+        let token = NewOneTimeToken {
+            id: unique("t"),
+            token_hash: "link-hash".into(),
+            seed: "seed".into(),
+            user_id: user_id.clone(),
+            purpose: Purpose::ResetPassword,
+            email: "ann@example.com".into(),
+            now_ms: NOW,
+            expires_at_ms: NOW + HOUR,
+            keep_session: None,
+        };
+        let outgoing = Outgoing {
+            mail: mail(&unique("m"), "ann@example.com", Some(token.id.clone())),
+            token: Some(token),
+        };
+        store.outbox.enqueue(&[outgoing], None).await.unwrap();
+        let found = store
+            .one_time
+            .find_one_time("link-hash", Purpose::ResetPassword, NOW + 1)
+            .await
+            .unwrap();
+        assert_eq!(found.map(|t| t.user.id), Some(user_id.clone()));
+        // A link for one purpose is not one for another.
+        let other = store
+            .one_time
+            .find_one_time("link-hash", Purpose::VerifyEmail, NOW + 1);
+        assert!(other.await.unwrap().is_none());
+
+        let mut racers = JoinSet::new();
+        for i in 0..10 {
+            let one_time = store.one_time.clone();
+            let consume = Consume {
+                token_hash: "link-hash".into(),
+                purpose: Purpose::ResetPassword,
+                user_id: user_id.clone(),
+                now_ms: NOW + 2,
+            };
+            let notice = mail(&unique("m"), "ann@example.com", None);
+            let hash = format!("new-hash-{i}");
+            racers.spawn(async move {
+                let done = event(EventKind::PasswordReset, &consume.user_id);
+                one_time
+                    .reset_password(&consume, &hash, &notice, &done)
+                    .await
+                    .unwrap()
+            });
+        }
+        let spent: Vec<_> = racers.join_all().await.into_iter().flatten().collect();
+        assert_eq!(spent.len(), 1, "{}", backend.name);
+        assert_eq!(spent[0].len(), 1, "the reset ended the user's one session");
+        let gone = store
+            .one_time
+            .find_one_time("link-hash", Purpose::ResetPassword, NOW + 3);
+        assert!(gone.await.unwrap().is_none(), "{}", backend.name);
+        backend.drop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_outbox_message_is_claimed_by_exactly_one_worker() {
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let id = unique("m");
+        let outgoing = Outgoing {
+            mail: mail(&id, "ann@example.com", None),
+            token: None,
+        };
+        store.outbox.enqueue(&[outgoing], None).await.unwrap();
+        let due = store.outbox.due_mail(NOW, 10).await.unwrap();
+        assert_eq!(due.len(), 1, "{}", backend.name);
+        assert_eq!((due[0].id.as_str(), due[0].attempts), (id.as_str(), 0));
+
+        let mut workers = JoinSet::new();
+        for _ in 0..10 {
+            let outbox = store.outbox.clone();
+            let id = id.clone();
+            workers.spawn(async move { outbox.claim_mail(&id, 0, NOW + 60_000).await.unwrap() });
+        }
+        let claimed = workers.join_all().await.into_iter().filter(|c| *c).count();
+        assert_eq!(claimed, 1, "{}", backend.name);
+        // Leased: not due again until the lease runs out.
+        assert!(store.outbox.due_mail(NOW + 1, 10).await.unwrap().is_empty());
+        store.outbox.mail_sent(&id, 1, NOW + 2).await.unwrap();
+        let counts = store.outbox.outbox_counts().await.unwrap();
+        assert_eq!((counts.pending, counts.failed), (0, 0), "{}", backend.name);
+        backend.drop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rate_counter_never_loses_a_concurrent_hit() {
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let bucket = unique("b");
+        store
+            .counters
+            .rate_hit(&bucket, 6, 3, NOW + HOUR)
+            .await
+            .unwrap();
+        let mut hits = JoinSet::new();
+        for _ in 0..50 {
+            let counters = store.counters.clone();
+            let bucket = bucket.clone();
+            hits.spawn(async move { counters.rate_hit(&bucket, 7, 1, NOW + HOUR).await.unwrap() });
+        }
+        let mut seen: Vec<(i64, i64)> = hits.join_all().await;
+        seen.sort_unstable();
+        // Each hit saw its own count, and the previous window's.
+        let expected: Vec<(i64, i64)> = (1..=50).map(|n| (3, n)).collect();
+        assert_eq!(seen, expected, "{}", backend.name);
+        assert_eq!(store.counters.rate_purge(NOW + HOUR + 1).await.unwrap(), 2);
+        backend.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_account_takes_its_rows_with_it() {
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let (user_id, _) = user_with_session(store, "c0").await;
+        let task = NewTask {
+            id: unique("task"),
+            user_id: user_id.clone(),
+            title: "t".into(),
+            description: None,
+            now_ms: NOW,
+        };
+        store.tasks.create_task(&task).await.unwrap();
+        let keep = Arc::new(user_with_session(store, "c1").await.0);
+        for table in ["credentials", "sessions", "tasks"] {
+            assert_eq!(backend.count(table, &user_id).await, 1, "{table}");
+        }
+        backend.delete_user(&user_id).await;
+        for table in ["credentials", "sessions", "tasks"] {
+            assert_eq!(
+                backend.count(table, &user_id).await,
+                0,
+                "{table} on {}",
+                backend.name
+            );
+        }
+        assert!(store.sessions.find_refresh("c0").await.unwrap().is_none());
+        // Another account is untouched.
+        assert!(store.sessions.find_refresh("c1").await.unwrap().is_some());
+        assert!(store.accounts.find_user(&keep).await.unwrap().is_some());
+        backend.drop().await;
+    }
+}
