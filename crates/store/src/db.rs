@@ -8,6 +8,7 @@
 //! needs none, and costs one branch per statement.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Arguments, Database, Encode, FromRow, Postgres, Sqlite, Transaction, Type};
+use tokio::sync::Notify;
 
 use crate::{Result, StoreError};
 
@@ -27,7 +29,7 @@ pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
 
 /// The connection pools of one database.
 #[derive(Clone)]
-pub(crate) enum Db {
+pub(crate) enum Pools {
     Sqlite {
         read: SqlitePool,
         /// Every write goes through this one connection. SQLite has one writer at a time;
@@ -41,7 +43,23 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
+/// A database, and the signal its committed mail raises.
+#[derive(Clone)]
+pub(crate) struct Db {
+    pub pools: Pools,
+    /// Notified when a transaction that wrote to the mail outbox commits, so the delivery
+    /// worker need not be woken by every caller that sends mail.
+    pub mail_written: Arc<Notify>,
+}
+
 impl Db {
+    pub fn new(pools: Pools) -> Db {
+        Db {
+            pools,
+            mail_written: Arc::new(Notify::new()),
+        }
+    }
+
     /// SQLite, embedded: the zero-setup default. Runs the migrations.
     pub async fn sqlite(url: &str) -> Result<Db> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -67,7 +85,7 @@ impl Db {
                 .connect_with(options)
                 .await?
         };
-        Ok(Db::Sqlite { read, write })
+        Ok(Db::new(Pools::Sqlite { read, write }))
     }
 
     /// PostgreSQL (including Neon), for production. Runs the migrations.
@@ -78,47 +96,52 @@ impl Db {
             .connect(url)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Db::Postgres(pool))
+        Ok(Db::new(Pools::Postgres(pool)))
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite { .. } => "sqlite",
-            Db::Postgres(_) => "postgres",
+        match self.pools {
+            Pools::Sqlite { .. } => "sqlite",
+            Pools::Postgres(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite { read, write } => {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
                 write.close().await;
                 read.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Pools::Postgres(pool) => pool.close().await,
         }
     }
 
     /// A connection for reading.
     pub async fn read(&self) -> Result<Pooled> {
-        Ok(match self {
-            Db::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
-            Db::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        Ok(match &self.pools {
+            Pools::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
+            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
         })
     }
 
     /// A connection for a single-statement write.
     pub async fn write(&self) -> Result<Pooled> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Pooled::Sqlite(write.acquire().await?),
-            Db::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        Ok(match &self.pools {
+            Pools::Sqlite { write, .. } => Pooled::Sqlite(write.acquire().await?),
+            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
         })
     }
 
     /// A transaction on the write connection.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let conn = match &self.pools {
+            Pools::Sqlite { write, .. } => TxConn::Sqlite(write.begin().await?),
+            Pools::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            mail_written: None,
+            signal: self.mail_written.clone(),
         })
     }
 }
@@ -130,24 +153,39 @@ pub(crate) enum Pooled {
 }
 
 /// A transaction; rolled back when dropped uncommitted.
-pub(crate) enum Tx {
+pub(crate) struct Tx {
+    conn: TxConn,
+    /// Set once the transaction writes mail: its commit wakes the outbox.
+    mail_written: Option<()>,
+    signal: Arc<Notify>,
+}
+
+enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
+    /// Marks the transaction as one that wrote to the mail outbox.
+    pub fn wrote_mail(&mut self) {
+        self.mail_written = Some(());
+    }
+
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.commit().await?,
+            TxConn::Postgres(tx) => tx.commit().await?,
+        }
+        if self.mail_written.is_some() {
+            self.signal.notify_one();
         }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.rollback().await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
+        match self.conn {
+            TxConn::Sqlite(tx) => tx.rollback().await?,
+            TxConn::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }
@@ -174,9 +212,9 @@ impl On for Pooled {
 
 impl On for Tx {
     fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
-            Tx::Postgres(tx) => Conn::Postgres(tx),
+        match &mut self.conn {
+            TxConn::Sqlite(tx) => Conn::Sqlite(tx),
+            TxConn::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 }

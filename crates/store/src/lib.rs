@@ -75,13 +75,18 @@ pub struct Store {
     pub counters: Arc<dyn RateCounters>,
     pub events: Arc<dyn Events>,
     pub tasks: Arc<dyn Tasks>,
+    /// Notified whenever a write that queued mail commits: the delivery worker waits on it,
+    /// so nobody who sends mail has to remember to wake it.
+    pub mail_written: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
     /// Every capability served by one SQL store.
     pub fn sql(store: SqlStore) -> Store {
+        let mail_written = store.db.mail_written.clone();
         let store = Arc::new(store);
         Store {
+            mail_written,
             health: store.clone(),
             accounts: store.clone(),
             credentials: store.clone(),

@@ -172,6 +172,7 @@ pub(crate) async fn insert_outgoing(tx: &mut Tx, out: &Outgoing) -> Result<()> {
 }
 
 pub(crate) async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> Result<()> {
+    tx.wrote_mail();
     sql(
         "INSERT INTO mail_outbox (id, kind, recipient, data, token_id, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)",

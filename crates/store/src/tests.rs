@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
-use crate::db::{Db, SQLITE_MIGRATIONS};
+use crate::db::{Pools, SQLITE_MIGRATIONS};
 use crate::{Sessions, SqlStore, StoreError};
 
 fn temp_url(name: &str) -> (std::path::PathBuf, String) {
@@ -15,9 +15,9 @@ fn temp_url(name: &str) -> (std::path::PathBuf, String) {
 }
 
 fn sqlite_pool(store: &SqlStore) -> SqlitePool {
-    match &store.db {
-        Db::Sqlite { read, .. } => read.clone(),
-        Db::Postgres(_) => unreachable!("a SQLite URL"),
+    match &store.db.pools {
+        Pools::Sqlite { read, .. } => read.clone(),
+        Pools::Postgres(_) => unreachable!("a SQLite URL"),
     }
 }
 

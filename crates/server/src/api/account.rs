@@ -214,7 +214,6 @@ impl AccountApi {
             )
             .await?
             .ok_or(Error::SessionRevoked)?;
-        state.outbox.wake();
         tracing::info!(user_id = %user.id, sessions_revoked = revoked.len(), "password changed");
         let (body, set) = respond(
             &state,
@@ -314,7 +313,6 @@ impl AccountApi {
             .outbox
             .enqueue(&[outgoing], Some(&event))
             .await?;
-        state.outbox.wake();
         Ok(accepted)
     }
 
@@ -365,7 +363,6 @@ impl AccountApi {
             Err(StoreError::Conflict) => return Err(Error::EmailTaken.into()),
             other => other?.ok_or(Error::InvalidOrExpiredToken)?,
         };
-        state.outbox.wake();
         tracing::info!(user_id = %user.id, "email address changed");
         Ok(EmailChanged::Ok(Json(user.into())))
     }

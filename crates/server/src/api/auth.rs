@@ -146,7 +146,6 @@ impl AuthApi {
             Err(StoreError::Conflict) => return Err(Error::EmailTaken.into()),
             other => other?,
         };
-        state.outbox.wake();
         // Rare enough (signing up while signed in) to end on its own, after the commit.
         if let Some(replaced) = Replacement::of(held, &session.id, &client, now_ms)? {
             replaced.end(&state).await?;
@@ -394,7 +393,6 @@ async fn register_quietly(
             .await?;
         tracing::info!(user_id = %user.id, "registration for an existing account; owner notified");
     }
-    state.outbox.wake();
     Ok(Registered::Accepted(Json(Accepted::new(
         REGISTERED_QUIETLY,
     ))))

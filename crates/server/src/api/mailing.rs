@@ -106,7 +106,6 @@ pub async fn enqueue_once_a_minute(
     let now_ms = outgoing.mail.now_ms;
     let Some(token) = &outgoing.token else {
         state.store.outbox.enqueue(&[outgoing], Some(event)).await?;
-        state.outbox.wake();
         return Ok(None);
     };
     let throttle = Throttle {
@@ -120,9 +119,6 @@ pub async fn enqueue_once_a_minute(
         .outbox
         .enqueue_throttled(&throttle, &[outgoing], event)
         .await?;
-    if next.is_none() {
-        state.outbox.wake();
-    }
     Ok(next.map(|at| {
         u64::try_from((at - now_ms + 999) / 1000)
             .unwrap_or(1)

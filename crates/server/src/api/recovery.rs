@@ -163,7 +163,6 @@ impl RecoveryApi {
             .reset_password(&consume, &password_hash, &mail, &event)
             .await?
             .ok_or(Error::InvalidOrExpiredToken)?;
-        state.outbox.wake();
         tracing::info!(user_id = %user.id, sessions_revoked = revoked.len(), "password reset");
         Ok(PasswordWasReset::NoContent)
     }

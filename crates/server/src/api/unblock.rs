@@ -146,7 +146,6 @@ pub async fn sign_in_failed<S>(
         .sign_in_failed_notifying(key, now_ms, &failed, &notice)
         .await?;
     if emailed {
-        state.outbox.wake();
         tracing::warn!(user_id = %user.id, failures, "sign-in blocked; the owner is emailed an unblock link");
     } else if failures == HARD_BLOCK {
         tracing::warn!(user_id = %user.id, failures, "sign-in blocked; no email: one went out less than a minute ago");

@@ -64,7 +64,8 @@ pub struct Outbox {
     /// Where links point: the app's origin, no trailing slash.
     link_base: String,
     app_name: String,
-    wake: Notify,
+    /// The store raises it when a write that queued mail commits.
+    wake: Arc<Notify>,
 }
 
 impl Outbox {
@@ -77,13 +78,13 @@ impl Outbox {
         app_name: &str,
     ) -> Self {
         Outbox {
+            wake: store.mail_written.clone(),
             store,
             mailer,
             clock,
             keys,
             link_base: link_base.trim_end_matches('/').to_owned(),
             app_name: app_name.to_owned(),
-            wake: Notify::new(),
         }
     }
 
@@ -91,7 +92,8 @@ impl Outbox {
         self.mailer.name()
     }
 
-    /// Asks the worker to look for due messages now (after a flow commits one).
+    /// Asks the worker to look for due messages now. Writes that queue mail need not: their
+    /// commit does it (see [`latchkey_store::Store::mail_written`]).
     pub fn wake(&self) {
         self.wake.notify_one();
     }
