@@ -90,14 +90,15 @@ fn a_short_secret_is_refused_under_either_name_and_is_never_printed() {
 
 #[test]
 fn development_generates_a_secret_file_once_and_reuses_it() {
-    use latchkey_server::config::{Environment, Settings};
+    use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("dev");
     let mut settings = Settings::for_tests("sqlite://unused.db", "");
-    settings.secret = None;
+    settings.secrets.app = None;
     settings.environment = Environment::Development;
-    settings.secret_file = dir.join("latchkey.secret");
+    let file = dir.join("latchkey.secret");
+    settings.secrets.app_file = Some(file.clone());
     let first = settings.load_secret().unwrap();
-    let stored = std::fs::read_to_string(&settings.secret_file).unwrap();
+    let stored = std::fs::read_to_string(&file).unwrap();
     assert!(stored.len() >= 32);
     let second = settings.load_secret().unwrap();
     assert_eq!(
@@ -108,10 +109,7 @@ fn development_generates_a_secret_file_once_and_reuses_it() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&settings.secret_file)
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "only the owner may read the secret file");
     }
     std::fs::remove_dir_all(dir).ok();
@@ -119,15 +117,16 @@ fn development_generates_a_secret_file_once_and_reuses_it() {
 
 #[test]
 fn production_with_a_strong_secret_uses_it_and_writes_no_file() {
-    use latchkey_server::config::{Environment, Settings};
+    use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("prod-ok");
     let mut settings =
         Settings::for_tests("sqlite://unused.db", "production-secret-0123456789abcdef");
     settings.environment = Environment::Production;
-    settings.secret_file = dir.join("latchkey.secret");
+    // A value wins over the file, which production then neither reads nor creates.
+    settings.secrets.app_file = Some(dir.join("latchkey.secret"));
     let secret = settings.load_secret().unwrap();
     assert_eq!(secret.expose(), b"production-secret-0123456789abcdef");
-    assert!(!settings.secret_file.exists());
+    assert!(!dir.join("latchkey.secret").exists());
     assert!(
         !format!("{settings:?}").contains("production-secret"),
         "Debug shows the secret"
@@ -314,7 +313,7 @@ fn production_refuses_a_missing_short_or_shared_server_secret() {
     let mut env = base.to_vec();
     env.push((
         "LATCHKEY_SERVER_SECRET",
-        latchkey_server::config::TEST_SERVER_SECRET,
+        latchkey_server::settings::TEST_SERVER_SECRET,
     ));
     let out = latchkey(&dir, &env, &[]);
     assert!(!out.status.success());
@@ -325,13 +324,13 @@ fn production_refuses_a_missing_short_or_shared_server_secret() {
 
 #[test]
 fn development_generates_a_server_secret_beside_the_apps_and_reuses_it() {
-    use latchkey_server::config::{Environment, Settings};
+    use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("dev-server");
     let mut settings = Settings::for_tests("sqlite://unused.db", "");
-    settings.secret = None;
-    settings.server_secret = None;
+    settings.secrets.app = None;
+    settings.secrets.server = None;
     settings.environment = Environment::Development;
-    settings.secret_file = dir.join("latchkey.secret");
+    settings.secrets.app_file = Some(dir.join("latchkey.secret"));
     let app = settings.load_secret().unwrap();
     let first = settings.load_server_secret(&app).unwrap();
     assert_ne!(first.expose(), app.expose());
