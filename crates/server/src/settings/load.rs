@@ -220,6 +220,9 @@ fn read_secret_files(tree: &mut Table, sources: &mut Sources) -> anyhow::Result<
         };
         let source = sources.set.remove(&file_key).unwrap_or(Source::Default);
         if get(tree, var.key).is_some() {
+            // Both from one layer (a later layer replaces both): the value wins, as it
+            // always has for the key secrets, but say so, since one of them is a mistake.
+            tracing::warn!("{source} is not read: {} is set too", sources.name(var.key));
             continue;
         }
         let Value::String(path) = path else {

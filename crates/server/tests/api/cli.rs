@@ -4,28 +4,17 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs the binary to completion, or kills it and fails after 30 s: a refusal that regressed
-/// into a running server must fail the test, not hang it.
-fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+/// into a running server must fail the test, not hang it. Every setting the caller's
+/// environment may hold is removed first, so only `env` counts.
+pub fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    cmd.current_dir(dir).args(args);
-    for var in [
-        "LATCHKEY_SECRET",
-        "BETTER_AUTH_SECRET",
-        "LATCHKEY_SERVER_SECRET",
-        "LATCHKEY_SERVER_SECRET_FILE",
-        "LATCHKEY_ENV",
-        "DATABASE_URL",
-        "LATCHKEY_LISTEN",
-        "LATCHKEY_JWT_ALG",
-        "LATCHKEY_KEYS_FILE",
-        "LATCHKEY_PUBLIC_URL",
-        "LATCHKEY_TRUSTED_ORIGINS",
-        "LATCHKEY_SMTP_HOST",
-        "LATCHKEY_SMTP_TLS",
-        "LATCHKEY_MAILER",
-        "LATCHKEY_MAIL_OUTBOX_DIR",
-    ] {
-        cmd.env_remove(var);
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("LATCHKEY_CONFIG");
+    for var in latchkey_server::settings::vars::VARS {
+        for name in var.aliases.iter().chain([&var.env]) {
+            cmd.env_remove(name).env_remove(format!("{name}_FILE"));
+        }
     }
     cmd.env("LATCHKEY_LISTEN", "127.0.0.1:0")
         .env("DATABASE_URL", "sqlite://cli.db");
@@ -46,7 +35,7 @@ fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
     child.wait_with_output().unwrap()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("latchkey-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
