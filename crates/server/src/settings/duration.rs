@@ -44,7 +44,7 @@ pub fn format(duration: Duration) -> String {
     let secs = duration.as_secs();
     let (name, size) = UNITS
         .iter()
-        .find(|(_, size)| secs != 0 && secs % size == 0)
+        .find(|(_, size)| secs != 0 && secs.is_multiple_of(*size))
         .copied()
         .unwrap_or(("s", 1));
     format!("{}{name}", secs / size)

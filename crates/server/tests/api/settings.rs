@@ -109,10 +109,13 @@ fn durations_take_units_and_plain_seconds_still_work() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// Environment variables for one run.
+type Env<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn a_bad_setting_is_refused_naming_the_variable_flag_or_file_key_that_gave_it() {
     let dir = temp_dir("refusals");
-    let cases: [(&[(&str, &str)], &[&str], &str); 6] = [
+    let cases: [(Env, &[&str], &str); 6] = [
         (
             &[("LATCHKEY_ACCESS_TOKEN_TTL", "abc")],
             &[],
