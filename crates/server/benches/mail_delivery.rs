@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latchkey_server::clock::SystemClock;
-use latchkey_server::config::{MailerKind, Settings, SmtpTls};
+use latchkey_server::settings::{MailerKind, Settings, SmtpTls};
 use latchkey_server::startup;
 use latchkey_store::NewEvent;
 
@@ -74,10 +74,10 @@ async fn main() {
 async fn run(url: &str, users: usize, in_flight: usize) -> (Vec<Duration>, f64) {
     let sink = smtp::SmtpSink::start().await;
     let mut settings = Settings::for_tests(url, SECRET);
-    settings.mailer = Some(MailerKind::Smtp);
-    settings.smtp_host = Some("127.0.0.1".into());
-    settings.smtp_port = Some(sink.port);
-    settings.smtp_tls = SmtpTls::None;
+    settings.mail.mailer = Some(MailerKind::Smtp);
+    settings.mail.smtp_host = Some("127.0.0.1".into());
+    settings.mail.smtp_port = Some(sink.port);
+    settings.mail.smtp_tls = SmtpTls::None;
     let state = startup::build_state(&settings, Arc::new(SystemClock))
         .await
         .unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use latchkey_core::TokenSubject;
 use latchkey_server::auth::authenticate;
 use latchkey_server::clock::SystemClock;
-use latchkey_server::config::Settings;
+use latchkey_server::settings::Settings;
 use latchkey_server::startup;
 use latchkey_server::state::AppState;
 use latchkey_store::{NewEvent, NewSession, NewUser};
@@ -70,7 +70,7 @@ async fn main() {
 
 async fn state(url: &str, cache_ttl: i64) -> Arc<AppState> {
     let mut settings = Settings::for_tests(url, SECRET);
-    settings.session_cache_ttl = cache_ttl;
+    settings.sessions.cache_ttl = std::time::Duration::from_secs(cache_ttl.unsigned_abs());
     startup::build_state(&settings, Arc::new(SystemClock))
         .await
         .unwrap()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latchkey_server::clock::SystemClock;
-use latchkey_server::config::Settings;
+use latchkey_server::settings::Settings;
 use latchkey_server::startup;
 use serde_json::json;
 

@@ -19,8 +19,8 @@ use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::config::ForwardedHeader;
 use crate::error::ApiError;
+use crate::settings::ForwardedHeader;
 use crate::state::AppState;
 
 /// The authenticated caller.

@@ -14,7 +14,7 @@ use latchkey_core::keys::{PublicKey, SigningKey};
 use latchkey_core::{AccessTokens, random};
 use serde::{Deserialize, Serialize};
 
-use crate::config::replace_private;
+use crate::files::replace_private;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct KeyFile {

@@ -5,8 +5,9 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the one settings struct (flags, then environment), and the signing secret's
-//!   rules for development and production.
+//! - [`settings`]: the one settings struct, nested by concern, loaded in layers (defaults,
+//!   file, environment, flags); secrets that never print; production's refusals.
+//! - [`files`]: private files (secrets, keys), written atomically.
 //! - [`state`]: [`state::AppState`], everything a request handler may touch.
 //! - [`clock`]: the injected clock (system time in production, a hand-moved one in tests).
 //! - [`passwords`]: argon2id on the blocking pool, with bounded concurrency and a dummy hash.
@@ -26,8 +27,8 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
-pub mod config;
 pub mod error;
+pub mod files;
 pub mod keys;
 pub mod limiter;
 pub mod limits;
@@ -36,5 +37,6 @@ pub mod logging;
 pub mod mail;
 pub mod passwords;
 pub mod profiles;
+pub mod settings;
 pub mod startup;
 pub mod state;

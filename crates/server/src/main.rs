@@ -7,34 +7,41 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use latchkey_server::clock::{Clock, SystemClock};
-use latchkey_server::config::Settings;
 use latchkey_server::keys::KeyFile;
 use latchkey_server::logging::OneLine;
+use latchkey_server::settings::{self, Flags, Settings, Sources, duration};
 use latchkey_server::{api, startup};
 
 #[derive(Parser)]
 #[command(
     name = "latchkey",
     version,
-    about = "Authentication for Next.js apps, with a Rust core"
+    about = "Authentication for Next.js apps, with a Rust core",
+    after_help = "Settings come from defaults, then the settings file, then the environment, \
+                  then flags; `latchkey config` prints what they add up to."
 )]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
+    /// The settings file (TOML) [env: LATCHKEY_CONFIG; default: latchkey.toml in the working
+    /// directory, if there is one].
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
+    /// Settings flags before the subcommand (or without one: `serve`); a subcommand's own
+    /// flags win over these.
     #[command(flatten)]
-    serve: Settings,
+    flags: Flags,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(Box<Settings>),
+    Serve(Flags),
+    /// Print the effective settings (secrets redacted) and check them as a start would,
+    /// without starting; exit 1, naming the setting, if one is wrong.
+    Config(Flags),
     /// Create or upgrade the database schema, then exit.
-    Migrate {
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://latchkey.db")]
-        database_url: String,
-    },
+    Migrate(Flags),
     /// Manage the Ed25519 signing keys used with LATCHKEY_JWT_ALG=EdDSA.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -48,21 +55,31 @@ enum Command {
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Add a new signing key. It is published in the JWKS at once (after a restart) and
-    /// starts signing `--activate-in` seconds later; restart every instance within that
-    /// window. The previous key keeps verifying until the last token it signed expires.
+    /// starts signing `--activate-in` later; restart every instance within that window.
+    /// The previous key keeps verifying until the last token it signed expires.
     Generate {
-        #[arg(long, env = "LATCHKEY_KEYS_FILE", default_value = "latchkey.keys.json")]
-        keys_file: PathBuf,
-        /// Seconds until the new key signs (the first key in a file signs at once).
-        #[arg(long, default_value_t = 3600,
-              value_parser = clap::value_parser!(i64).range(0..=30 * 24 * 3600))]
+        /// The keys file [env: LATCHKEY_KEYS_FILE; default: latchkey.keys.json].
+        #[arg(long, value_name = "PATH")]
+        keys_file: Option<String>,
+        /// How long until the new key signs (up to 30d; seconds, or 15m, 1h…). The first key
+        /// in a file signs at once.
+        #[arg(long, default_value = "1h", value_parser = activation_delay)]
         activate_in: i64,
     },
     /// List the keys in the file (ids and dates only; never the private keys).
     List {
-        #[arg(long, env = "LATCHKEY_KEYS_FILE", default_value = "latchkey.keys.json")]
-        keys_file: PathBuf,
+        /// The keys file [env: LATCHKEY_KEYS_FILE; default: latchkey.keys.json].
+        #[arg(long, value_name = "PATH")]
+        keys_file: Option<String>,
     },
+}
+
+fn activation_delay(text: &str) -> Result<i64, String> {
+    let delay = duration::parse(text)?;
+    if delay.as_secs() > 30 * 24 * 3600 {
+        return Err(format!("{text:?} is longer than 30d"));
+    }
+    Ok(duration::secs(delay))
 }
 
 #[tokio::main]
@@ -77,11 +94,14 @@ async fn main() -> ExitCode {
         .with_writer(OneLine(std::io::stdout))
         .init();
     let cli = Cli::parse();
+    let config = cli.config.as_deref();
+    let flags = cli.flags;
     let result = match cli.command {
-        None => serve(cli.serve).await,
-        Some(Command::Serve(settings)) => serve(*settings).await,
-        Some(Command::Migrate { database_url }) => migrate(&database_url).await,
-        Some(Command::Keys(command)) => keys(command),
+        None => serve(config, &flags).await,
+        Some(Command::Serve(more)) => serve(config, &flags.then(more)).await,
+        Some(Command::Config(more)) => show_config(config, &flags.then(more)),
+        Some(Command::Migrate(more)) => migrate(config, &flags.then(more)).await,
+        Some(Command::Keys(command)) => keys(config, flags, command),
         Some(Command::Openapi { out }) => write_openapi(&out),
     };
     match result {
@@ -93,9 +113,18 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+fn load(config: Option<&Path>, flags: &Flags) -> anyhow::Result<(Settings, Sources)> {
+    let (settings, sources) = settings::load::load(config, flags)?;
+    if let Some(file) = &sources.file {
+        tracing::info!(file = %file.display(), "settings file read");
+    }
+    Ok((settings, sources))
+}
+
+async fn serve(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
+    let (settings, _) = load(config, flags)?;
     let state = startup::build_state(&settings, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+    let listener = tokio::net::TcpListener::bind(settings.http.listen).await?;
     tracing::info!(
         "listening on http://{} ({}); API docs at /docs",
         listener.local_addr()?,
@@ -105,19 +134,38 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate(database_url: &str) -> anyhow::Result<()> {
-    let store = latchkey_store::connect(database_url).await?;
+/// `latchkey config`: the checks a start makes before it touches the database, writing
+/// nothing (a development secret that is not there yet is reported, not generated).
+fn show_config(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
+    let (settings, sources) = settings::load::load(config, flags)?;
+    settings.check_secrets()?;
+    settings.check()?;
+    print!("{}", settings::show::render(&settings, &sources));
+    Ok(())
+}
+
+async fn migrate(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
+    let (settings, _) = load(config, flags)?;
+    let store = latchkey_store::connect(settings.database.url.expose()).await?;
     tracing::info!(backend = store.backend(), "migrations applied");
     Ok(())
 }
 
-fn keys(command: KeysCommand) -> anyhow::Result<()> {
+fn keys(config: Option<&Path>, flags: Flags, command: KeysCommand) -> anyhow::Result<()> {
     let now = SystemClock.now_secs();
+    let keys_file = |flag: Option<String>| -> anyhow::Result<PathBuf> {
+        let flags = match flag {
+            Some(path) => flags.clone().with("tokens.keys_file", path),
+            None => flags.clone(),
+        };
+        Ok(load(config, &flags)?.0.tokens.keys_file)
+    };
     match command {
         KeysCommand::Generate {
-            keys_file,
+            keys_file: flag,
             activate_in,
         } => {
+            let keys_file = keys_file(flag)?;
             let mut file = KeyFile::read(&keys_file)?;
             let kid = file.rotate(now, activate_in)?;
             file.write(&keys_file)?;
@@ -127,7 +175,8 @@ fn keys(command: KeysCommand) -> anyhow::Result<()> {
                 keys_file.display()
             );
         }
-        KeysCommand::List { keys_file } => {
+        KeysCommand::List { keys_file: flag } => {
+            let keys_file = keys_file(flag)?;
             let mut keys = KeyFile::read(&keys_file)?.keys;
             keys.sort_by_key(|k| k.active_from);
             let current = keys.iter().rposition(|k| k.active_from <= now);

@@ -12,8 +12,8 @@ use poem::{Endpoint, EndpointExt, Route, Server};
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-use crate::config::{RateLimitStore, Settings};
 use crate::limiter::redis::RedisCounters;
+use crate::settings::{RateLimitStore, Settings};
 use crate::state::AppState;
 use crate::{api, error, limits};
 
@@ -24,13 +24,13 @@ pub async fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
     let server_secret = settings.load_server_secret(&secret)?;
-    let store = latchkey_store::connect(&settings.database_url).await?;
+    let store = latchkey_store::connect(settings.database.url.expose()).await?;
     let mut state = AppState::new(settings, &secret, &server_secret, store, clock)?;
-    if settings.rate_limit_store() == RateLimitStore::Redis {
-        let url = settings
-            .redis_url()
-            .ok_or_else(|| anyhow::anyhow!("LATCHKEY_RATE_LIMIT_STORE=redis needs REDIS_URL"))?;
-        let counters = RedisCounters::connect(&url, &settings.redis_prefix).await?;
+    // `AppState::new` checked that a Redis store comes with its URL.
+    if let (RateLimitStore::Redis, Some(url)) =
+        (settings.rate_limit_store(), &settings.limits.redis_url)
+    {
+        let counters = RedisCounters::connect(url.expose(), &settings.limits.redis_prefix).await?;
         state.limiter = state.limiter.with_counters(Arc::new(counters));
     }
     let state = Arc::new(state);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use latchkey_core::bridge::BridgeKey;
 use latchkey_core::client_ip::TrustedProxies;
 use latchkey_core::cookie::Cookies;
-use latchkey_core::csrf::{self, TrustedOrigins};
+use latchkey_core::csrf::TrustedOrigins;
 use latchkey_core::hash::DEFAULT_COST;
 use latchkey_core::onetime::OneTimeKey;
 use latchkey_core::refresh::{RefreshKey, RefreshPolicy};
@@ -13,15 +13,15 @@ use latchkey_core::{AccessTokens, PasswordPolicy, Secret};
 use latchkey_store::Store;
 
 use crate::clock::Clock;
-use crate::config::{Environment, JwtAlg, MailerKind, RateLimitStore, Settings, SmtpTls};
 use crate::keys::KeyFile;
 use crate::limiter::memory::MemoryCounters;
-use crate::limiter::{Counters, DatabaseCounters, Limiter, Rules};
+use crate::limiter::{Counters, DatabaseCounters, Limiter};
 use crate::liveness::LivenessCache;
 use crate::mail::outbox::{LinkKeys, Outbox};
 use crate::mail::{self, Mailer};
 use crate::passwords::Hasher;
 use crate::profiles::ProfileCache;
+use crate::settings::{Checked, JwtAlg, RateLimitStore, Settings, duration};
 
 pub struct AppState {
     pub store: Store,
@@ -50,7 +50,7 @@ pub struct AppState {
     pub background: Arc<tokio::sync::Semaphore>,
     /// Whose forwarding headers name the client, and which header that is.
     pub trusted_proxies: TrustedProxies,
-    pub forwarded_header: crate::config::ForwardedHeader,
+    pub forwarded_header: crate::settings::ForwardedHeader,
     /// Checks the client address the Next.js bridge vouches for. Drawn from the shared
     /// secret (the one the app holds too), under its own label.
     pub bridge_key: BridgeKey,
@@ -71,9 +71,17 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         // Before the mailer exists: production must not fall back to the file mailer.
-        check_production(settings)?;
+        let checked = settings.check()?;
         let mailer = mail::from_settings(settings)?;
-        Self::with_mailer(settings, secret, server_secret, store, clock, mailer)
+        Self::assemble(
+            settings,
+            checked,
+            secret,
+            server_secret,
+            store,
+            clock,
+            mailer,
+        )
     }
 
     /// As [`AppState::new`], with a mailer of the caller's choosing (tests).
@@ -85,17 +93,27 @@ impl AppState {
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
-        let cookies = check_production(settings)?;
-        let trusted_origins = TrustedOrigins::parse(
-            std::iter::once(csrf::origin_of_url(&settings.public_url))
-                .chain(settings.trusted_origins.iter().map(String::as_str)),
+        let checked = settings.check()?;
+        Self::assemble(
+            settings,
+            checked,
+            secret,
+            server_secret,
+            store,
+            clock,
+            mailer,
         )
-        .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_ORIGINS: {e}"))?;
-        let trusted_proxies =
-            TrustedProxies::parse(settings.trusted_proxies.iter().map(String::as_str))
-                .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_PROXIES: {e}"))?;
-        let rules = Rules::parse(&settings.rate_limits)
-            .map_err(|e| anyhow::anyhow!("LATCHKEY_RATE_LIMITS: {e}"))?;
+    }
+
+    fn assemble(
+        settings: &Settings,
+        checked: Checked,
+        secret: &Secret,
+        server_secret: &Secret,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mailer: Arc<dyn Mailer>,
+    ) -> anyhow::Result<Self> {
         // Redis needs a connection, made in `startup::build_state`; until then, memory.
         let counters: Arc<dyn Counters> = match settings.rate_limit_store() {
             RateLimitStore::Database => Arc::new(DatabaseCounters::new(store.clone())),
@@ -103,7 +121,7 @@ impl AppState {
                 Arc::new(MemoryCounters::new(MEMORY_COUNTERS))
             }
         };
-        let limiter = Limiter::new(counters, rules, clock.clone());
+        let limiter = Limiter::new(counters, checked.rules, clock.clone());
         let onetime_key = OneTimeKey::new(server_secret);
         let outbox = Arc::new(Outbox::new(
             store.clone(),
@@ -114,40 +132,47 @@ impl AppState {
                 legacy: OneTimeKey::new(secret),
             },
             settings.link_base(),
-            &settings.app_name,
+            &settings.mail.app_name,
         ));
+        let ms = |duration| duration::secs(duration).saturating_mul(1000);
+        let sessions = &settings.sessions;
         Ok(AppState {
             store,
             tokens: access_tokens(settings, secret, clock.now_secs())?,
             refresh_key: RefreshKey::new(server_secret),
             legacy_refresh_key: RefreshKey::new(secret),
             refresh_policy: RefreshPolicy {
-                idle_ms: settings.session_idle_ttl.saturating_mul(1000),
-                absolute_ms: settings.session_ttl.saturating_mul(1000),
-                grace_ms: settings.refresh_grace.saturating_mul(1000),
+                idle_ms: ms(sessions.idle_ttl),
+                absolute_ms: ms(sessions.ttl),
+                grace_ms: ms(sessions.refresh_grace),
             },
-            cookies,
-            trusted_origins,
-            liveness: LivenessCache::new(settings.session_cache_ttl.saturating_mul(1000)),
-            profiles: ProfileCache::new(settings.session_cache_ttl.saturating_mul(1000)),
+            cookies: checked.cookies,
+            trusted_origins: checked.trusted_origins,
+            liveness: LivenessCache::new(ms(sessions.cache_ttl)),
+            profiles: ProfileCache::new(ms(sessions.cache_ttl)),
             // NIST SP 800-63B's context-specific words: the product's name and the operator's
             // list here; each account's email and display name at each check.
-            policy: PasswordPolicy::new(usize::from(settings.password_min_length))?
+            policy: PasswordPolicy::new(usize::from(settings.accounts.password_min_length))?
                 .with_context_words(
-                    std::iter::once(settings.app_name.as_str())
-                        .chain(settings.password_context_words.iter().map(String::as_str)),
+                    std::iter::once(settings.mail.app_name.as_str()).chain(
+                        settings
+                            .accounts
+                            .password_context_words
+                            .iter()
+                            .map(String::as_str),
+                    ),
                 ),
             hasher: Hasher::new(DEFAULT_COST),
             clock,
             onetime_key,
             outbox,
-            require_email_verification: settings.require_email_verification,
+            require_email_verification: settings.accounts.require_email_verification,
             background: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_TASKS)),
-            trusted_proxies,
-            forwarded_header: settings.forwarded_header,
+            trusted_proxies: checked.trusted_proxies,
+            forwarded_header: settings.proxies.header,
             bridge_key: BridgeKey::new(secret),
             limiter,
-            max_sessions: usize::try_from(settings.max_sessions).unwrap_or(usize::MAX),
+            max_sessions: usize::try_from(sessions.max_per_user).unwrap_or(usize::MAX),
         })
     }
 }
@@ -158,74 +183,31 @@ const MEMORY_COUNTERS: usize = 100_000;
 /// Background tasks (see [`AppState::background`]) allowed at once.
 const BACKGROUND_TASKS: usize = 64;
 
-/// The cookie rules for the public URL, after production's refusals: cookies only over
-/// https, and real email.
-fn check_production(settings: &Settings) -> anyhow::Result<Cookies> {
-    let cookies = Cookies::for_public_url(&settings.public_url)
-        .map_err(|e| anyhow::anyhow!("LATCHKEY_PUBLIC_URL {:?}: {e}", settings.public_url))?;
-    if settings.environment == Environment::Production {
-        if !cookies.is_secure() {
-            anyhow::bail!(
-                "production mode needs an https:// LATCHKEY_PUBLIC_URL: cookies over plain http \
-                 can be read by anyone on the network"
-            );
-        }
-        check_production_mail(settings)?;
-    }
-    Ok(cookies)
-}
-
-/// Production sends real email: a password reset that silently goes to a folder is an
-/// outage, and plain SMTP is acceptable only to a relay on the same host.
-fn check_production_mail(settings: &Settings) -> anyhow::Result<()> {
-    let smtp = settings.mailer == Some(MailerKind::Smtp)
-        || (settings.mailer.is_none() && settings.smtp_host.is_some());
-    if !smtp {
-        anyhow::bail!(
-            "production mode needs a mailer: set LATCHKEY_SMTP_HOST (and LATCHKEY_SMTP_USER, \
-             LATCHKEY_SMTP_PASSWORD, LATCHKEY_MAIL_FROM)"
-        );
-    }
-    let host = settings.smtp_host.as_deref().unwrap_or_default();
-    let local = matches!(host, "localhost" | "127.0.0.1" | "::1");
-    if settings.smtp_tls == SmtpTls::None && !local {
-        anyhow::bail!(
-            "LATCHKEY_SMTP_TLS=none sends passwords and links in the clear; in production it \
-             is allowed only for a relay on this host"
-        );
-    }
-    Ok(())
-}
-
 /// HS256 from the secret, or EdDSA from the keys file. In development a missing keys file
-/// is created with a first key; production refuses to start without one.
+/// is created with a first key (production refused an empty one in [`Settings::check`]).
 fn access_tokens(settings: &Settings, secret: &Secret, now: i64) -> anyhow::Result<AccessTokens> {
-    let tokens = match settings.jwt_alg {
-        JwtAlg::Hs256 => AccessTokens::new(secret, &settings.issuer, &settings.audience),
+    let config = &settings.tokens;
+    let ttl = duration::secs(config.access_ttl);
+    let tokens = match config.jwt_alg {
+        JwtAlg::Hs256 => AccessTokens::new(secret, &config.issuer, &config.audience),
         JwtAlg::EdDsa => {
-            let path = &settings.keys_file;
+            let path = &config.keys_file;
             let mut file = KeyFile::read(path)?;
             if file.keys.is_empty() {
-                if settings.environment == Environment::Production {
-                    anyhow::bail!(
-                        "LATCHKEY_JWT_ALG=EdDSA but {} holds no key; run `latchkey keys generate`",
-                        path.display()
-                    );
-                }
                 let kid = file.rotate(now, 0)?;
                 file.write(path)?;
                 tracing::warn!(file = %path.display(), %kid, "generated a development signing key and saved it in this file");
             }
             let keys = file
-                .load(settings.access_token_ttl, AccessTokens::DEFAULT_LEEWAY_SECS)
+                .load(ttl, AccessTokens::DEFAULT_LEEWAY_SECS)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             AccessTokens::eddsa(
                 &keys.signers,
                 keys.verifying,
-                &settings.issuer,
-                &settings.audience,
+                &config.issuer,
+                &config.audience,
             )
         }
     };
-    Ok(tokens.with_lifetime(settings.access_token_ttl))
+    Ok(tokens.with_lifetime(ttl))
 }

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use super::{Email, MailError, Mailer, smtp};
-use crate::config::Settings;
+use crate::settings::Settings;
 
 pub struct FileMailer {
     dir: PathBuf,
@@ -16,15 +16,12 @@ pub struct FileMailer {
 
 impl FileMailer {
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.mail_outbox_dir).map_err(|err| {
-            anyhow::anyhow!(
-                "cannot create {}: {err}",
-                settings.mail_outbox_dir.display()
-            )
-        })?;
-        tracing::warn!(dir = %settings.mail_outbox_dir.display(), "emails are written to this folder, not sent; set LATCHKEY_SMTP_HOST to send them");
+        let dir = &settings.mail.outbox_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|err| anyhow::anyhow!("cannot create {}: {err}", dir.display()))?;
+        tracing::warn!(dir = %dir.display(), "emails are written to this folder, not sent; set LATCHKEY_SMTP_HOST to send them");
         Ok(FileMailer {
-            dir: settings.mail_outbox_dir.clone(),
+            dir: dir.clone(),
             from: smtp::sender(settings)?,
         })
     }
@@ -51,7 +48,7 @@ impl Mailer for FileMailer {
         let bytes = message.formatted();
         tokio::task::spawn_blocking({
             let path = path.clone();
-            move || crate::config::write_private(&path, &bytes)
+            move || crate::files::write_private(&path, &bytes)
         })
         .await
         .map_err(|err| MailError::Temporary(err.to_string()))?

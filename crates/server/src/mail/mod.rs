@@ -17,7 +17,7 @@ pub mod templates;
 
 use std::sync::Arc;
 
-use crate::config::{MailerKind, Settings};
+use crate::settings::{MailerKind, Settings};
 
 /// A rendered email, ready for a transport.
 #[derive(Debug, Clone)]
@@ -49,12 +49,7 @@ pub trait Mailer: Send + Sync + 'static {
 /// The mailer the settings ask for: SMTP when a host is configured (or `LATCHKEY_MAILER=smtp`),
 /// otherwise the development file outbox.
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
-    let kind = settings.mailer.unwrap_or(if settings.smtp_host.is_some() {
-        MailerKind::Smtp
-    } else {
-        MailerKind::File
-    });
-    Ok(match kind {
+    Ok(match settings.mailer() {
         MailerKind::Smtp => Arc::new(smtp::SmtpMailer::new(settings)?),
         MailerKind::File => Arc::new(file::FileMailer::new(settings)?),
     })

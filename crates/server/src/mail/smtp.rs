@@ -8,7 +8,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{Email, MailError, Mailer};
-use crate::config::{Settings, SmtpTls};
+use crate::settings::{Settings, SmtpTls};
 
 /// How long one delivery may take before it counts as a temporary failure.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -20,24 +20,26 @@ pub struct SmtpMailer {
 
 impl SmtpMailer {
     pub fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let host = settings
+        let mail = &settings.mail;
+        let host = mail
             .smtp_host
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("LATCHKEY_SMTP_HOST is not set"))?;
-        let builder = match settings.smtp_tls {
+        let builder = match mail.smtp_tls {
             SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
             SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
             SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
         };
-        let port = settings.smtp_port.unwrap_or(match settings.smtp_tls {
+        let port = mail.smtp_port.unwrap_or(match mail.smtp_tls {
             SmtpTls::Starttls => 587,
             SmtpTls::Tls => 465,
             SmtpTls::None => 25,
         });
         let mut builder = builder.port(port).timeout(Some(TIMEOUT));
-        if let Some(user) = &settings.smtp_user {
-            let password = settings.smtp_password().unwrap_or_default();
-            builder = builder.credentials(Credentials::new(user.clone(), password));
+        if let Some(user) = &mail.smtp_user {
+            let password = mail.smtp_password.as_ref().map(|p| p.expose().to_owned());
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.unwrap_or_default()));
         }
         Ok(SmtpMailer {
             transport: builder.build(),
@@ -74,10 +76,9 @@ fn describe(err: &lettre::transport::smtp::Error) -> String {
 
 /// The configured sender, parsed once at start-up.
 pub fn sender(settings: &Settings) -> anyhow::Result<Mailbox> {
-    settings
-        .mail_from
-        .parse()
-        .map_err(|err| anyhow::anyhow!("LATCHKEY_MAIL_FROM {:?}: {err}", settings.mail_from))
+    let from = &settings.mail.from;
+    from.parse()
+        .map_err(|err| anyhow::anyhow!("LATCHKEY_MAIL_FROM {from:?}: {err}"))
 }
 
 /// The MIME message for `email`: multipart/alternative, plain text first.

@@ -45,7 +45,7 @@ both_backends! {
 
     async fn one_session_gets_five_wrong_passwords_even_where_the_account_rules_allow_more(app) {
         let app = limited(app, |s| {
-            s.rate_limits = "signin_ip=100/15m,signin_account=100/15m".into();
+            s.limits.rules = "signin_ip=100/15m,signin_account=100/15m".into();
         })
         .await;
         let ann = app.signed_up("ann@example.com").await;
@@ -81,7 +81,7 @@ both_backends! {
     }
 
     async fn change_email_mails_one_unproven_address_at_most_once_a_minute_and_five_times_an_hour(app) {
-        let app = limited(app, |s| s.rate_limits = "email_change_account=100/1d".into()).await;
+        let app = limited(app, |s| s.limits.rules = "email_change_account=100/1d".into()).await;
         let ann = app.signed_up("ann@example.com").await;
         assert_eq!(change_email(&app, &ann, STRANGER, PASSWORD).await.status(), StatusCode::ACCEPTED);
         // Again within the minute: refused, visibly (the requester is signed in).

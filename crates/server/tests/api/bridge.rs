@@ -138,7 +138,7 @@ async fn behind_a_trusted_proxy_a_bad_attestation_falls_back_to_the_forwarding_r
 
 #[tokio::test]
 async fn attested_clients_are_counted_apart_and_ipv6_by_64() {
-    let app = limited(TestApp::sqlite().await, |s| s.trusted_proxies = Vec::new()).await;
+    let app = limited(TestApp::sqlite().await, |s| s.proxies.trusted = Vec::new()).await;
     for i in 0..5 {
         let res = sign_in_attested(
             &app,

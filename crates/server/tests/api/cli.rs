@@ -4,28 +4,17 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs the binary to completion, or kills it and fails after 30 s: a refusal that regressed
-/// into a running server must fail the test, not hang it.
-fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+/// into a running server must fail the test, not hang it. Every setting the caller's
+/// environment may hold is removed first, so only `env` counts.
+pub fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    cmd.current_dir(dir).args(args);
-    for var in [
-        "LATCHKEY_SECRET",
-        "BETTER_AUTH_SECRET",
-        "LATCHKEY_SERVER_SECRET",
-        "LATCHKEY_SERVER_SECRET_FILE",
-        "LATCHKEY_ENV",
-        "DATABASE_URL",
-        "LATCHKEY_LISTEN",
-        "LATCHKEY_JWT_ALG",
-        "LATCHKEY_KEYS_FILE",
-        "LATCHKEY_PUBLIC_URL",
-        "LATCHKEY_TRUSTED_ORIGINS",
-        "LATCHKEY_SMTP_HOST",
-        "LATCHKEY_SMTP_TLS",
-        "LATCHKEY_MAILER",
-        "LATCHKEY_MAIL_OUTBOX_DIR",
-    ] {
-        cmd.env_remove(var);
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("LATCHKEY_CONFIG");
+    for var in latchkey_server::settings::vars::VARS {
+        for name in var.aliases.iter().chain([&var.env]) {
+            cmd.env_remove(name).env_remove(format!("{name}_FILE"));
+        }
     }
     cmd.env("LATCHKEY_LISTEN", "127.0.0.1:0")
         .env("DATABASE_URL", "sqlite://cli.db");
@@ -46,7 +35,7 @@ fn latchkey(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Outpu
     child.wait_with_output().unwrap()
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("latchkey-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -90,14 +79,15 @@ fn a_short_secret_is_refused_under_either_name_and_is_never_printed() {
 
 #[test]
 fn development_generates_a_secret_file_once_and_reuses_it() {
-    use latchkey_server::config::{Environment, Settings};
+    use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("dev");
     let mut settings = Settings::for_tests("sqlite://unused.db", "");
-    settings.secret = None;
+    settings.secrets.app = None;
     settings.environment = Environment::Development;
-    settings.secret_file = dir.join("latchkey.secret");
+    let file = dir.join("latchkey.secret");
+    settings.secrets.app_file = Some(file.clone());
     let first = settings.load_secret().unwrap();
-    let stored = std::fs::read_to_string(&settings.secret_file).unwrap();
+    let stored = std::fs::read_to_string(&file).unwrap();
     assert!(stored.len() >= 32);
     let second = settings.load_secret().unwrap();
     assert_eq!(
@@ -108,10 +98,7 @@ fn development_generates_a_secret_file_once_and_reuses_it() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&settings.secret_file)
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "only the owner may read the secret file");
     }
     std::fs::remove_dir_all(dir).ok();
@@ -119,15 +106,16 @@ fn development_generates_a_secret_file_once_and_reuses_it() {
 
 #[test]
 fn production_with_a_strong_secret_uses_it_and_writes_no_file() {
-    use latchkey_server::config::{Environment, Settings};
+    use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("prod-ok");
     let mut settings =
         Settings::for_tests("sqlite://unused.db", "production-secret-0123456789abcdef");
     settings.environment = Environment::Production;
-    settings.secret_file = dir.join("latchkey.secret");
+    // A value wins over the file, which production then neither reads nor creates.
+    settings.secrets.app_file = Some(dir.join("latchkey.secret"));
     let secret = settings.load_secret().unwrap();
     assert_eq!(secret.expose(), b"production-secret-0123456789abcdef");
-    assert!(!settings.secret_file.exists());
+    assert!(!dir.join("latchkey.secret").exists());
     assert!(
         !format!("{settings:?}").contains("production-secret"),
         "Debug shows the secret"
@@ -314,7 +302,7 @@ fn production_refuses_a_missing_short_or_shared_server_secret() {
     let mut env = base.to_vec();
     env.push((
         "LATCHKEY_SERVER_SECRET",
-        latchkey_server::config::TEST_SERVER_SECRET,
+        latchkey_server::settings::TEST_SERVER_SECRET,
     ));
     let out = latchkey(&dir, &env, &[]);
     assert!(!out.status.success());
@@ -325,13 +313,13 @@ fn production_refuses_a_missing_short_or_shared_server_secret() {
 
 #[test]
 fn development_generates_a_server_secret_beside_the_apps_and_reuses_it() {
-    use latchkey_server::config::{Environment, Settings};
+    use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("dev-server");
     let mut settings = Settings::for_tests("sqlite://unused.db", "");
-    settings.secret = None;
-    settings.server_secret = None;
+    settings.secrets.app = None;
+    settings.secrets.server = None;
     settings.environment = Environment::Development;
-    settings.secret_file = dir.join("latchkey.secret");
+    settings.secrets.app_file = Some(dir.join("latchkey.secret"));
     let app = settings.load_secret().unwrap();
     let first = settings.load_server_secret(&app).unwrap();
     assert_ne!(first.expose(), app.expose());

@@ -13,8 +13,8 @@ async fn https_app() -> TestApp {
     TestApp::sqlite()
         .await
         .restart_with(|s| {
-            s.public_url = APP.into();
-            s.trusted_origins = vec!["http://localhost:3000".into()];
+            s.http.public_url = APP.into();
+            s.http.trusted_origins = vec!["http://localhost:3000".into()];
         })
         .await
 }

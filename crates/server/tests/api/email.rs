@@ -340,7 +340,7 @@ both_backends! {
 async fn in_development_emails_become_private_eml_files_whose_links_work() {
     use std::os::unix::fs::PermissionsExt;
 
-    use latchkey_server::config::MailerKind;
+    use latchkey_server::settings::MailerKind;
 
     let dir = std::env::temp_dir().join(format!(
         "latchkey-outbox-{}",
@@ -350,8 +350,8 @@ async fn in_development_emails_become_private_eml_files_whose_links_work() {
     let outbox = dir.clone();
     let app = app
         .restart_with(move |s| {
-            s.mailer = Some(MailerKind::File);
-            s.mail_outbox_dir = outbox;
+            s.mail.mailer = Some(MailerKind::File);
+            s.mail.outbox_dir = outbox;
         })
         .await;
     app.signed_up("ann@example.com").await;

@@ -68,7 +68,7 @@ both_backends! {
     }
 
     async fn with_verification_required_registration_reveals_nothing_and_sign_in_waits(app) {
-        let app = app.restart_with(|s| s.require_email_verification = true).await;
+        let app = app.restart_with(|s| s.accounts.require_email_verification = true).await;
         let mut answers = Vec::new();
         for (email, password) in [
             ("ann@example.com", PASSWORD),
@@ -94,7 +94,7 @@ both_backends! {
     }
 
     async fn with_verification_required_a_sign_in_resends_the_link_at_most_once_a_minute(app) {
-        let app = app.restart_with(|s| s.require_email_verification = true).await;
+        let app = app.restart_with(|s| s.accounts.require_email_verification = true).await;
         app.register("ann@example.com", PASSWORD).await;
         app.mail.find("ann@example.com", VERIFY).await;
         assert_error(app.sign_in("ann@example.com", PASSWORD).await, StatusCode::FORBIDDEN, "email_not_verified").await;
@@ -138,7 +138,7 @@ async fn forgot_password_timing(app: TestApp) {
 
 async fn quiet_registration_timing(app: TestApp) {
     let app = app
-        .restart_with(|s| s.require_email_verification = true)
+        .restart_with(|s| s.accounts.require_email_verification = true)
         .await;
     app.register("ann@example.com", PASSWORD).await;
     let hash = one_hash(&app).await;

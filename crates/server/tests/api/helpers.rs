@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use latchkey_server::clock::ManualClock;
-use latchkey_server::config::{MailerKind, Settings, SmtpTls};
+use latchkey_server::settings::{MailerKind, Settings, SmtpTls};
 use latchkey_server::startup;
 use latchkey_server::state::AppState;
 use latchkey_store::Store;
@@ -67,12 +67,12 @@ pub struct TestApp {
 /// to `smtp_port` on 127.0.0.1.
 pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
     let mut settings = Settings::for_tests(database_url, SECRET);
-    settings.mailer = Some(MailerKind::Smtp);
-    settings.smtp_host = Some("127.0.0.1".into());
-    settings.smtp_port = Some(smtp_port);
-    settings.smtp_tls = SmtpTls::None;
-    settings.link_url = Some(APP_URL.into());
-    settings.app_name = "Latchkey Tests".into();
+    settings.mail.mailer = Some(MailerKind::Smtp);
+    settings.mail.smtp_host = Some("127.0.0.1".into());
+    settings.mail.smtp_port = Some(smtp_port);
+    settings.mail.smtp_tls = SmtpTls::None;
+    settings.mail.link_url = Some(APP_URL.into());
+    settings.mail.app_name = "Latchkey Tests".into();
     settings
 }
 
@@ -257,7 +257,7 @@ impl TestApp {
         // Server logs go to the log-hygiene capture, or to the test's output with RUST_LOG.
         capture::init();
         capture::secret(SECRET);
-        capture::secret(latchkey_server::config::TEST_SERVER_SECRET);
+        capture::secret(latchkey_server::settings::TEST_SERVER_SECRET);
         capture::secret(PASSWORD);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());

@@ -2,8 +2,8 @@
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use latchkey_server::config::JwtAlg;
 use latchkey_server::keys::KeyFile;
+use latchkey_server::settings::JwtAlg;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -20,8 +20,8 @@ fn keys_path() -> std::path::PathBuf {
 async fn eddsa(app: TestApp, keys_file: &std::path::Path) -> TestApp {
     let keys_file = keys_file.to_owned();
     app.restart_with(move |s| {
-        s.jwt_alg = JwtAlg::EdDsa;
-        s.keys_file = keys_file;
+        s.tokens.jwt_alg = JwtAlg::EdDsa;
+        s.tokens.keys_file = keys_file;
     })
     .await
 }

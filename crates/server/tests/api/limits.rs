@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use latchkey_server::config::{RateLimitStore, Settings};
 use latchkey_server::limiter::{CounterError, Counters};
+use latchkey_server::settings::{RateLimitStore, Settings};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -20,8 +20,8 @@ const WRONG: &str = "not the password!";
 /// for any client address through `X-Forwarded-For`; `configure` may change more.
 pub async fn limited(app: TestApp, configure: impl FnOnce(&mut Settings)) -> TestApp {
     app.restart_with(|s| {
-        s.rate_limits = String::new();
-        s.trusted_proxies = vec!["127.0.0.1".into()];
+        s.limits.rules = String::new();
+        s.proxies.trusted = vec!["127.0.0.1".into()];
         configure(s);
     })
     .await
@@ -153,7 +153,7 @@ both_backends! {
 
     async fn an_account_backs_off_after_five_failures_in_a_row_and_is_blocked_at_a_hundred_until_a_reset(app) {
         // Window rules out of the way: this is about failures in a row.
-        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        let app = limited(app, |s| s.limits.rules = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
         app.signed_up("ann@example.com").await;
         let mut failures = 0;
         let mut waits = Vec::new();
@@ -232,7 +232,7 @@ both_backends! {
     }
 
     async fn the_auth_ceiling_counts_every_auth_call_per_address_and_spares_health_keys_and_contract(app) {
-        let app = limited(app, |s| s.rate_limits = "auth_ip=5/10s".into()).await;
+        let app = limited(app, |s| s.limits.rules = "auth_ip=5/10s".into()).await;
         let get_from = |ip: &'static str, path: &'static str| {
             app.client.get(app.url(path)).header("x-forwarded-for", ip).send()
         };
@@ -250,7 +250,7 @@ both_backends! {
     }
 
     async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_on_the_database_store(app) {
-        let app = limited(app, |s| s.rate_limit_store = Some(RateLimitStore::Database)).await;
+        let app = limited(app, |s| s.limits.store = Some(RateLimitStore::Database)).await;
         exactly_one_of_two_takes_the_last_slot(&app).await;
     }
 }
@@ -312,9 +312,9 @@ pub fn fresh_prefix() -> String {
 async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_on_redis() {
     let Some(url) = redis_url() else { return };
     let app = limited(TestApp::sqlite().await, |s| {
-        s.rate_limit_store = Some(RateLimitStore::Redis);
-        s.redis_url = Some(latchkey_server::config::SecretText(url));
-        s.redis_prefix = fresh_prefix();
+        s.limits.store = Some(RateLimitStore::Redis);
+        s.limits.redis_url = Some(latchkey_server::settings::SecretText::new(url));
+        s.limits.redis_prefix = fresh_prefix();
     })
     .await;
     let ready = readiness_with(&app, "x-forwarded-for", "192.0.2.1").await;
@@ -324,7 +324,7 @@ async fn with_one_slot_left_two_parallel_requests_let_exactly_one_through_on_red
 
 #[tokio::test]
 async fn from_an_untrusted_peer_a_rotating_x_forwarded_for_does_not_escape_the_limit() {
-    let app = limited(TestApp::sqlite().await, |s| s.trusted_proxies = Vec::new()).await;
+    let app = limited(TestApp::sqlite().await, |s| s.proxies.trusted = Vec::new()).await;
     for i in 0..5 {
         let res = sign_in_from(
             &app,
@@ -388,8 +388,8 @@ async fn behind_a_trusted_proxy_clients_get_their_own_buckets_and_ipv6_is_groupe
     // …unless the proxy is configured to write that one.
     let app = app
         .restart_with(|s| {
-            s.trusted_proxies = vec!["127.0.0.1".into()];
-            s.forwarded_header = latchkey_server::config::ForwardedHeader::Forwarded;
+            s.proxies.trusted = vec!["127.0.0.1".into()];
+            s.proxies.header = latchkey_server::settings::ForwardedHeader::Forwarded;
         })
         .await;
     let body = readiness_with(&app, "forwarded", forwarded).await;

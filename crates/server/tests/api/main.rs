@@ -26,5 +26,6 @@ mod profile;
 mod reauth;
 mod secrets;
 mod sessions;
+mod settings;
 mod tasks;
 mod unblock;

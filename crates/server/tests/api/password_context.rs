@@ -20,7 +20,7 @@ async fn register_named(app: &TestApp, password: &str) -> reqwest::Response {
 both_backends! {
     async fn a_password_with_the_product_name_an_operator_word_or_the_users_name_is_refused_everywhere(app) {
         // The test settings name the product "Latchkey Tests".
-        let app = app.restart_with(|s| s.password_context_words = vec!["Springfield".into(), "Acme Corp".into()]).await;
+        let app = app.restart_with(|s| s.accounts.password_context_words = vec!["Springfield".into(), "Acme Corp".into()]).await;
         for password in ["i love latchkey tests", "LATCHKEY-2024-x", "springfield forever", "acme corp rules!", "hello marianne 99"] {
             assert_error(register_named(&app, password).await, StatusCode::BAD_REQUEST, CONTEXT).await;
         }

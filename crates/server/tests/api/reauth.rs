@@ -178,7 +178,7 @@ both_backends! {
     }
 
     async fn past_the_cap_signing_in_ends_the_least_recently_used_session(app) {
-        let app = app.restart_with(|s| s.max_sessions = 3).await;
+        let app = app.restart_with(|s| s.sessions.max_per_user = 3).await;
         app.signed_up("ann@example.com").await; // one session
         app.advance_secs(1);
         let (second, second_refresh) = app.signed_in("ann@example.com").await;

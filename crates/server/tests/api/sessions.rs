@@ -117,7 +117,7 @@ both_backends! {
     }
 
     async fn with_a_zero_grace_window_any_reuse_revokes(app) {
-        let app = app.restart_with(|s| s.refresh_grace = 0).await;
+        let app = app.restart_with(|s| s.sessions.refresh_grace = std::time::Duration::ZERO).await;
         app.signed_up("ann@example.com").await;
         let (_, rt0) = app.signed_in("ann@example.com").await;
         let (_, rt1) = rotate(&app, &rt0).await;

@@ -51,7 +51,7 @@ async fn block_emails(app: &TestApp, email: &str) -> usize {
 both_backends! {
     async fn a_blocked_owner_is_emailed_once_and_the_single_use_link_lifts_the_block(app) {
         // The default limits, but the window rules out of the way: this is about the streak.
-        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        let app = limited(app, |s| s.limits.rules = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
         app.signed_up("ann@example.com").await;
         fail_until_blocked(&app, "ann@example.com").await;
         assert_eq!(block_emails(&app, "ann@example.com").await, 1, "exactly one email per block");
@@ -78,7 +78,7 @@ both_backends! {
     }
 
     async fn an_address_blocked_before_it_had_an_account_starts_clean(app) {
-        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        let app = limited(app, |s| s.limits.rules = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
         // Someone runs up a block on an address nobody has registered yet…
         fail_until_blocked(&app, "bob@example.com").await;
         // …then its owner signs up: the stranger's failures are not theirs.
@@ -87,7 +87,7 @@ both_backends! {
     }
 
     async fn the_block_email_goes_out_even_when_a_reset_request_spent_the_address_mail_limit(app) {
-        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        let app = limited(app, |s| s.limits.rules = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
         app.signed_up("ann@example.com").await;
         let mut failures = 0;
         while failures < 99 {
@@ -109,7 +109,7 @@ both_backends! {
     }
 
     async fn a_password_reset_lifts_the_block_and_spends_the_unblock_link(app) {
-        let app = limited(app, |s| s.rate_limits = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
+        let app = limited(app, |s| s.limits.rules = "signin_ip=100000/15m,signin_account=100000/15m".into()).await;
         app.signed_up("ann@example.com").await;
         fail_until_blocked(&app, "ann@example.com").await;
         let token = app.mail.find("ann@example.com", BLOCKED).await.token();
@@ -128,7 +128,7 @@ both_backends! {
     }
 
     async fn wrong_unblock_tokens_are_the_one_answer_and_count_toward_the_recovery_limit(app) {
-        let app = limited(app, |s| s.rate_limits = "recovery_ip=3/1m".into()).await;
+        let app = limited(app, |s| s.limits.rules = "recovery_ip=3/1m".into()).await;
         for token in ["short", &"A".repeat(43), &"B".repeat(43)] {
             assert_error(unblock(&app, token).await, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
         }
