@@ -110,7 +110,7 @@ impl AppState {
         checked: Checked,
         secret: &Secret,
         server_secret: &Secret,
-        store: Arc<dyn Store>,
+        store: Store,
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
