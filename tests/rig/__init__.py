@@ -14,7 +14,9 @@ Standard library only, so that any python3 imports it (the suites' own packages 
 # Finding it
 `rig` is imported by its parent directory, `tests/`, on sys.path. Each entry point (a
 script run as `python3 tests/…/x.py` or `bench/run.py`) puts it there, relative to its own
-file, before its first `import rig`; modules imported by an entry point rely on that.
+file, before its first `import rig`; modules imported by an entry point rely on that. The
+Schemathesis hooks (tests/hardening/fuzz_hooks.py) find it through the PYTHONPATH that
+contract_fuzz.py gives Schemathesis.
 """
 
 from .client import client, error_code, request
