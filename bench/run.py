@@ -20,10 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # for tests/rig, the server process and HTTP client
+import rig  # noqa: E402
 from harness import chart, loads, micro, peers, procs, report  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 REFRESH_CHAINS = 16
 
 
@@ -126,12 +128,16 @@ def build_peers(args, work, results):
 
 def measure(peer, args, profile, results):
     print(f"==> {peer.name}", flush=True)
-    port = procs.free_port()
+    port = rig.free_port()
     base = f"http://127.0.0.1:{port}"
     fill = lambda s: s.replace("{port}", str(port))
     env = {k: fill(v) for k, v in peer.env.items()} | {"PORT": str(port), "LATCHKEY_LISTEN": f"127.0.0.1:{port}"}
     log = peer.cwd / f"{peer.name.replace(' ', '_').replace('/', '_')}.log"
-    server = procs.Server([fill(c) for c in peer.cmd], env, peer.cwd, log, base + peer.health)
+    # Unlike the test suites' servers, a peer starts in the caller's environment (its PATH
+    # finds node); readiness is asked every 5 ms, since the start-up time is a figure.
+    server = procs.Server([fill(c) for c in peer.cmd], os.environ | env, peer.cwd, log, port,
+                          name=peer.name, ready_path=peer.health, start_limit=60.0, poll=0.005)
+    server.start()
     try:
         setup = prepare(peer, base)
         entry = {
@@ -174,7 +180,7 @@ def prepare(peer, base):
     users = []
     for role in ("signin", "sessions"):
         email = f"bench-{role}-{os.getpid()}@example.com"
-        status, body, _ = peers.http.post_json(base + peer.register, peer.register_body(email))
+        status, body, _ = rig.request("POST", base + peer.register, peer.register_body(email))
         if status not in (200, 201):
             raise RuntimeError(f"{peer.name}: register answered {status}: {body}")
         users.append(email)

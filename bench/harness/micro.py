@@ -11,9 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def native(target_dir: Path, profile: str, seconds: float) -> dict:
-    """{"HS256": per_second, "EdDSA": per_second} from criterion's own estimates."""
+    """{"HS256": per_second, "EdDSA": per_second} from criterion's own estimates.
+    --workspace rather than -p latchkey-core: cargo resolves features over the packages
+    named, so in the smoke profile (dev) the core and its dependencies are then the ones
+    `cargo test --workspace` built, not a second build of them. Only the core has a bench
+    named verify."""
     subprocess.run(
-        ["cargo", "bench", "--quiet", "--profile", profile, "-p", "latchkey-core",
+        ["cargo", "bench", "--quiet", "--profile", profile, "--workspace",
          "--bench", "verify", "--", "--warm-up-time", str(max(seconds / 4, 0.1)),
          "--measurement-time", str(seconds), "--noplot"],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL,

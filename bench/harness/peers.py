@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import http
+import rig
 
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "velvet-Harbor-2931!"
@@ -45,13 +45,13 @@ class Peer:
 
     def sign_in(self, base: str, email: str):
         """Headers that carry the session, and the whole answer."""
-        status, body, cookies = http.post_json(
-            base + self.signin, {"email": email, "password": PASSWORD}
+        status, body, headers = rig.request(
+            "POST", base + self.signin, {"email": email, "password": PASSWORD}
         )
         if status != 200:
             raise RuntimeError(f"{self.name}: sign-in answered {status}: {body}")
         if self.credential == "cookie":
-            jar = "; ".join(c.split(";", 1)[0] for c in cookies)
+            jar = "; ".join(c.split(";", 1)[0] for c in headers.get_all("set-cookie") or [])
             return [f"Cookie: {jar}"], body
         return [f"Authorization: Bearer {body[self.credential]}"], body
 

@@ -1,11 +1,8 @@
-"""Starting a server process, and what it cost: CPU time, resident memory, start-up time."""
+"""A server process, and what it cost: CPU time, resident memory, start-up time."""
 
 import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
+
+import rig
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -40,32 +37,12 @@ def cores() -> int:
     return count
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(rig.Process):
+    """A peer's server process (rig.Process: started, ready at its health path, stopped),
+    and what it costs: CPU time and memory, from /proc."""
 
-
-class Server:
-    """One server process, started with `cmd` and healthy at `health_url`."""
-
-    def __init__(self, cmd, env, cwd, log_path, health_url, timeout=60.0):
-        self.log = open(log_path, "wb")
-        started = time.monotonic()
-        self.proc = subprocess.Popen(
-            cmd, env={**os.environ, **env}, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        deadline = started + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{cmd[0]} exited with {self.proc.returncode}; see {log_path}")
-            if _healthy(health_url):
-                break
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{cmd[0]} not healthy after {timeout:.0f} s; see {log_path}")
-            time.sleep(0.005)
-        self.startup_ms = (time.monotonic() - started) * 1e3
+    def start(self):
+        super().start()
         self.idle_rss_mb = self.rss_mb()
 
     def cpu_seconds(self) -> float:
@@ -94,21 +71,3 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         return self._status_kib("VmHWM") / 1024
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False

@@ -23,13 +23,14 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for tests/rig
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 import forge  # noqa: E402
 from account_cases import AccountCases  # noqa: E402
-from http_cases import HttpCases  # noqa: E402
+from http_cases import PASSWORD, HttpCases  # noqa: E402
+from rig import claims, sid_of  # noqa: E402
 from wire import Canary, Server  # noqa: E402
-from rig import PASSWORD, claims, sid_of  # noqa: E402  (wire puts tests/hardening on the path)
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

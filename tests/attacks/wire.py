@@ -9,15 +9,11 @@ import os
 import re
 import select
 import socket
-import sys
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
-# rig.py (the server process, shared with the other hardening runners) lives in tests/hardening.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hardening"))
-import rig  # noqa: E402
+import rig  # tests/rig: run_server.py puts tests/ on the path
 
 
 class Response:
@@ -147,17 +143,16 @@ class Api:
 
 
 class Server(rig.Server):
-    """One `latchkey` process on a free loopback port, with its own database and mail outbox,
-    started (and healthy) on construction; `env` adds to or overrides the defaults here."""
+    """One `latchkey` process on a free loopback port, with its own database (rig.Server's)
+    and mail outbox, started (and healthy) on construction; `env` adds to or overrides the
+    defaults here."""
 
     def __init__(self, binary, workdir, name, env):
         self.mail_dir = os.path.join(workdir, f"{name}-mail")
         super().__init__(binary, workdir, {
-            "DATABASE_URL": f"sqlite://{workdir}/{name}.db",
             "LATCHKEY_RATE_LIMITS": "off",
             "LATCHKEY_MAILER": "file",
             "LATCHKEY_MAIL_OUTBOX_DIR": self.mail_dir,
-            "LATCHKEY_SECRET_FILE": f"{workdir}/{name}.secret",
             "RUST_LOG": "warn",
             **env,
         }, name=name)

@@ -29,13 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
-from rig import Server, free_port
-
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+TESTS = os.path.dirname(HERE)
+ROOT = os.path.dirname(TESTS)
+sys.path.insert(0, TESTS)  # for tests/rig
+from rig import Server, free_port, request  # noqa: E402
+
 SECRET = "contract-fuzz-secret-0123456789abcdef0123456789"
 CHECKS = [
     "not_a_server_error",
@@ -116,8 +117,9 @@ def start_server(bin_path, work, database_url):
 
 
 def operations_in_contract(url):
-    with urllib.request.urlopen(f"{url}/openapi.json", timeout=10) as response:
-        spec = json.load(response)
+    status, spec, _ = request("GET", f"{url}/openapi.json", timeout=10)
+    if status != 200:
+        raise RuntimeError(f"/openapi.json answered {status}")
     return {
         f"{method.upper()} {path}"
         for path, ops in spec["paths"].items()
@@ -169,7 +171,8 @@ def fuzz(name, bin_path, database_url, profile, seed, work):
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "fuzz_hooks",
-        "PYTHONPATH": HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        # fuzz_hooks.py is here, and it imports rig from tests/.
+        "PYTHONPATH": os.pathsep.join([HERE, TESTS, os.environ.get("PYTHONPATH", "")]),
         "LATCHKEY_FUZZ_URL": server.url,
         "LATCHKEY_FUZZ_STATS": stats_path,
     }

@@ -91,6 +91,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for tests/rig
 from crash_load import HANG_LIMIT, Actor, Ledger, Round, Session, join, run_load  # noqa: E402
 from crash_rig import GRACE_SECS, Http, PgDb, Snapshot, SqliteDb, crash_server, now_ms, sha  # noqa: E402
 from rig import error_code as code  # noqa: E402

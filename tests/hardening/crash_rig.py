@@ -1,4 +1,4 @@
-"""The rig of the crash test (tests/hardening/crash.py): the server it runs (rig.py holds the
+"""The rig of the crash test (tests/hardening/crash.py): the server it runs (tests/rig holds the
 process), an HTTP client that never retries, and direct reads of the database it writes.
 Standard library only."""
 

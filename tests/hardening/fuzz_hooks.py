@@ -29,12 +29,10 @@ import atexit
 import json
 import os
 import threading
-import urllib.error
-import urllib.request
 import uuid
 
 import schemathesis
-from rig import sid_of
+from rig import request, sid_of
 
 BASE_URL = os.environ["LATCHKEY_FUZZ_URL"]
 STATS_FILE = os.environ.get("LATCHKEY_FUZZ_STATS")
@@ -62,24 +60,19 @@ class Tokens:
         if self.users >= MAX_USERS:
             raise RuntimeError(f"more than {MAX_USERS} fuzz users registered; stopping")
         self.users += 1
-        body = json.dumps(
+        status, body, _ = request(
+            "POST",
+            f"{BASE_URL}/api/v1/auth/register",
             {
                 "email": f"fuzz-{self.users}-{uuid.uuid4().hex[:8]}@example.com",
                 "password": PASSWORD,
                 # Not a word of the password: the policy refuses passwords holding the name.
                 "name": f"Mallory {self.users}",
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"{BASE_URL}/api/v1/auth/register",
-            data=body,
-            headers={"content-type": "application/json"},
-            method="POST",
+            },
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            if response.status != 201:
-                raise RuntimeError(f"register answered {response.status}")
-            token = json.load(response)["accessToken"]
+        if status != 201:
+            raise RuntimeError(f"register answered {status}")
+        token = body["accessToken"]
         self.current, self.sid = token, sid_of(token)
         self.issued.add(token)
 

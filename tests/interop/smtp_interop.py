@@ -12,20 +12,17 @@ fragment.
 """
 import email
 import email.policy
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from api import client
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for tests/rig
+import rig  # noqa: E402
 
-binary = os.path.abspath(sys.argv[1])
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -54,12 +51,6 @@ class Sink:
                 self.arrived.wait(left)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def token_of(message):
     """Checks the message's shape and returns the token in its link."""
     for header in ("From", "To", "Date", "Message-ID", "Subject"):
@@ -74,16 +65,11 @@ def token_of(message):
 
 
 sink = Sink()
-smtp_port = free_port()
+smtp_port = rig.free_port()
 controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
 controller.start()
-work = tempfile.mkdtemp()
-port = free_port()
 env = {
-    "PATH": os.environ.get("PATH", ""),
     "LATCHKEY_SECRET": "smtp-interop-secret-0123456789abcdef",
-    "DATABASE_URL": f"sqlite://{work}/smtp.db",
-    "LATCHKEY_LISTEN": f"127.0.0.1:{port}",
     "LATCHKEY_SMTP_HOST": "127.0.0.1",
     "LATCHKEY_SMTP_PORT": str(smtp_port),
     "LATCHKEY_SMTP_TLS": "none",
@@ -91,37 +77,28 @@ env = {
     "LATCHKEY_LINK_URL": "https://app.interop.test",
     "RUST_LOG": "warn",
 }
-log = open(os.path.join(work, "server.log"), "w")
-server = subprocess.Popen([binary], env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
 try:
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    call = client(base)
+    with tempfile.TemporaryDirectory(prefix="latchkey-smtp-") as work, \
+            rig.Server(sys.argv[1], work, env, name="smtp") as server:
+        call = rig.client(server.url)
 
-    status, body = call("POST", "/api/v1/auth/register", {"email": "ann@interop.test", "password": PASSWORD})
-    assert status == 201, (status, body)
-    verification = sink.wait("ann@interop.test", "Confirm your email")
-    assert verification["From"].addresses[0].addr_spec == "no-reply@interop.test", verification["From"]
-    status, user = call("POST", "/api/v1/auth/verify-email", {"token": token_of(verification)})
-    assert status == 200 and user["emailVerified"] is True, (status, user)
-    print("ok  verification email through aiosmtpd; its link verifies the address")
+        status, body = call("POST", "/api/v1/auth/register", {"email": "ann@interop.test", "password": PASSWORD})
+        assert status == 201, (status, body)
+        verification = sink.wait("ann@interop.test", "Confirm your email")
+        assert verification["From"].addresses[0].addr_spec == "no-reply@interop.test", verification["From"]
+        status, user = call("POST", "/api/v1/auth/verify-email", {"token": token_of(verification)})
+        assert status == 200 and user["emailVerified"] is True, (status, user)
+        print("ok  verification email through aiosmtpd; its link verifies the address")
 
-    status, body = call("POST", "/api/v1/auth/forgot-password", {"email": "ann@interop.test"})
-    assert status == 202, (status, body)
-    reset = sink.wait("ann@interop.test", "Reset your")
-    assert "https://app.interop.test/reset-password#token=" in reset.get_body(("plain",)).get_content()
-    status, _ = call("POST", "/api/v1/auth/reset-password", {"token": token_of(reset), "newPassword": NEW_PASSWORD})
-    assert status == 204, status
-    status, _ = call("POST", "/api/v1/auth/signin", {"email": "ann@interop.test", "password": NEW_PASSWORD})
-    assert status == 200, status
-    sink.wait("ann@interop.test", "password was changed")
-    print("ok  reset email through aiosmtpd; its link sets a new password; the notice follows")
+        status, body = call("POST", "/api/v1/auth/forgot-password", {"email": "ann@interop.test"})
+        assert status == 202, (status, body)
+        reset = sink.wait("ann@interop.test", "Reset your")
+        assert "https://app.interop.test/reset-password#token=" in reset.get_body(("plain",)).get_content()
+        status, _ = call("POST", "/api/v1/auth/reset-password", {"token": token_of(reset), "newPassword": NEW_PASSWORD})
+        assert status == 204, status
+        status, _ = call("POST", "/api/v1/auth/signin", {"email": "ann@interop.test", "password": NEW_PASSWORD})
+        assert status == 200, status
+        sink.wait("ann@interop.test", "password was changed")
+        print("ok  reset email through aiosmtpd; its link sets a new password; the notice follows")
 finally:
-    server.terminate()
-    server.wait(timeout=15)
     controller.stop()
