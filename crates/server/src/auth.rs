@@ -157,7 +157,7 @@ pub async fn authenticate(
                 .sessions
                 .live_session_expiry(&claims.sid, &claims.sub, now_ms)
                 .await
-                .map_err(|err| crate::error::store_failure(&err))?;
+                .map_err(Error::from)?;
             state
                 .liveness
                 .put(ticket, &claims.sid, &claims.sub, now_ms, expiry);
@@ -214,6 +214,7 @@ pub fn cookie_header(req: &Request) -> String {
 /// peer, unless the peer is one of LATCHKEY_TRUSTED_PROXIES: then it is the right-most
 /// untrusted hop of `Forwarded` / `X-Forwarded-For` (see `latchkey_core::client_ip`), so a
 /// client cannot choose its own address.
+#[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,

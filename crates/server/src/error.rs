@@ -127,24 +127,10 @@ impl<S> From<Error> for Failure<S> {
     }
 }
 
+/// A store failure, logged where it becomes an [`Error`] (in the store crate).
 impl<S> From<StoreError> for Failure<S> {
     fn from(err: StoreError) -> Self {
-        store_failure(&err).into()
-    }
-}
-
-/// The answer to a store failure, logged: 503 `unavailable` while the database is out of
-/// reach (the client may retry; the pool reconnects by itself), 500 for anything else.
-pub fn store_failure(err: &StoreError) -> Error {
-    match err {
-        StoreError::Unavailable(_) => {
-            tracing::error!(error = %err, "database unavailable");
-            Error::Unavailable
-        }
-        _ => {
-            tracing::error!(error = %err, "store failure");
-            Error::Internal
-        }
+        Error::from(err).into()
     }
 }
 
@@ -325,12 +311,12 @@ mod tests {
     fn an_unreachable_database_is_503_and_a_failed_statement_500() {
         let down = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
         assert_eq!(
-            status_of(&store_failure(&down)),
+            status_of(&Error::from(down)),
             StatusCode::SERVICE_UNAVAILABLE
         );
         let broken = StoreError::Database(sqlx::Error::RowNotFound);
         assert_eq!(
-            status_of(&store_failure(&broken)),
+            status_of(&Error::from(broken)),
             StatusCode::INTERNAL_SERVER_ERROR
         );
     }

@@ -18,6 +18,8 @@
 //! - [`profiles`]: the short-lived cache of the user `GET /me` returns.
 //! - [`mail`]: email templates, the SMTP / file / in-memory mailers, and the outbox worker.
 //! - [`keys`]: the Ed25519 keys file (EdDSA), its rotation and pruning.
+//! - [`flows`]: the use cases (register, sign in, refresh, recover, change the account…) as
+//!   plain async functions over a request context; no HTTP types.
 //! - [`api`]: one `#[OpenApi]` struct per tag (auth, sessions, tasks, health, keys), the
 //!   DTOs, and the bearer/cookie transport of auth responses.
 //! - [`limits`]: the request-body size limit, and the per-address ceiling on auth calls.
@@ -29,6 +31,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod flows;
 pub mod keys;
 pub mod limiter;
 pub mod limits;

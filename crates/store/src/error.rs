@@ -19,6 +19,24 @@ pub enum StoreError {
     Database(sqlx::Error),
 }
 
+/// What the caller is told when the store fails, with the detail logged here (it never
+/// reaches a client): `unavailable` while the database is out of reach (a retry may
+/// succeed; the pool reconnects by itself), `internal_error` for anything else.
+impl From<StoreError> for latchkey_core::Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => {
+                tracing::error!(error = %err, "database unavailable");
+                latchkey_core::Error::Unavailable
+            }
+            _ => {
+                tracing::error!(error = %err, "store failure");
+                latchkey_core::Error::Internal
+            }
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match &err {

@@ -1,19 +1,16 @@
-//! The API: one `#[OpenApi]` struct per tag, assembled into one service.
+//! The API: one `#[OpenApi]` struct per tag, assembled into one service. Handlers translate
+//! between HTTP and [`crate::flows`]: they read the transport (body or cookies, the CSRF
+//! rule, DTOs), call one flow, and shape its outcome into a response.
 
 pub mod account;
 pub mod auth;
 pub mod dto;
-mod guard;
 pub mod health;
-mod ids;
+mod held;
 pub mod jwks;
-mod mailing;
-mod open;
 pub mod recovery;
-mod resend;
 pub mod sessions;
 pub mod tasks;
-mod text;
 pub mod transport;
 pub mod unblock;
 

@@ -3,7 +3,6 @@
 //! Every statement is scoped by the caller's id, so another user's session id is a 404.
 //! Revoking clears the session from this server's liveness cache at once.
 
-use latchkey_store::EventKind;
 use std::sync::Arc;
 
 use latchkey_core::Error;
@@ -14,11 +13,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
-use super::auth::{AuthenticatedErrors, event};
+use super::auth::AuthenticatedErrors;
 use super::dto::{RevokedCount, SessionView};
-use super::ids::canonical;
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
+use crate::flows::{self, Ctx, ids::canonical};
 use crate::state::AppState;
 use crate::statuses;
 
@@ -60,14 +59,12 @@ impl SessionsApi {
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         auth: Caller,
     ) -> Result<SessionList, Failure<AuthenticatedErrors>> {
         let me = auth.0;
-        let sessions = state
-            .store
-            .sessions
-            .list_sessions(&me.user_id, state.clock.now_ms())
-            .await?;
+        let client = ClientInfo::of(req);
+        let sessions = flows::sessions::list(&Ctx::new(&state, &client), &me.user_id).await?;
         Ok(SessionList::Ok(Json(
             sessions
                 .into_iter()
@@ -89,24 +86,8 @@ impl SessionsApi {
     ) -> Result<SessionRevoked, Failure<RevokeErrors>> {
         let me = auth.0;
         let id = canonical(&id.0).ok_or(Error::NotFound)?;
-        let now_ms = state.clock.now_ms();
-        let event = event(
-            EventKind::SessionRevoked,
-            &me.user_id,
-            Some(&id),
-            &ClientInfo::of(req),
-            now_ms,
-        )?;
-        let _forget = state.liveness.forget_after(&id);
-        if !state
-            .store
-            .sessions
-            .revoke_session(&id, &me.user_id, now_ms, &event)
-            .await?
-        {
-            return Err(Error::NotFound.into());
-        }
-        tracing::info!(user_id = %me.user_id, session_id = %id, "session revoked");
+        let client = ClientInfo::of(req);
+        flows::sessions::revoke(&Ctx::new(&state, &client), &me.user_id, &id).await?;
         Ok(SessionRevoked::NoContent)
     }
 
@@ -121,23 +102,11 @@ impl SessionsApi {
         auth: Caller,
     ) -> Result<OthersRevoked, Failure<RevokeOthersErrors>> {
         let me = auth.0;
-        let now_ms = state.clock.now_ms();
-        let event = event(
-            EventKind::OtherSessionsRevoked,
-            &me.user_id,
-            Some(&me.session_id),
-            &ClientInfo::of(req),
-            now_ms,
-        )?;
-        let _forget = state.liveness.forget_user_after(&me.user_id);
-        let revoked = state
-            .store
-            .sessions
-            .revoke_other_sessions(&me.user_id, Some(&me.session_id), now_ms, &event)
-            .await?;
-        tracing::info!(user_id = %me.user_id, count = revoked.len(), "other sessions revoked");
+        let client = ClientInfo::of(req);
+        let ctx = Ctx::new(&state, &client);
+        let revoked = flows::sessions::revoke_others(&ctx, &me.user_id, &me.session_id).await?;
         Ok(OthersRevoked::Ok(Json(RevokedCount {
-            revoked: i64::try_from(revoked.len()).unwrap_or(i64::MAX),
+            revoked: i64::try_from(revoked).unwrap_or(i64::MAX),
         })))
     }
 }

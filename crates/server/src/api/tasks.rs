@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use latchkey_core::Error;
-use latchkey_store::{NewTask, TaskPatch};
+use latchkey_store::TaskPatch;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -12,11 +11,12 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::AuthenticatedErrors;
-use super::dto::{CreateTaskRequest, TaskView, UpdateTaskRequest};
-use super::ids::{canonical, new_id};
-use super::text::{multiline_text, plain_text};
-use crate::auth::Caller;
+use super::dto::{CreateTaskRequest, TaskView, Text, UpdateTaskRequest};
+use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
+use crate::flows::Ctx;
+use crate::flows::tasks::{self, title_of};
+use crate::flows::text::multiline_text;
 use crate::state::AppState;
 use crate::statuses;
 
@@ -66,7 +66,7 @@ impl TasksApi {
         state: Data<&Arc<AppState>>,
         auth: Caller,
     ) -> Result<TaskList, Failure<AuthenticatedErrors>> {
-        let tasks = state.store.tasks.list_tasks(&auth.0.user_id).await?;
+        let tasks = tasks::list(&ctx(&state), &auth.0.user_id).await?;
         Ok(TaskList::Ok(Json(
             tasks.into_iter().map(Into::into).collect(),
         )))
@@ -81,16 +81,8 @@ impl TasksApi {
         body: Json<CreateTaskRequest>,
     ) -> Result<TaskCreated, Failure<CreateErrors>> {
         let CreateTaskRequest { title, description } = body.0;
-        let task = NewTask {
-            id: new_id()?,
-            user_id: auth.0.user_id,
-            title: title_of(&title)?,
-            description: description
-                .map(|d| multiline_text("description", &d))
-                .transpose()?,
-            now_ms: state.clock.now_ms(),
-        };
-        let task = state.store.tasks.create_task(&task).await?;
+        let description = description.map(Text::into_string);
+        let task = tasks::create(&ctx(&state), &auth.0.user_id, &title, description).await?;
         Ok(TaskCreated::Created(Json(task.into())))
     }
 
@@ -102,12 +94,7 @@ impl TasksApi {
         auth: Caller,
         id: Path<String>,
     ) -> Result<TaskFound, Failure<FindErrors>> {
-        let task = state
-            .store
-            .tasks
-            .find_task(&auth.0.user_id, &task_id(&id)?)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let task = tasks::find(&ctx(&state), &auth.0.user_id, &id.0).await?;
         Ok(TaskFound::Ok(Json(task.into())))
     }
 
@@ -134,17 +121,7 @@ impl TasksApi {
             },
             completed,
         };
-        let task = state
-            .store
-            .tasks
-            .update_task(
-                &auth.0.user_id,
-                &task_id(&id)?,
-                &patch,
-                state.clock.now_ms(),
-            )
-            .await?
-            .ok_or(Error::NotFound)?;
+        let task = tasks::update(&ctx(&state), &auth.0.user_id, &id.0, &patch).await?;
         Ok(TaskFound::Ok(Json(task.into())))
     }
 
@@ -156,28 +133,17 @@ impl TasksApi {
         auth: Caller,
         id: Path<String>,
     ) -> Result<TaskDeleted, Failure<DeleteErrors>> {
-        if !state
-            .store
-            .tasks
-            .delete_task(&auth.0.user_id, &task_id(&id)?)
-            .await?
-        {
-            return Err(Error::NotFound.into());
-        }
+        tasks::delete(&ctx(&state), &auth.0.user_id, &id.0).await?;
         Ok(TaskDeleted::NoContent)
     }
 }
 
-/// Task ids are UUIDs; anything else cannot name a task, so it is a 404 without a query
-/// (and a stray NUL never reaches PostgreSQL, which would refuse it).
-fn task_id(id: &Path<String>) -> Result<String, Error> {
-    canonical(&id.0).ok_or(Error::NotFound)
-}
-
-fn title_of(raw: &str) -> Result<String, Error> {
-    let title = plain_text("title", raw)?;
-    if title.is_empty() {
-        return Err(Error::InvalidRequest("title must not be blank".into()));
-    }
-    Ok(title)
+/// Tasks record nothing about the client: the flows' context without one.
+fn ctx(state: &AppState) -> Ctx<'_> {
+    const NOBODY: &ClientInfo = &ClientInfo {
+        ip: None,
+        user_agent: None,
+        addr: None,
+    };
+    Ctx::new(state, NOBODY)
 }

@@ -8,8 +8,9 @@
 //! new one, and once every pre-upgrade session has rotated or expired it matches nothing.
 
 use latchkey_core::refresh;
-use latchkey_store::{RefreshRecord, StoreError};
+use latchkey_store::RefreshRecord;
 
+use super::Result;
 use crate::state::AppState;
 
 /// The live refresh token of `generation` in `record`'s session, or `None` if neither key
@@ -18,7 +19,7 @@ pub async fn live_token(
     state: &AppState,
     record: &RefreshRecord,
     generation: i64,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<String>> {
     for key in [&state.refresh_key, &state.legacy_refresh_key] {
         let token = key.token(&record.session_id, &record.refresh_seed, generation);
         let stored = state

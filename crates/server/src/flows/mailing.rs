@@ -3,12 +3,12 @@
 
 use latchkey_core::onetime::{self, Purpose};
 use latchkey_core::{Error, random, refresh};
-use latchkey_store::{NewEvent, NewMail, NewOneTimeToken, Outgoing, StoreError, Throttle, User};
+use latchkey_store::{NewEvent, NewMail, NewOneTimeToken, Outgoing, Throttle, User};
 
 use super::ids::new_id;
+use super::{Ctx, Result};
 use crate::limiter::{self, Limit};
 use crate::mail::templates::{Data, Kind};
-use crate::state::AppState;
 
 /// The least time between two link emails of one purpose to one account.
 pub const RESEND_INTERVAL_MS: i64 = 60_000;
@@ -16,16 +16,16 @@ pub const RESEND_INTERVAL_MS: i64 = 60_000;
 /// A fresh one-time token for `user`, for `purpose`, and the email `kind` that carries its
 /// link to `to`. The token itself is not kept anywhere: the outbox re-derives it.
 pub fn with_link(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     kind: Kind,
     purpose: Purpose,
     user: &User,
     to: &str,
-    now_ms: i64,
-) -> Result<Outgoing, Error> {
+) -> Result<Outgoing> {
+    let now_ms = ctx.now_ms;
     let id = new_id()?;
     let seed = refresh::seed_from(random::bytes::<32>()?);
-    let token = state.onetime_key.token(&id, &seed, purpose);
+    let token = ctx.app.onetime_key.token(&id, &seed, purpose);
     // An address other than the account's own is one nobody has proven yet (a requested
     // change): its mail carries nothing the requester chose, not even the display name.
     let data = if to == user.email {
@@ -56,14 +56,15 @@ pub fn with_link(
 /// `None` if it may go, else the 429 to answer. What the limits count is emails sent, so a
 /// refused request is taken back and asking again within the minute does not eat into the
 /// hour.
-pub async fn recipient_refusal(state: &AppState, key: &str) -> Result<Option<Error>, Error> {
+pub async fn recipient_refusal(ctx: &Ctx<'_>, key: &str) -> Result<Option<Error>> {
+    let limiter = &ctx.app.limiter;
     let mut taken = Vec::new();
     for limit in [Limit::RecoveryAddress, Limit::RecoveryAddressHourly] {
-        let (verdict, hit) = state.limiter.count(limit, key).await?;
+        let (verdict, hit) = limiter.count(limit, key).await?;
         taken.push(hit);
         if !verdict.allowed {
             for hit in taken {
-                state.limiter.refund(hit).await;
+                limiter.refund(hit).await;
             }
             return Ok(Some(limiter::refused(&verdict)));
         }
@@ -72,7 +73,7 @@ pub async fn recipient_refusal(state: &AppState, key: &str) -> Result<Option<Err
 }
 
 /// An email without a token (a notice).
-pub fn notice(kind: Kind, to: &str, data: &Data, now_ms: i64) -> Result<NewMail, Error> {
+pub fn notice(kind: Kind, to: &str, data: &Data, now_ms: i64) -> Result<NewMail> {
     Ok(NewMail {
         id: new_id()?,
         kind: kind.as_str(),
@@ -84,14 +85,13 @@ pub fn notice(kind: Kind, to: &str, data: &Data, now_ms: i64) -> Result<NewMail,
 }
 
 /// The verification email for `user`'s current address.
-pub fn verification(state: &AppState, user: &User, now_ms: i64) -> Result<Outgoing, Error> {
+pub fn verification(ctx: &Ctx<'_>, user: &User) -> Result<Outgoing> {
     with_link(
-        state,
+        ctx,
         Kind::VerifyEmail,
         Purpose::VerifyEmail,
         user,
         &user.email,
-        now_ms,
     )
 }
 
@@ -99,13 +99,14 @@ pub fn verification(state: &AppState, user: &User, now_ms: i64) -> Result<Outgoi
 /// same purpose less than a minute ago: then nothing is written, and the answer is how many
 /// seconds to wait. Atomic: parallel requests cannot both get through.
 pub async fn enqueue_once_a_minute(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     outgoing: Outgoing,
     event: &NewEvent,
-) -> Result<Option<u64>, StoreError> {
-    let now_ms = outgoing.mail.now_ms;
+) -> Result<Option<u64>> {
+    let outbox = &ctx.app.store.outbox;
+    let now_ms = ctx.now_ms;
     let Some(token) = &outgoing.token else {
-        state.store.outbox.enqueue(&[outgoing], Some(event)).await?;
+        outbox.enqueue(&[outgoing], Some(event)).await?;
         return Ok(None);
     };
     let throttle = Throttle {
@@ -114,9 +115,7 @@ pub async fn enqueue_once_a_minute(
         interval_ms: RESEND_INTERVAL_MS,
         now_ms,
     };
-    let next = state
-        .store
-        .outbox
+    let next = outbox
         .enqueue_throttled(&throttle, &[outgoing], event)
         .await?;
     Ok(next.map(|at| {
