@@ -28,3 +28,4 @@ mod secrets;
 mod sessions;
 mod tasks;
 mod unblock;
+mod upgrade;
