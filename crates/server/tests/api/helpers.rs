@@ -139,12 +139,28 @@ impl TestApp {
     pub async fn sqlite() -> TestApp {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
         let url = format!("sqlite://{}", path.display());
-        Self::spawn(&url, Cleanup::SqliteFile(path)).await
+        Self::spawn(&url, Cleanup::SqliteFile(path), START_MS).await
+    }
+
+    /// A SQLite app over a copy of the database file `source` (one an earlier release
+    /// wrote), its clock starting at `start_ms`.
+    pub async fn sqlite_copy_of(source: &std::path::Path, start_ms: i64) -> TestApp {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
+        std::fs::copy(source, &path).expect("copy the SQLite database");
+        let url = format!("sqlite://{}", path.display());
+        Self::spawn(&url, Cleanup::SqliteFile(path), start_ms).await
     }
 
     /// `None` (and a note on stderr) when no PostgreSQL is configured for tests — unless
     /// `LATCHKEY_REQUIRE_ALL` is set (CI sets it), when a missing PostgreSQL is a failure.
     pub async fn postgres() -> Option<TestApp> {
+        Self::postgres_holding("", START_MS).await
+    }
+
+    /// As [`TestApp::postgres`], its fresh schema first given what `sql` (statements without
+    /// schema names: a dump an earlier release's database gave) creates, and its clock
+    /// starting at `start_ms`.
+    pub async fn postgres_holding(sql: &str, start_ms: i64) -> Option<TestApp> {
         let Ok(admin_url) = std::env::var("LATCHKEY_TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("LATCHKEY_REQUIRE_ALL").is_none(),
@@ -169,13 +185,23 @@ impl TestApp {
         let url = format!(
             "{admin_url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
         );
-        Some(Self::spawn(&url, Cleanup::PostgresSchema { admin_url, schema }).await)
+        if !sql.is_empty() {
+            let pool = sqlx::PgPool::connect(&url).await.unwrap();
+            // The test's own fixture, not input.
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&pool)
+                .await
+                .expect("load the SQL into the test schema");
+            pool.close().await;
+        }
+        let cleanup = Cleanup::PostgresSchema { admin_url, schema };
+        Some(Self::spawn(&url, cleanup, start_ms).await)
     }
 
-    async fn spawn(database_url: &str, cleanup: Cleanup) -> TestApp {
+    async fn spawn(database_url: &str, cleanup: Cleanup, start_ms: i64) -> TestApp {
         let mail = Arc::new(SmtpSink::start().await);
         let settings = test_settings(database_url, mail.port);
-        let clock = Arc::new(ManualClock::new(START_MS));
+        let clock = Arc::new(ManualClock::new(start_ms));
         let state = startup::build_state(&settings, clock.clone())
             .await
             .expect("build state");

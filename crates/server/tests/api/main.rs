@@ -29,3 +29,4 @@ mod sessions;
 mod settings;
 mod tasks;
 mod unblock;
+mod upgrade;
