@@ -71,14 +71,7 @@ impl Accounts for SqlStore {
             insert_outgoing(&mut tx, out).await?;
         }
         tx.commit().await?;
-        Ok(User {
-            id: user.id.clone(),
-            email: user.email.clone(),
-            name: user.name.clone(),
-            image: None,
-            email_verified: false,
-            created_at: user.now_ms,
-        })
+        Ok(user.user())
     }
 
     async fn find_user(&self, user_id: &str) -> Result<Option<User>> {

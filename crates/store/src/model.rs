@@ -42,6 +42,20 @@ pub struct NewUser {
     pub now_ms: i64,
 }
 
+impl NewUser {
+    /// The user this becomes once registered.
+    pub fn user(&self) -> User {
+        User {
+            id: self.id.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            image: None,
+            email_verified: false,
+            created_at: self.now_ms,
+        }
+    }
+}
+
 /// A new sign-in session and its first refresh token (generation 0). `Debug` leaves out
 /// the seed, half of what derives the session's refresh tokens.
 #[derive(Clone)]

@@ -79,6 +79,7 @@ pub enum EmailChanged {
     Ok(Json<UserView>),
 }
 
+#[derive(Default)]
 pub struct AccountApi;
 
 // `/me` lives here whole (GET and PATCH): poem-openapi writes one path object per API

@@ -66,6 +66,7 @@ pub enum SignedOut {
     NoContent,
 }
 
+#[derive(Default)]
 pub struct AuthApi;
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]

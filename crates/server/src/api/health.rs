@@ -55,6 +55,7 @@ pub enum Ready {
     Unavailable(Json<ErrorBody>),
 }
 
+#[derive(Default)]
 pub struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]

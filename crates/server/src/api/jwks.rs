@@ -44,6 +44,7 @@ pub enum KeySet {
     Ok(Json<JwkSet>),
 }
 
+#[derive(Default)]
 pub struct JwksApi;
 
 #[OpenApi(tag = "ApiTags::Keys")]

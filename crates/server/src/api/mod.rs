@@ -46,21 +46,7 @@ pub type Apis = (
 
 /// The service whose document is `openapi/openapi.json`.
 pub fn service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            auth::AuthApi,
-            recovery::RecoveryApi,
-            unblock::UnblockApi,
-            account::AccountApi,
-            sessions::SessionsApi,
-            tasks::TasksApi,
-            health::HealthApi,
-            jwks::JwksApi,
-        ),
-        "Latchkey",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
+    OpenApiService::new(Apis::default(), "Latchkey", env!("CARGO_PKG_VERSION")).description(
         "Authentication for Next.js apps with a Rust core. Every error answers with \
          `{\"error\": code, \"message\": text}`; match on the stable `error` code.",
     )

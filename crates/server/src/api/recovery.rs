@@ -61,6 +61,7 @@ pub enum VerificationSent {
     Accepted(Json<Accepted>),
 }
 
+#[derive(Default)]
 pub struct RecoveryApi;
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]

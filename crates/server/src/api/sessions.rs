@@ -47,6 +47,7 @@ pub enum OthersRevoked {
     Ok(Json<RevokedCount>),
 }
 
+#[derive(Default)]
 pub struct SessionsApi;
 
 #[OpenApi(prefix_path = "/api/v1/sessions", tag = "ApiTags::Sessions")]

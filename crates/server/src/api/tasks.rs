@@ -55,6 +55,7 @@ pub enum TaskDeleted {
     NoContent,
 }
 
+#[derive(Default)]
 pub struct TasksApi;
 
 #[OpenApi(prefix_path = "/api/v1/tasks", tag = "ApiTags::Tasks")]

@@ -36,6 +36,7 @@ pub enum Unblocked {
     NoContent,
 }
 
+#[derive(Default)]
 pub struct UnblockApi;
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]

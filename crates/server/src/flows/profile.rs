@@ -13,17 +13,17 @@ pub async fn me(ctx: &Ctx<'_>, user_id: &str) -> Result<User> {
         return Ok(user);
     }
     let ticket = profiles.ticket();
-    // A live session whose user is gone cannot happen (ON DELETE CASCADE); treat it as a
-    // revoked session rather than a server error all the same.
-    let user = ctx
-        .app
-        .store
-        .accounts
-        .find_user(user_id)
-        .await?
-        .ok_or(Error::SessionRevoked)?;
+    let user = signed_in_user(ctx, user_id).await?;
     profiles.put(ticket, &user, ctx.now_ms);
     Ok(user)
+}
+
+/// The signed-in user, read from the store. A live session whose user is gone cannot
+/// happen (ON DELETE CASCADE); it is treated as a revoked session rather than a server
+/// error all the same.
+pub async fn signed_in_user(ctx: &Ctx<'_>, user_id: &str) -> Result<User> {
+    let found = ctx.app.store.accounts.find_user(user_id).await?;
+    found.ok_or(Error::SessionRevoked)
 }
 
 /// Applies a (validated) profile patch.

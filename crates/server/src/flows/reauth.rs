@@ -6,18 +6,13 @@ use latchkey_core::{Email, Error};
 use latchkey_store::{EventKind, Login};
 
 use super::password::{Attempt, check_password};
+use super::profile::signed_in_user;
 use super::recovery::stored_email;
 use super::{Ctx, Result};
 
 /// The signed-in user's current address and display name.
 pub async fn own_address_and_name(ctx: &Ctx<'_>, user_id: &str) -> Result<(Email, Option<String>)> {
-    let user = ctx
-        .app
-        .store
-        .accounts
-        .find_user(user_id)
-        .await?
-        .ok_or(Error::SessionRevoked)?;
+    let user = signed_in_user(ctx, user_id).await?;
     Ok((stored_email(&user.email)?, user.name))
 }
 

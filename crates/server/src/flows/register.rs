@@ -3,7 +3,7 @@
 //! the address already had an account.
 
 use latchkey_core::{Email, Error};
-use latchkey_store::{EventKind, NewUser, Outgoing, StoreError, User};
+use latchkey_store::{EventKind, NewUser, Outgoing, StoreError};
 
 use super::mailing::{notice, verification};
 use super::open::{Replacement, new_session};
@@ -55,7 +55,7 @@ pub async fn register(ctx: &Ctx<'_>, input: Registration, held: Held) -> Result<
     };
     let (session, refresh_token) = new_session(ctx, &user.id)?;
     let event = ctx.event(EventKind::Registered, &user.id, Some(&session.id))?;
-    let verify = verification(ctx, &user_of(&user))?;
+    let verify = verification(ctx, &user.user())?;
     let user = match app
         .store
         .accounts
@@ -103,7 +103,7 @@ async fn quietly(
                 now_ms: ctx.now_ms,
             };
             let event = ctx.event(EventKind::Registered, &user.id, None)?;
-            let verify = verification(ctx, &user_of(&user))?;
+            let verify = verification(ctx, &user.user())?;
             match store
                 .accounts
                 .register(&user, None, &event, &[verify])
@@ -134,16 +134,4 @@ async fn quietly(
         tracing::info!(user_id = %user.id, "registration for an existing account; owner notified");
     }
     Ok(())
-}
-
-/// The user a [`NewUser`] becomes.
-fn user_of(user: &NewUser) -> User {
-    User {
-        id: user.id.clone(),
-        email: user.email.clone(),
-        name: user.name.clone(),
-        image: None,
-        email_verified: false,
-        created_at: user.now_ms,
-    }
 }

@@ -5,6 +5,7 @@ use latchkey_core::onetime::Purpose;
 use latchkey_store::{EventKind, User};
 
 use super::mailing::{enqueue_once_a_minute, verification};
+use super::profile::signed_in_user;
 use super::recovery::{stored_email, usable};
 use super::{Ctx, Result};
 use crate::limiter::Limit;
@@ -30,12 +31,7 @@ pub async fn verify_email(ctx: &Ctx<'_>, token: &str) -> Result<User> {
 /// at most one a minute (429 with the wait).
 pub async fn resend(ctx: &Ctx<'_>, user_id: &str, session_id: &str) -> Result<()> {
     let app = ctx.app;
-    let user = app
-        .store
-        .accounts
-        .find_user(user_id)
-        .await?
-        .ok_or(Error::SessionRevoked)?;
+    let user = signed_in_user(ctx, user_id).await?;
     if user.email_verified {
         return Err(Error::EmailAlreadyVerified);
     }
