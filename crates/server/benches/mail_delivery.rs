@@ -15,6 +15,8 @@ mod capture;
 #[allow(dead_code)]
 mod smtp;
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,14 +37,7 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    let dir = std::env::temp_dir().join(format!("latchkey-bench-mail-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![("sqlite", format!("sqlite://{}/bench.db", dir.display()))];
-    if let Ok(url) = std::env::var("LATCHKEY_TEST_POSTGRES_URL") {
-        urls.push(("postgres", url));
-    } else {
-        println!("(PostgreSQL skipped: set LATCHKEY_TEST_POSTGRES_URL to include it)");
-    }
+    let (dir, urls) = common::database_urls("mail");
     println!("password-reset emails, request sent -> message accepted by the SMTP listener\n");
     println!(
         "{:<10} {:<26} {:>9} {:>9} {:>9} {:>9} {:>9}",

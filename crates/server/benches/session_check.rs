@@ -6,6 +6,8 @@
 //!
 //! SQLite always (a temporary file); PostgreSQL too when LATCHKEY_TEST_POSTGRES_URL is set.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,14 +24,7 @@ const SECRET: &str = "bench-secret-0123456789abcdef-0123456789";
 
 #[tokio::main]
 async fn main() {
-    let dir = std::env::temp_dir().join(format!("latchkey-bench-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![("sqlite", format!("sqlite://{}/bench.db", dir.display()))];
-    if let Ok(url) = std::env::var("LATCHKEY_TEST_POSTGRES_URL") {
-        urls.push(("postgres", url));
-    } else {
-        println!("(PostgreSQL skipped: set LATCHKEY_TEST_POSTGRES_URL to include it)");
-    }
+    let (dir, urls) = common::database_urls("check");
     println!("{ROUNDS} checks each, median and p99 per check\n");
     println!(
         "{:<10} {:<28} {:>10} {:>10}",

@@ -21,7 +21,7 @@ use crate::mail::outbox::{LinkKeys, Outbox};
 use crate::mail::{self, Mailer};
 use crate::passwords::Hasher;
 use crate::profiles::ProfileCache;
-use crate::settings::{Checked, JwtAlg, RateLimitStore, Settings, duration};
+use crate::settings::{JwtAlg, RateLimitStore, Settings, duration};
 
 pub struct AppState {
     pub store: Store,
@@ -70,18 +70,7 @@ impl AppState {
         store: Store,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        // Before the mailer exists: production must not fall back to the file mailer.
-        let checked = settings.check()?;
-        let mailer = mail::from_settings(settings)?;
-        Self::assemble(
-            settings,
-            checked,
-            secret,
-            server_secret,
-            store,
-            clock,
-            mailer,
-        )
+        Self::assemble(settings, secret, server_secret, store, clock, None)
     }
 
     /// As [`AppState::new`], with a mailer of the caller's choosing (tests).
@@ -93,27 +82,24 @@ impl AppState {
         clock: Arc<dyn Clock>,
         mailer: Arc<dyn Mailer>,
     ) -> anyhow::Result<Self> {
-        let checked = settings.check()?;
-        Self::assemble(
-            settings,
-            checked,
-            secret,
-            server_secret,
-            store,
-            clock,
-            mailer,
-        )
+        Self::assemble(settings, secret, server_secret, store, clock, Some(mailer))
     }
 
     fn assemble(
         settings: &Settings,
-        checked: Checked,
         secret: &Secret,
         server_secret: &Secret,
         store: Store,
         clock: Arc<dyn Clock>,
-        mailer: Arc<dyn Mailer>,
+        mailer: Option<Arc<dyn Mailer>>,
     ) -> anyhow::Result<Self> {
+        // Checked once, and before any mailer is made: production must not fall back to
+        // the file mailer.
+        let checked = settings.check()?;
+        let mailer = match mailer {
+            Some(mailer) => mailer,
+            None => mail::from_settings(settings)?,
+        };
         // Redis needs a connection, made in `startup::build_state`; until then, memory.
         let counters: Arc<dyn Counters> = match settings.rate_limit_store() {
             RateLimitStore::Database => Arc::new(DatabaseCounters::new(store.clone())),

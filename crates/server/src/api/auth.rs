@@ -100,7 +100,7 @@ impl AuthApi {
             password: password.into_string(),
             name: name.map(Text::into_string),
         };
-        let held = held_session(&state, req).await;
+        let held = held_session(&state, req);
         let client = ClientInfo::of(req);
         let ctx = Ctx::new(&state, &client);
         match flows::register::register(&ctx, input, held).await? {
@@ -134,7 +134,7 @@ impl AuthApi {
     ) -> Result<WithCookies<SignedIn>, Failure<SignInErrors>> {
         let cookies = wants_cookies(&state, req, transport.0)?;
         let SignInRequest { email, password } = body.0;
-        let held = held_session(&state, req).await;
+        let held = held_session(&state, req);
         let client = ClientInfo::of(req);
         let ctx = Ctx::new(&state, &client);
         let opened = flows::sign_in::sign_in(&ctx, &email, password.into_string(), held).await?;

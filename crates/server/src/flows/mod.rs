@@ -62,6 +62,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The same request after slow work (a password hash, which can first queue for
+    /// seconds), with the clock read again: a write that judges an expiry or starts a
+    /// back-off must use the time it is made at, not the time the request began.
+    pub fn resumed(&self) -> Ctx<'a> {
+        Ctx::new(self.app, self.client)
+    }
+
     /// A security event for the audit trail, from this client, now.
     pub fn event(
         &self,
@@ -114,4 +121,6 @@ pub struct Opened {
 }
 
 /// The session a request still holds when it signs in (or up) again: (user, session).
+/// Flows take it as a future, looked up only once the request has passed its limits and
+/// its password check, so refused attempts cost no token check or database read.
 pub type Held = Option<(String, String)>;

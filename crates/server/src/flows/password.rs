@@ -77,8 +77,9 @@ pub async fn check_password(ctx: &Ctx<'_>, attempt: &Attempt<'_>, password: &str
     };
     let owner = login.as_ref().map(|l| l.user.clone());
     let Some(login) = login.filter(|_| verified) else {
-        // The failure that blocks the address also emails its owner an unblock link.
-        let failures = failed(ctx, &key, owner.as_ref(), attempt).await?;
+        // The failure that blocks the address also emails its owner an unblock link. Its
+        // time starts the back-off, so it is read after the hash (which may have queued).
+        let failures = failed(&ctx.resumed(), &key, owner.as_ref(), attempt).await?;
         let user_id = owner.map(|u| u.id);
         tracing::info!(user_id = ?user_id, failures, kind = %attempt.failed_event, "password refused");
         return Err(Error::InvalidCredentials);

@@ -56,6 +56,12 @@ pub async fn reset_password(ctx: &Ctx<'_>, token: &str, new_password: String) ->
     app.policy
         .check_for(&new_password, &email, user.name.as_deref())?;
     let password_hash = app.hasher.hash(new_password).await?;
+    // The link is spent at the time of the write: it may have expired during the hash.
+    let ctx = &ctx.resumed();
+    let consume = Consume {
+        now_ms: ctx.now_ms,
+        ..consume
+    };
     let data = MailData::for_user(user);
     let mail = notice(Kind::PasswordChanged, &user.email, &data, ctx.now_ms)?;
     let event = ctx.event(EventKind::PasswordReset, &user.id, None)?;

@@ -28,7 +28,11 @@ pub enum Registered {
 
 /// Registers, counting the attempt against the client address's registration limit first.
 /// A session the client still held (`held`) ends: the new account's replaces it.
-pub async fn register(ctx: &Ctx<'_>, input: Registration, held: Held) -> Result<Registered> {
+pub async fn register(
+    ctx: &Ctx<'_>,
+    input: Registration,
+    held: impl Future<Output = Held>,
+) -> Result<Registered> {
     let app = ctx.app;
     app.limiter
         .check(Limit::RegisterIp, &ctx.client.bucket())
@@ -66,7 +70,7 @@ pub async fn register(ctx: &Ctx<'_>, input: Registration, held: Held) -> Result<
         other => other?,
     };
     // Rare enough (signing up while signed in) to end on its own, after the commit.
-    if let Some(replaced) = Replacement::of(ctx, held, &session.id)? {
+    if let Some(replaced) = Replacement::of(ctx, held.await, &session.id)? {
         replaced.end(ctx).await?;
     }
     tracing::info!(user_id = %user.id, session_id = %session.id, "registered");

@@ -12,7 +12,12 @@ use super::{Ctx, Held, Opened, Result};
 /// password are the same 401, in the same time (see [`check_password`]). A session the
 /// client still held (`held`) ends in the new one's transaction; past the cap, the least
 /// recently used end too.
-pub async fn sign_in(ctx: &Ctx<'_>, email: &str, password: String, held: Held) -> Result<Opened> {
+pub async fn sign_in(
+    ctx: &Ctx<'_>,
+    email: &str,
+    password: String,
+    held: impl Future<Output = Held>,
+) -> Result<Opened> {
     let app = ctx.app;
     let email = Email::parse(email)?;
     let attempt = Attempt {
@@ -29,7 +34,7 @@ pub async fn sign_in(ctx: &Ctx<'_>, email: &str, password: String, held: Held) -
     }
     let (session, refresh_token) = new_session(ctx, &login.user.id)?;
     let event = ctx.event(EventKind::SignedIn, &login.user.id, Some(&session.id))?;
-    let replaced = Replacement::of(ctx, held, &session.id)?;
+    let replaced = Replacement::of(ctx, held.await, &session.id)?;
     let _forget = replaced.as_ref().map(|r| r.forget_after(ctx));
     let replaces = replaced.as_ref().map(Replacement::as_replaced);
     app.store

@@ -70,25 +70,23 @@ fn secret_url<'a>(settings: &'a Settings, key: &str) -> Option<&'a str> {
 }
 
 /// A URL with its credentials (user and password) and its query (which may carry a
-/// password too) hidden: `postgres://[redacted]@db:5432/app?[redacted]`.
+/// password too) hidden: `postgres://[redacted]@db:5432/app?[redacted]`. The credentials end
+/// at the last `@`, since a password may hold `?`, `/` or `#` unescaped; an `@` in the query
+/// then hides the host as well, which errs on the safe side.
 pub fn mask_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    let (credentials, rest) = match rest.rsplit_once('@') {
+        Some((_, host)) => (format!("{REDACTED}@"), host),
+        None => (String::new(), rest),
+    };
+    let (base, query) = match rest.split_once('?') {
         Some((base, _)) => (base, format!("?{REDACTED}")),
-        None => (url, String::new()),
+        None => (rest, String::new()),
     };
-    let base = match base.rsplit_once('@') {
-        Some((before, host)) => {
-            let scheme = before.split_once("://").map_or("", |(scheme, _)| scheme);
-            let scheme = if scheme.is_empty() {
-                String::new()
-            } else {
-                format!("{scheme}://")
-            };
-            format!("{scheme}{REDACTED}@{host}")
-        }
-        None => base.to_owned(),
-    };
-    base + &query
+    format!("{scheme}{credentials}{base}{query}")
 }
 
 #[cfg(test)]
@@ -110,6 +108,11 @@ mod tests {
             (
                 "redis://:p@ss@cache:6379/0",
                 "redis://[redacted]@cache:6379/0",
+            ),
+            // A password with `?` and `/` in it, unescaped.
+            (
+                "postgres://u:pa?s/s@db/app?sslmode=require",
+                "postgres://[redacted]@db/app?[redacted]",
             ),
         ];
         for (url, shown) in cases {
