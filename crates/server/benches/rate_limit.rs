@@ -35,7 +35,7 @@ async fn main() {
     }
     match std::env::var("LATCHKEY_TEST_REDIS_URL") {
         Ok(url) => {
-            let redis = RedisCounters::connect(&url, &format!("latchkey-bench:{run}:"))
+            let redis = RedisCounters::connect(&url, &format!("latchkey-bench:{run}:"), None)
                 .await
                 .unwrap();
             stores.push(("redis", Arc::new(redis)));

@@ -25,6 +25,7 @@
 //! - [`limits`]: the request-body size limit, and the per-address ceiling on auth calls.
 //! - [`limiter`]: rate-limit rules and their counter stores (memory, database, Redis).
 //! - [`startup`]: assembling the routes and serving them on a listener.
+//! - [`tls`]: the one rustls provider, CA files, and a refused certificate in words.
 
 pub mod api;
 pub mod auth;
@@ -43,3 +44,4 @@ pub mod profiles;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod tls;

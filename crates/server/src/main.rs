@@ -93,6 +93,7 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stdout().is_terminal())
         .with_writer(OneLine(std::io::stdout))
         .init();
+    latchkey_server::tls::install_provider();
     let cli = Cli::parse();
     let config = cli.config.as_deref();
     let flags = cli.flags;
@@ -146,7 +147,7 @@ fn show_config(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
 
 async fn migrate(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
     let (settings, _) = load(config, flags)?;
-    let store = latchkey_store::connect(settings.database.url.expose()).await?;
+    let store = startup::connect_store(&settings).await?;
     tracing::info!(backend = store.backend(), "migrations applied");
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_core::Error;
+use latchkey_store::{Store, StoreError};
 use poem::http::header::CACHE_CONTROL;
 use poem::listener::TcpAcceptor;
 use poem::middleware::{CatchPanic, SetHeader};
@@ -15,7 +16,7 @@ use crate::clock::Clock;
 use crate::limiter::redis::RedisCounters;
 use crate::settings::{RateLimitStore, Settings};
 use crate::state::AppState;
-use crate::{api, error, limits};
+use crate::{api, error, limits, tls};
 
 /// Connects the store (running its migrations), loads the secrets, and builds the state.
 pub async fn build_state(
@@ -24,19 +25,43 @@ pub async fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
     let server_secret = settings.load_server_secret(&secret)?;
-    let store = latchkey_store::connect(settings.database.url.expose()).await?;
+    let store = connect_store(settings).await?;
     let mut state = AppState::new(settings, &secret, &server_secret, store, clock)?;
     // `AppState::new` checked that a Redis store comes with its URL.
     if let (RateLimitStore::Redis, Some(url)) =
         (settings.rate_limit_store(), &settings.limits.redis_url)
     {
-        let counters = RedisCounters::connect(url.expose(), &settings.limits.redis_prefix).await?;
+        let counters = RedisCounters::connect(
+            url.expose(),
+            &settings.limits.redis_prefix,
+            settings.limits.redis_ca_file.as_deref(),
+        )
+        .await?;
         state.limiter = state.limiter.with_counters(Arc::new(counters));
     }
     let state = Arc::new(state);
     // Before the first request, so even the first unknown-email sign-in costs one hash.
     state.hasher.warm_up().await?;
     Ok(state)
+}
+
+/// Connects the store (running its migrations). An error names the database's host, never
+/// its URL (which may hold a password), and a refused certificate in words.
+pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database.url.expose();
+    latchkey_store::connect(url)
+        .await
+        .map_err(|err| match &err {
+            StoreError::Unavailable(cause) | StoreError::Database(cause) => anyhow::anyhow!(
+                "cannot connect to the database at {}: {}",
+                tls::endpoint(url),
+                tls::explain(
+                    cause,
+                    "for a private CA, add sslrootcert=PATH to DATABASE_URL"
+                )
+            ),
+            _ => err.into(),
+        })
 }
 
 /// Every route: the API, its contract (`/openapi.json`, `/openapi.yaml`) and Swagger UI.

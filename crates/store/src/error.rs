@@ -9,6 +9,9 @@ pub enum StoreError {
     /// The database URL names neither SQLite nor PostgreSQL.
     #[error("DATABASE_URL must start with sqlite:// or postgres://")]
     UnsupportedUrl,
+    /// The PostgreSQL URL asks for something that cannot be honoured as asked (see `libpq`).
+    #[error("DATABASE_URL: {0}")]
+    BadUrl(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database is out of reach: down, restarting, the connection dropped, or no

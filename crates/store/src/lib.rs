@@ -14,6 +14,7 @@
 //!   A write that spans capabilities (registration writes a user, a session, an event and
 //!   an email) lives with the capability it is for, in one transaction.
 //! - `db`: the two backends behind one query type, so each statement is written once.
+//! - `libpq`: a PostgreSQL URL's TLS and channel-binding parameters, read as libpq reads them.
 //! - [`model`]: the rows the store hands out and the inputs it takes; [`kinds`]: the names
 //!   it writes down; [`error`]: [`StoreError`].
 //! - `migrations/{sqlite,postgres}/`: the schema per dialect, run on every start; where
@@ -33,6 +34,7 @@ mod db;
 pub mod error;
 pub mod events;
 pub mod kinds;
+mod libpq;
 pub mod model;
 pub mod one_time;
 pub mod outbox;
@@ -127,7 +129,7 @@ impl SqlStore {
         let scheme = database_url.split(':').next().unwrap_or_default();
         let db = match scheme {
             "sqlite" => Db::sqlite(database_url).await?,
-            "postgres" | "postgresql" => Db::postgres(database_url).await?,
+            "postgres" | "postgresql" => Db::postgres(&libpq::compatible(database_url)?).await?,
             _ => return Err(StoreError::UnsupportedUrl),
         };
         Ok(SqlStore { db })

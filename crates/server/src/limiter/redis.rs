@@ -1,8 +1,10 @@
 //! Counters in Redis (`REDIS_URL`): one script per hit, so the increment, its expiry and the
 //! read of the previous window are atomic together, and any number of instances share them.
 
-use redis::Script;
+use std::path::Path;
+
 use redis::aio::ConnectionManager;
+use redis::{Script, TlsCertificates};
 
 use super::{CounterError, Counters, clamp};
 
@@ -23,17 +25,37 @@ pub struct RedisCounters {
 }
 
 impl RedisCounters {
-    /// Connects (the connection manager reconnects by itself after an outage).
-    pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|err| anyhow::anyhow!("REDIS_URL is not usable: {err}"))?;
+    /// Connects (the connection manager reconnects by itself after an outage). A `rediss://`
+    /// URL is TLS, verified against the public roots, or against the CAs in `ca_file`
+    /// (LATCHKEY_REDIS_CA_FILE) when given.
+    pub async fn connect(url: &str, prefix: &str, ca_file: Option<&Path>) -> anyhow::Result<Self> {
+        crate::tls::install_provider();
+        let client = match ca_file {
+            Some(path) => {
+                let root_cert = crate::tls::read_ca_file(path)
+                    .map_err(|err| anyhow::anyhow!("LATCHKEY_REDIS_CA_FILE: {err}"))?;
+                let certificates = TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                redis::Client::build_with_tls(url, certificates)
+            }
+            None => redis::Client::open(url),
+        }
+        .map_err(|err| anyhow::anyhow!("REDIS_URL is not usable: {err}"))?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
             .set_response_timeout(Some(std::time::Duration::from_secs(2)))
             .set_number_of_retries(1);
         let connection = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|err| anyhow::anyhow!("cannot reach Redis: {err}"))?;
+            .map_err(|err| {
+                anyhow::anyhow!(
+                    "cannot connect to Redis at {}: {}",
+                    crate::tls::endpoint(url),
+                    crate::tls::explain(&err, "for a private CA, set LATCHKEY_REDIS_CA_FILE")
+                )
+            })?;
         Ok(RedisCounters {
             connection,
             script: Script::new(HIT),

@@ -96,6 +96,21 @@ impl Settings {
         {
             anyhow::bail!("LATCHKEY_RATE_LIMIT_STORE=redis needs REDIS_URL");
         }
+        if let Some(path) = &self.limits.redis_ca_file {
+            let tls = self
+                .limits
+                .redis_url
+                .as_ref()
+                .is_some_and(|url| url.expose().starts_with("rediss://"));
+            if !tls {
+                anyhow::bail!(
+                    "LATCHKEY_REDIS_CA_FILE is set, but REDIS_URL is not a rediss:// URL: the CA \
+                     file is for TLS to Redis only"
+                );
+            }
+            crate::tls::read_ca_file(path)
+                .map_err(|e| anyhow::anyhow!("LATCHKEY_REDIS_CA_FILE: {e}"))?;
+        }
         if self.environment == Environment::Production {
             self.check_production(&cookies)?;
         }

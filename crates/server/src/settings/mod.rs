@@ -263,6 +263,9 @@ pub struct Limits {
     pub redis_url: Option<SecretText>,
     /// Prefix of every Redis key, so deployments sharing a Redis stay apart.
     pub redis_prefix: String,
+    /// PEM CA certificates to trust for `rediss://` instead of the public roots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_ca_file: Option<PathBuf>,
 }
 
 impl Default for Limits {
@@ -272,6 +275,7 @@ impl Default for Limits {
             store: None,
             redis_url: None,
             redis_prefix: "latchkey:".into(),
+            redis_ca_file: None,
         }
     }
 }

@@ -309,6 +309,12 @@ pub const VARS: &[Var] = &[
         "redis-prefix",
         "prefix of every Redis key, so deployments sharing a Redis stay apart",
     ),
+    var(
+        "limits.redis_ca_file",
+        "LATCHKEY_REDIS_CA_FILE",
+        "redis-ca-file",
+        "a PEM file of the CA certificates to trust for a `rediss://` REDIS_URL instead of the public roots (a private CA)",
+    ),
 ];
 
 /// The setting with this key.
@@ -333,6 +339,7 @@ mod tests {
         settings.mail.smtp_user = Some("u".into());
         settings.mail.smtp_password = Some(super::super::SecretText::new("p"));
         settings.limits.redis_url = Some(super::super::SecretText::new("redis://r"));
+        settings.limits.redis_ca_file = Some("ca.pem".into());
         let tree = toml::Table::try_from(&settings).unwrap();
         let mut keys = Vec::new();
         for (name, value) in &tree {

@@ -4,8 +4,10 @@
 
 mod capture;
 mod helpers;
+mod pki;
 mod process;
 mod smtp;
+mod throwaway;
 
 mod account_abuse;
 mod auth;
@@ -28,5 +30,6 @@ mod secrets;
 mod sessions;
 mod settings;
 mod tasks;
+mod tls;
 mod unblock;
 mod upgrade;
