@@ -76,16 +76,17 @@ pub fn explain(err: &(dyn Error + 'static), hint: &str) -> String {
 }
 
 /// rustls's error, where a TLS stream wraps it in an `io::Error` (as tokio-rustls and sqlx
-/// do; the redis crate holds that in an `Arc`). `io::Error::source` skips the wrapped error,
-/// so it is looked for here.
+/// do; the redis crate holds that in an `Arc<dyn Error>`). Neither `io::Error::source` nor
+/// `Arc`'s return the error they wrap, so both are opened here.
 fn rustls_error<'e>(err: &'e (dyn Error + 'static)) -> Option<&'e rustls::Error> {
     if let Some(tls) = err.downcast_ref::<rustls::Error>() {
         return Some(tls);
     }
-    let io = err
-        .downcast_ref::<std::io::Error>()
-        .or_else(|| err.downcast_ref::<Arc<std::io::Error>>().map(|io| &**io))?;
-    io.get_ref()?.downcast_ref::<rustls::Error>()
+    if let Some(shared) = err.downcast_ref::<Arc<dyn Error + Send + Sync>>() {
+        return rustls_error(&**shared);
+    }
+    let io = err.downcast_ref::<std::io::Error>()?;
+    rustls_error(io.get_ref()?)
 }
 
 #[cfg(test)]
@@ -123,6 +124,11 @@ mod tests {
             "{words}"
         );
         assert!(words.contains("give the CA"), "{words}");
+        // The redis crate's shape: its source is an `Arc<dyn Error>` holding the io::Error.
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, tls);
+        let shared: Arc<dyn Error + Send + Sync> = Arc::new(io);
+        assert!(explain(&shared, "x").contains("UnknownIssuer (the server's"));
         let other = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert_eq!(explain(&other, "x"), other.to_string());
     }

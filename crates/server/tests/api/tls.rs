@@ -111,11 +111,14 @@ async fn verify_full_and_verify_ca_trust_only_the_ca_in_sslrootcert_and_check_wh
         "localhost",
         &format!("sslmode=verify-full&sslrootcert={ca}&application_name={name}"),
     );
-    store_at(&url)
+    let store = latchkey_store::connect(&url)
         .await
         .expect("verify-full, the right CA and host name");
+    store.health.ping().await.unwrap();
     let (tls, count) = encrypted(&pg.url("127.0.0.1", "sslmode=disable"), &name).await;
-    assert!(tls && count >= 1, "verify-full connected without TLS");
+    assert!(count >= 1, "the store holds no connection named {name}");
+    assert!(tls, "verify-full connected without TLS");
+    drop(store);
 
     let refusals = [
         // Another host name than the certificate's.
