@@ -53,11 +53,13 @@ impl From<sqlx::Error> for StoreError {
 /// Whether `err` means the database could not be talked to for now, rather than that it
 /// refused a statement. The pool recovers by itself once the database is back (every
 /// connection is pinged before use), so these are worth a 503, not a 500. Faults a retry
-/// cannot cure stay 500s: a TLS misconfiguration, SQLite's worker thread crashing, a
+/// cannot cure stay 500s: a TLS misconfiguration (a certificate refused: rustls reports it
+/// through an `io::Error` of kind `InvalidData`), SQLite's worker thread crashing, a
 /// protocol violation (08P01, a client bug).
 fn out_of_reach(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
         // PostgreSQL: connection_exception and its kin (08000, 08001, 08003, 08004, 08006),
         // admin_shutdown, crash_shutdown, cannot_connect_now (starting up),
         // too_many_connections.
@@ -97,6 +99,11 @@ mod tests {
             sqlx::Error::RowNotFound,
             sqlx::Error::Protocol("odd".into()),
             sqlx::Error::WorkerCrashed,
+            // What a refused certificate looks like (rustls's error inside).
+            sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "invalid peer certificate: UnknownIssuer",
+            )),
         ] {
             assert!(matches!(StoreError::from(err), StoreError::Database(_)));
         }
