@@ -146,7 +146,8 @@ fn show_config(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
 
 async fn migrate(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
     let (settings, _) = load(config, flags)?;
-    let store = latchkey_store::connect(settings.database.url.expose()).await?;
+    let options = settings.database_options()?;
+    let store = latchkey_store::connect_with(settings.database.url.expose(), &options).await?;
     tracing::info!(backend = store.backend(), "migrations applied");
     Ok(())
 }

@@ -24,7 +24,8 @@ pub async fn build_state(
 ) -> anyhow::Result<Arc<AppState>> {
     let secret = settings.load_secret()?;
     let server_secret = settings.load_server_secret(&secret)?;
-    let store = latchkey_store::connect(settings.database.url.expose()).await?;
+    let options = settings.database_options()?;
+    let store = latchkey_store::connect_with(settings.database.url.expose(), &options).await?;
     let mut state = AppState::new(settings, &secret, &server_secret, store, clock)?;
     // `AppState::new` checked that a Redis store comes with its URL.
     if let (RateLimitStore::Redis, Some(url)) =

@@ -14,6 +14,8 @@
 //!   A write that spans capabilities (registration writes a user, a session, an event and
 //!   an email) lives with the capability it is for, in one transaction.
 //! - `db`: the two backends behind one query type, so each statement is written once.
+//! - [`postgres`]: connecting to PostgreSQL directly or through a transaction pooler, in a
+//!   schema of its own if asked ([`Options`]), and its migrations.
 //! - [`model`]: the rows the store hands out and the inputs it takes; [`kinds`]: the names
 //!   it writes down; [`error`]: [`StoreError`].
 //! - `migrations/{sqlite,postgres}/`: the schema per dialect, run on every start; where
@@ -36,6 +38,7 @@ pub mod kinds;
 pub mod model;
 pub mod one_time;
 pub mod outbox;
+pub mod postgres;
 pub mod sessions;
 pub mod streaks;
 pub mod tasks;
@@ -52,6 +55,7 @@ pub use latchkey_core::onetime::Purpose;
 pub use model::*;
 pub use one_time::OneTimeTokens;
 pub use outbox::Outbox;
+pub use postgres::{Options, Pooler, Schema};
 pub use sessions::Sessions;
 pub use streaks::Streaks;
 pub use tasks::Tasks;
@@ -124,10 +128,19 @@ impl SqlStore {
     /// Connects to `database_url` (`sqlite://…` or `postgres://…`/`postgresql://…`) and runs
     /// that backend's migrations.
     pub async fn connect(database_url: &str) -> Result<SqlStore> {
+        Self::connect_with(database_url, &Options::default()).await
+    }
+
+    /// As [`SqlStore::connect`], PostgreSQL reached and laid out as `options` say. SQLite
+    /// refuses options other than the defaults: its file is Latchkey's alone.
+    pub async fn connect_with(database_url: &str, options: &Options) -> Result<SqlStore> {
         let scheme = database_url.split(':').next().unwrap_or_default();
         let db = match scheme {
+            "sqlite" if options.pooler != Pooler::None || options.schema.is_some() => {
+                return Err(StoreError::PostgresOnly);
+            }
             "sqlite" => Db::sqlite(database_url).await?,
-            "postgres" | "postgresql" => Db::postgres(database_url).await?,
+            "postgres" | "postgresql" => Db::postgres(database_url, options).await?,
             _ => return Err(StoreError::UnsupportedUrl),
         };
         Ok(SqlStore { db })
@@ -157,6 +170,13 @@ impl Health for SqlStore {
 /// Connects to `database_url` (see [`SqlStore::connect`]) and returns the store.
 pub async fn connect(database_url: &str) -> Result<Store> {
     Ok(Store::sql(SqlStore::connect(database_url).await?))
+}
+
+/// As [`connect`], with PostgreSQL's [`Options`].
+pub async fn connect_with(database_url: &str, options: &Options) -> Result<Store> {
+    Ok(Store::sql(
+        SqlStore::connect_with(database_url, options).await?,
+    ))
 }
 
 #[cfg(test)]
