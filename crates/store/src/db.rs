@@ -133,7 +133,9 @@ impl Db {
     pub async fn read(&self) -> Result<Pooled> {
         Ok(match &self.pools {
             Pools::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
-            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?, self.pooled_begin.clone()),
+            Pools::Postgres(pool) => {
+                Pooled::Postgres(pool.acquire().await?, self.pooled_begin.clone())
+            }
         })
     }
 
@@ -141,7 +143,9 @@ impl Db {
     pub async fn write(&self) -> Result<Pooled> {
         Ok(match &self.pools {
             Pools::Sqlite { write, .. } => Pooled::Sqlite(write.acquire().await?),
-            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?, self.pooled_begin.clone()),
+            Pools::Postgres(pool) => {
+                Pooled::Postgres(pool.acquire().await?, self.pooled_begin.clone())
+            }
         })
     }
 
@@ -323,11 +327,9 @@ macro_rules! on_postgres {
     ($conn:expr, $pooling:expr, |$c:ident| $run:expr) => {
         match $pooling {
             Pooling::Alone(begin) => {
-                let mut tx = sqlx::Connection::begin_with(
-                    $conn,
-                    sqlx::AssertSqlSafe(begin.to_owned()),
-                )
-                .await?;
+                let mut tx =
+                    sqlx::Connection::begin_with($conn, sqlx::AssertSqlSafe(begin.to_owned()))
+                        .await?;
                 let out = {
                     let $c = &mut *tx;
                     $run.await?

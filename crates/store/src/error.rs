@@ -10,10 +10,14 @@ pub enum StoreError {
     #[error("DATABASE_URL must start with sqlite:// or postgres://")]
     UnsupportedUrl,
     /// A pooler option or schema with a SQLite URL.
-    #[error("LATCHKEY_DATABASE_POOLER and LATCHKEY_DATABASE_SCHEMA apply to PostgreSQL only; a SQLite file is Latchkey's own, so leave them unset")]
+    #[error(
+        "LATCHKEY_DATABASE_POOLER and LATCHKEY_DATABASE_SCHEMA apply to PostgreSQL only; a SQLite file is Latchkey's own, so leave them unset"
+    )]
     PostgresOnly,
     /// The URL reaches PostgreSQL through a transaction pooler that was not declared.
-    #[error("DATABASE_URL reaches PostgreSQL through a transaction pooler (two connections shared one server session): set LATCHKEY_DATABASE_POOLER=transaction, or use a direct or session-mode URL")]
+    #[error(
+        "DATABASE_URL reaches PostgreSQL through a transaction pooler (two connections shared one server session): set LATCHKEY_DATABASE_POOLER=transaction, or use a direct or session-mode URL"
+    )]
     UndeclaredPooler,
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -161,12 +161,11 @@ async fn migrate(connect: &PgConnectOptions, options: &Options) -> Result<()> {
         )))
         .await?;
     }
-    // One key per schema (the migrations table is per schema), held until COMMIT.
-    let key = options.schema.as_ref().map_or("public", Schema::as_str);
-    tx.execute(AssertSqlSafe(format!(
-        "SELECT pg_advisory_xact_lock(hashtext('latchkey migrations ' || {}))",
-        literal(key)
-    )))
+    // One key per schema (each has its own migrations table), held until COMMIT: the schema
+    // the URL's `search_path` or the option above chose.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('latchkey migrations ' || coalesce(current_schema(), '')))",
+    )
     .await?;
     let mut migrator = sqlx::migrate::Migrator {
         migrations: POSTGRES_MIGRATIONS.migrations.clone(),
@@ -183,11 +182,6 @@ async fn migrate(connect: &PgConnectOptions, options: &Options) -> Result<()> {
     tx.commit().await?;
     conn.close().await?;
     Ok(())
-}
-
-/// A string literal for SQL text (`key` is a checked schema name or `public`).
-fn literal(key: &str) -> String {
-    format!("'{key}'")
 }
 
 /// Refuses a URL that reaches PostgreSQL through a transaction pooler when none was

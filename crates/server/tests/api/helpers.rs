@@ -138,29 +138,43 @@ impl Drop for TestApp {
                         .enable_all()
                         .build()?;
                     runtime.block_on(async {
-                        let admin = sqlx::PgPool::connect(&admin_url).await?;
+                        use sqlx::Connection;
+                        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
                         // The test's own runtime is blocked in this Drop, so a transaction
                         // its server left open (background mail work, say) would never
                         // finish and DROP SCHEMA would wait on its locks forever. The test is
                         // over: end its connections first (they carry the schema's name).
-                        if pooled {
-                            sqlx::query("SET lock_timeout = '10s'")
-                                .execute(&admin)
-                                .await?;
+                        // Through PgBouncer, a server session carries the name of the client
+                        // it last served, so only those inside a transaction (which PgBouncer
+                        // never hands to another client) are surely this test's.
+                        let terminate = if pooled {
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()
+                             AND state LIKE 'idle in transaction%'"
                         } else {
-                            sqlx::query(
-                                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                                 WHERE application_name = $1 AND pid <> pg_backend_pid()",
-                            )
-                            .bind(&schema)
-                            .execute(&admin)
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()"
+                        };
+                        sqlx::query("SET lock_timeout = '2s'")
+                            .execute(&mut admin)
                             .await?;
-                        }
                         // The name is ours (lk_test_ + hex), not input.
                         let sql = format!("DROP SCHEMA {schema} CASCADE");
-                        sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .execute(&admin)
-                            .await?;
+                        let mut attempts = 0;
+                        loop {
+                            sqlx::query(terminate)
+                                .bind(&schema)
+                                .execute(&mut admin)
+                                .await?;
+                            match sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                                .execute(&mut admin)
+                                .await
+                            {
+                                Ok(_) => break,
+                                Err(_) if attempts < 10 => attempts += 1,
+                                Err(err) => return Err(err.into()),
+                            }
+                        }
                         anyhow::Ok(())
                     })
                 })
@@ -264,7 +278,11 @@ impl TestApp {
             return None;
         };
         let schema = unique_name();
-        let sep = if pgbouncer_url.contains('?') { '&' } else { '?' };
+        let sep = if pgbouncer_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         let url = format!("{pgbouncer_url}{sep}application_name={schema}");
         let mail = Arc::new(SmtpSink::start().await);
         let mut settings = test_settings(&url, mail.port);
@@ -323,7 +341,8 @@ impl TestApp {
             .expect("build state");
         let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Nothing);
         let mail = self.mail.clone();
-        let mut app = Self::serve(state, self.clock.clone(), mail, cleanup, &self.database_url).await;
+        let mut app =
+            Self::serve(state, self.clock.clone(), mail, cleanup, &self.database_url).await;
         app.database = self.database.take();
         app
     }

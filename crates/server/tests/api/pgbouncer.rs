@@ -139,7 +139,10 @@ async fn instances_starting_at_once_through_the_pooler_migrate_once() {
     for result in results {
         assert!(result.unwrap().is_ok(), "every instance starts");
     }
-    assert!(matches!(again, Ok(Ok(_))), "a later start is not kept waiting");
+    assert!(
+        matches!(again, Ok(Ok(_))),
+        "a later start is not kept waiting"
+    );
     let expected = std::fs::read_dir(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../store/migrations/postgres"

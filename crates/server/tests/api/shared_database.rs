@@ -60,7 +60,9 @@ impl SeedsDatabase {
             .unwrap();
         admin.close().await;
         let db = SeedsDatabase { admin_url, name };
-        let seeds = sqlx::PgPool::connect(&db.url_on(&db.admin_url)).await.unwrap();
+        let seeds = sqlx::PgPool::connect(&db.url_on(&db.admin_url))
+            .await
+            .unwrap();
         sqlx::raw_sql(SEEDS_TABLES).execute(&seeds).await.unwrap();
         seeds.close().await;
         Some(db)
@@ -205,7 +207,12 @@ async fn latchkey_in_its_own_schema_leaves_the_apps_users_and_tasks_untouched() 
 #[test]
 fn a_schema_name_that_is_not_a_plain_identifier_is_refused_at_start() {
     let dir = temp_dir("schema-name");
-    for name in ["Latchkey", "auth-db", "x\"; DROP TABLE users; --", "pg_auth"] {
+    for name in [
+        "Latchkey",
+        "auth-db",
+        "x\"; DROP TABLE users; --",
+        "pg_auth",
+    ] {
         let env = [
             ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
             ("LATCHKEY_DATABASE_SCHEMA", name),
