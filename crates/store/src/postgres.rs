@@ -151,22 +151,26 @@ async fn migrate(connect: &PgConnectOptions, options: &Options) -> Result<()> {
     let mut tx = conn.begin_with(AssertSqlSafe(begin_sql(None))).await?;
     // Every statement below is simple-protocol text, or the migrator's own (named) ones,
     // which `DEALLOCATE ALL` removes before the server session goes back to a pooler.
+    // One lock per schema (each has its own migrations table), held until COMMIT, taken
+    // before CREATE SCHEMA: two instances creating it at once would otherwise race on the
+    // catalog (a duplicate key error). Without the option, the schema is the one the URL's
+    // `search_path` chose.
+    let schema = match &options.schema {
+        // A checked name: no quote to escape.
+        Some(schema) => format!("'{}'", schema.as_str()),
+        None => "coalesce(current_schema(), '')".to_owned(),
+    };
+    tx.execute(AssertSqlSafe(format!(
+        "SELECT pg_advisory_xact_lock(hashtext('latchkey migrations ' || {schema}))"
+    )))
+    .await?;
     if let Some(schema) = &options.schema {
-        // Before the lock: two instances creating it at once both succeed (IF NOT EXISTS
-        // may still race on the catalog; the loser's error is a clear one and a restart
-        // passes).
         tx.execute(AssertSqlSafe(format!(
             "CREATE SCHEMA IF NOT EXISTS {0}; SET LOCAL search_path TO {0}",
             schema.quoted()
         )))
         .await?;
     }
-    // One key per schema (each has its own migrations table), held until COMMIT: the schema
-    // the URL's `search_path` or the option above chose.
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('latchkey migrations ' || coalesce(current_schema(), '')))",
-    )
-    .await?;
     let mut migrator = sqlx::migrate::Migrator {
         migrations: POSTGRES_MIGRATIONS.migrations.clone(),
         ..sqlx::migrate::Migrator::DEFAULT

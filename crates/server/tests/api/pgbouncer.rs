@@ -137,7 +137,8 @@ async fn instances_starting_at_once_through_the_pooler_migrate_once() {
     .unwrap();
     drop_schema(&direct, &schema).await;
     for result in results {
-        assert!(result.unwrap().is_ok(), "every instance starts");
+        let result = result.unwrap();
+        assert!(result.is_ok(), "every instance starts: {result:?}");
     }
     assert!(
         matches!(again, Ok(Ok(_))),
