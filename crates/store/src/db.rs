@@ -320,27 +320,24 @@ impl Pooling<'_> {
     }
 }
 
-/// Runs `$run` on the PostgreSQL connection `$conn`, inside a transaction of its own when
+/// Runs `$run`, a statement on the PostgreSQL connection `$conn`, inside a transaction of its own when
 /// `$pooling` says the statement would otherwise run outside one behind a transaction
 /// pooler (sqlx's two round trips per statement must reach the same server session).
 macro_rules! on_postgres {
-    ($conn:expr, $pooling:expr, |$c:ident| $run:expr) => {
+    ($conn:ident, $pooling:expr, $run:expr) => {
         match $pooling {
             Pooling::Alone(begin) => {
                 let mut tx =
                     sqlx::Connection::begin_with($conn, sqlx::AssertSqlSafe(begin.to_owned()))
                         .await?;
                 let out = {
-                    let $c = &mut *tx;
+                    let $conn = &mut *tx;
                     $run.await?
                 };
                 tx.commit().await?;
                 out
             }
-            Pooling::Direct | Pooling::InTransaction => {
-                let $c = $conn;
-                $run.await?
-            }
+            Pooling::Direct | Pooling::InTransaction => $run.await?,
         }
     };
 }
@@ -377,7 +374,7 @@ impl<'a> Query<'a> {
             Conn::Postgres(c, pooling) => {
                 let args = arguments::<Postgres>(&self.args)?;
                 let query = sqlx::query_with(self.sql, args).persistent(pooling.named());
-                on_postgres!(c, pooling, |c| query.execute(c))
+                on_postgres!(c, pooling, query.execute(c))
             }
             .rows_affected(),
         })
@@ -394,7 +391,7 @@ impl<'a> Query<'a> {
             Conn::Postgres(c, pooling) => {
                 let args = arguments::<Postgres>(&self.args)?;
                 let query = sqlx::query_as_with(self.sql, args).persistent(pooling.named());
-                on_postgres!(c, pooling, |c| query.fetch_optional(c))
+                on_postgres!(c, pooling, query.fetch_optional(c))
             }
         })
     }
@@ -414,7 +411,7 @@ impl<'a> Query<'a> {
             Conn::Postgres(c, pooling) => {
                 let args = arguments::<Postgres>(&self.args)?;
                 let query = sqlx::query_as_with(self.sql, args).persistent(pooling.named());
-                on_postgres!(c, pooling, |c| query.fetch_all(c))
+                on_postgres!(c, pooling, query.fetch_all(c))
             }
         })
     }
