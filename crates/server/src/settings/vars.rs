@@ -345,6 +345,7 @@ mod tests {
         settings.mail.smtp_user = Some("u".into());
         settings.mail.smtp_password = Some(super::super::SecretText::new("p"));
         settings.limits.redis_url = Some(super::super::SecretText::new("redis://r"));
+        settings.database.schema = Some("s".into());
         let tree = toml::Table::try_from(&settings).unwrap();
         let mut keys = Vec::new();
         for (name, value) in &tree {
