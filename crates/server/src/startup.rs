@@ -49,7 +49,7 @@ pub async fn build_state(
 /// its URL (which may hold a password), and a refused certificate in words.
 pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = settings.database.url.expose();
-    latchkey_store::connect(url)
+    latchkey_store::connect_with(url, &settings.database_options()?)
         .await
         .map_err(|err| match &err {
             StoreError::Unavailable(cause) | StoreError::Database(cause) => anyhow::anyhow!(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
@@ -43,10 +43,24 @@ pub(crate) enum Pools {
     Postgres(PgPool),
 }
 
+/// How a PostgreSQL statement must be run on the connection it was given.
+#[derive(Clone, Copy)]
+pub(crate) enum Pooling<'a> {
+    /// A connection of its own to PostgreSQL: prepared statements are named and cached.
+    Direct,
+    /// Behind a transaction pooler, inside a transaction: unnamed statements.
+    InTransaction,
+    /// Behind a transaction pooler, outside a transaction: the statement gets one of its
+    /// own, opened by this text (see `postgres`).
+    Alone(&'a str),
+}
+
 /// A database, and the signal its committed mail raises.
 #[derive(Clone)]
 pub(crate) struct Db {
     pub pools: Pools,
+    /// PostgreSQL behind a transaction pooler: how each transaction begins.
+    pub pooled_begin: Option<Arc<str>>,
     /// Notified when a transaction that wrote to the mail outbox commits, so the delivery
     /// worker need not be woken by every caller that sends mail.
     pub mail_written: Arc<Notify>,
@@ -56,6 +70,7 @@ impl Db {
     pub fn new(pools: Pools) -> Db {
         Db {
             pools,
+            pooled_begin: None,
             mail_written: Arc::new(Notify::new()),
         }
     }
@@ -89,14 +104,12 @@ impl Db {
     }
 
     /// PostgreSQL (including Neon), for production. Runs the migrations.
-    pub async fn postgres(url: &str) -> Result<Db> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await?;
-        POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Db::new(Pools::Postgres(pool)))
+    pub async fn postgres(url: &str, options: &crate::postgres::Options) -> Result<Db> {
+        let (pool, mode) = crate::postgres::connect(url, options).await?;
+        Ok(Db {
+            pooled_begin: mode.pooled_begin,
+            ..Db::new(Pools::Postgres(pool))
+        })
     }
 
     pub fn backend(&self) -> &'static str {
@@ -120,7 +133,9 @@ impl Db {
     pub async fn read(&self) -> Result<Pooled> {
         Ok(match &self.pools {
             Pools::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
-            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pools::Postgres(pool) => {
+                Pooled::Postgres(pool.acquire().await?, self.pooled_begin.clone())
+            }
         })
     }
 
@@ -128,7 +143,9 @@ impl Db {
     pub async fn write(&self) -> Result<Pooled> {
         Ok(match &self.pools {
             Pools::Sqlite { write, .. } => Pooled::Sqlite(write.acquire().await?),
-            Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pools::Postgres(pool) => {
+                Pooled::Postgres(pool.acquire().await?, self.pooled_begin.clone())
+            }
         })
     }
 
@@ -136,7 +153,14 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         let conn = match &self.pools {
             Pools::Sqlite { write, .. } => TxConn::Sqlite(write.begin().await?),
-            Pools::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+            Pools::Postgres(pool) => match &self.pooled_begin {
+                Some(begin) => TxConn::Postgres(
+                    pool.begin_with(sqlx::AssertSqlSafe(begin.to_string()))
+                        .await?,
+                    true,
+                ),
+                None => TxConn::Postgres(pool.begin().await?, false),
+            },
         };
         Ok(Tx {
             conn,
@@ -149,7 +173,8 @@ impl Db {
 /// A connection taken from a pool; back to it when dropped.
 pub(crate) enum Pooled {
     Sqlite(PoolConnection<Sqlite>),
-    Postgres(PoolConnection<Postgres>),
+    /// With how a transaction begins when behind a transaction pooler.
+    Postgres(PoolConnection<Postgres>, Option<Arc<str>>),
 }
 
 /// A transaction; rolled back when dropped uncommitted.
@@ -162,7 +187,8 @@ pub(crate) struct Tx {
 
 enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    /// And whether it is behind a transaction pooler.
+    Postgres(Transaction<'static, Postgres>, bool),
 }
 
 impl Tx {
@@ -174,7 +200,7 @@ impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self.conn {
             TxConn::Sqlite(tx) => tx.commit().await?,
-            TxConn::Postgres(tx) => tx.commit().await?,
+            TxConn::Postgres(tx, _) => tx.commit().await?,
         }
         if self.mail_written.is_some() {
             self.signal.notify_one();
@@ -185,7 +211,7 @@ impl Tx {
     pub async fn rollback(self) -> Result<()> {
         match self.conn {
             TxConn::Sqlite(tx) => tx.rollback().await?,
-            TxConn::Postgres(tx) => tx.rollback().await?,
+            TxConn::Postgres(tx, _) => tx.rollback().await?,
         }
         Ok(())
     }
@@ -198,14 +224,15 @@ pub(crate) trait On: Send {
 
 pub(crate) enum Conn<'c> {
     Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
+    Postgres(&'c mut PgConnection, Pooling<'c>),
 }
 
 impl On for Pooled {
     fn conn(&mut self) -> Conn<'_> {
         match self {
             Pooled::Sqlite(c) => Conn::Sqlite(c),
-            Pooled::Postgres(c) => Conn::Postgres(c),
+            Pooled::Postgres(c, None) => Conn::Postgres(c, Pooling::Direct),
+            Pooled::Postgres(c, Some(begin)) => Conn::Postgres(c, Pooling::Alone(begin)),
         }
     }
 }
@@ -214,7 +241,8 @@ impl On for Tx {
     fn conn(&mut self) -> Conn<'_> {
         match &mut self.conn {
             TxConn::Sqlite(tx) => Conn::Sqlite(tx),
-            TxConn::Postgres(tx) => Conn::Postgres(tx),
+            TxConn::Postgres(tx, false) => Conn::Postgres(tx, Pooling::Direct),
+            TxConn::Postgres(tx, true) => Conn::Postgres(tx, Pooling::InTransaction),
         }
     }
 }
@@ -285,6 +313,35 @@ impl From<Option<bool>> for Arg<'_> {
     }
 }
 
+impl Pooling<'_> {
+    /// Whether statements may be named, so the server keeps them for the next use.
+    fn named(self) -> bool {
+        matches!(self, Pooling::Direct)
+    }
+}
+
+/// Runs `$run`, a statement on the PostgreSQL connection `$conn`, inside a transaction of its own when
+/// `$pooling` says the statement would otherwise run outside one behind a transaction
+/// pooler (sqlx's two round trips per statement must reach the same server session).
+macro_rules! on_postgres {
+    ($conn:ident, $pooling:expr, $run:expr) => {
+        match $pooling {
+            Pooling::Alone(begin) => {
+                let mut tx =
+                    sqlx::Connection::begin_with($conn, sqlx::AssertSqlSafe(begin.to_owned()))
+                        .await?;
+                let out = {
+                    let $conn = &mut *tx;
+                    $run.await?
+                };
+                tx.commit().await?;
+                out
+            }
+            Pooling::Direct | Pooling::InTransaction => $run.await?,
+        }
+    };
+}
+
 /// A statement and its arguments, in placeholder order.
 #[must_use]
 pub(crate) struct Query<'a> {
@@ -314,9 +371,10 @@ impl<'a> Query<'a> {
                 sqlx::query_with(self.sql, args).execute(c).await?
             }
             .rows_affected(),
-            Conn::Postgres(c) => {
+            Conn::Postgres(c, pooling) => {
                 let args = arguments::<Postgres>(&self.args)?;
-                sqlx::query_with(self.sql, args).execute(c).await?
+                let query = sqlx::query_with(self.sql, args).persistent(pooling.named());
+                on_postgres!(c, pooling, query.execute(c))
             }
             .rows_affected(),
         })
@@ -330,11 +388,10 @@ impl<'a> Query<'a> {
                     .fetch_optional(c)
                     .await?
             }
-            Conn::Postgres(c) => {
+            Conn::Postgres(c, pooling) => {
                 let args = arguments::<Postgres>(&self.args)?;
-                sqlx::query_as_with(self.sql, args)
-                    .fetch_optional(c)
-                    .await?
+                let query = sqlx::query_as_with(self.sql, args).persistent(pooling.named());
+                on_postgres!(c, pooling, query.fetch_optional(c))
             }
         })
     }
@@ -351,9 +408,10 @@ impl<'a> Query<'a> {
                 let args = arguments::<Sqlite>(&self.args)?;
                 sqlx::query_as_with(self.sql, args).fetch_all(c).await?
             }
-            Conn::Postgres(c) => {
+            Conn::Postgres(c, pooling) => {
                 let args = arguments::<Postgres>(&self.args)?;
-                sqlx::query_as_with(self.sql, args).fetch_all(c).await?
+                let query = sqlx::query_as_with(self.sql, args).persistent(pooling.named());
+                on_postgres!(c, pooling, query.fetch_all(c))
             }
         })
     }

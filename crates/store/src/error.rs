@@ -12,6 +12,16 @@ pub enum StoreError {
     /// The PostgreSQL URL asks for something that cannot be honoured as asked (see `libpq`).
     #[error("DATABASE_URL: {0}")]
     BadUrl(String),
+    /// A pooler option or schema with a SQLite URL.
+    #[error(
+        "LATCHKEY_DATABASE_POOLER and LATCHKEY_DATABASE_SCHEMA apply to PostgreSQL only; a SQLite file is Latchkey's own, so leave them unset"
+    )]
+    PostgresOnly,
+    /// The URL reaches PostgreSQL through a transaction pooler that was not declared.
+    #[error(
+        "DATABASE_URL reaches PostgreSQL through a transaction pooler (two connections shared one server session): set LATCHKEY_DATABASE_POOLER=transaction, or use a direct or session-mode URL"
+    )]
+    UndeclaredPooler,
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database is out of reach: down, restarting, the connection dropped, or no

@@ -15,6 +15,8 @@
 //!   an email) lives with the capability it is for, in one transaction.
 //! - `db`: the two backends behind one query type, so each statement is written once.
 //! - `libpq`: a PostgreSQL URL's TLS and channel-binding parameters, read as libpq reads them.
+//! - [`postgres`]: connecting to PostgreSQL directly or through a transaction pooler, in a
+//!   schema of its own if asked ([`Options`]), and its migrations.
 //! - [`model`]: the rows the store hands out and the inputs it takes; [`kinds`]: the names
 //!   it writes down; [`error`]: [`StoreError`].
 //! - `migrations/{sqlite,postgres}/`: the schema per dialect, run on every start; where
@@ -38,6 +40,7 @@ mod libpq;
 pub mod model;
 pub mod one_time;
 pub mod outbox;
+pub mod postgres;
 pub mod sessions;
 pub mod streaks;
 pub mod tasks;
@@ -54,6 +57,7 @@ pub use latchkey_core::onetime::Purpose;
 pub use model::*;
 pub use one_time::OneTimeTokens;
 pub use outbox::Outbox;
+pub use postgres::{Options, Pooler, Schema};
 pub use sessions::Sessions;
 pub use streaks::Streaks;
 pub use tasks::Tasks;
@@ -126,10 +130,21 @@ impl SqlStore {
     /// Connects to `database_url` (`sqlite://…` or `postgres://…`/`postgresql://…`) and runs
     /// that backend's migrations.
     pub async fn connect(database_url: &str) -> Result<SqlStore> {
+        Self::connect_with(database_url, &Options::default()).await
+    }
+
+    /// As [`SqlStore::connect`], PostgreSQL reached and laid out as `options` say. SQLite
+    /// refuses options other than the defaults: its file is Latchkey's alone.
+    pub async fn connect_with(database_url: &str, options: &Options) -> Result<SqlStore> {
         let scheme = database_url.split(':').next().unwrap_or_default();
         let db = match scheme {
+            "sqlite" if options.pooler != Pooler::None || options.schema.is_some() => {
+                return Err(StoreError::PostgresOnly);
+            }
             "sqlite" => Db::sqlite(database_url).await?,
-            "postgres" | "postgresql" => Db::postgres(&libpq::compatible(database_url)?).await?,
+            "postgres" | "postgresql" => {
+                Db::postgres(&libpq::compatible(database_url)?, options).await?
+            }
             _ => return Err(StoreError::UnsupportedUrl),
         };
         Ok(SqlStore { db })
@@ -159,6 +174,13 @@ impl Health for SqlStore {
 /// Connects to `database_url` (see [`SqlStore::connect`]) and returns the store.
 pub async fn connect(database_url: &str) -> Result<Store> {
     Ok(Store::sql(SqlStore::connect(database_url).await?))
+}
+
+/// As [`connect`], with PostgreSQL's [`Options`].
+pub async fn connect_with(database_url: &str, options: &Options) -> Result<Store> {
+    Ok(Store::sql(
+        SqlStore::connect_with(database_url, options).await?,
+    ))
 }
 
 #[cfg(test)]

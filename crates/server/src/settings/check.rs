@@ -75,6 +75,33 @@ pub struct Checked {
 }
 
 impl Settings {
+    /// How the store reaches PostgreSQL and where it keeps its tables. Refused: a schema
+    /// name that is not a plain identifier, and either option with SQLite (its file is
+    /// Latchkey's own, so nothing can collide there).
+    pub fn database_options(&self) -> anyhow::Result<latchkey_store::Options> {
+        let sqlite = self.database.url.expose().starts_with("sqlite:");
+        if sqlite && self.database.pooler != super::DatabasePooler::None {
+            anyhow::bail!(
+                "LATCHKEY_DATABASE_POOLER applies to PostgreSQL only; DATABASE_URL is SQLite"
+            );
+        }
+        let schema = match &self.database.schema {
+            None => None,
+            Some(_) if sqlite => anyhow::bail!(
+                "LATCHKEY_DATABASE_SCHEMA applies to PostgreSQL only: a SQLite file is Latchkey's own, so its tables need no schema or prefix; leave it unset"
+            ),
+            Some(name) => Some(
+                latchkey_store::Schema::parse(name)
+                    .map_err(|e| anyhow::anyhow!("LATCHKEY_DATABASE_SCHEMA: {e}"))?,
+            ),
+        };
+        let pooler = match self.database.pooler {
+            super::DatabasePooler::None => latchkey_store::Pooler::None,
+            super::DatabasePooler::Transaction => latchkey_store::Pooler::Transaction,
+        };
+        Ok(latchkey_store::Options { pooler, schema })
+    }
+
     /// Parses the settings the state is built from, then applies production's refusals.
     pub fn check(&self) -> anyhow::Result<Checked> {
         let public_url = &self.http.public_url;
@@ -91,6 +118,7 @@ impl Settings {
         let rules = Rules::parse(&self.limits.rules)
             .map_err(|e| anyhow::anyhow!("LATCHKEY_RATE_LIMITS: {e}"))?;
         crate::mail::smtp::sender(self)?;
+        self.database_options()?;
         if self.rate_limit_store() == super::RateLimitStore::Redis
             && self.limits.redis_url.is_none()
         {

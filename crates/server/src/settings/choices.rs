@@ -75,6 +75,22 @@ choices!(ForwardedHeader {
     Forwarded => "forwarded",
 });
 
+/// How `DATABASE_URL` reaches PostgreSQL (see `latchkey_store::postgres`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DatabasePooler {
+    /// Directly, or through a pooler in session mode.
+    #[default]
+    None,
+    /// Through a pooler in transaction mode: PgBouncer's `pool_mode = transaction`, Neon's
+    /// `-pooler` endpoint.
+    Transaction,
+}
+
+choices!(DatabasePooler {
+    None => "none",
+    Transaction => "transaction",
+});
+
 /// Where rate-limit counters live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimitStore {

@@ -36,7 +36,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use check::Checked;
-pub use choices::{Environment, ForwardedHeader, JwtAlg, MailerKind, RateLimitStore, SmtpTls};
+pub use choices::{
+    DatabasePooler, Environment, ForwardedHeader, JwtAlg, MailerKind, RateLimitStore, SmtpTls,
+};
 pub use flags::Flags;
 pub use load::Sources;
 pub use secret::SecretText;
@@ -89,12 +91,20 @@ impl Default for Http {
 pub struct Database {
     /// `sqlite://…` or `postgres://…`; a secret, since a URL may carry a password.
     pub url: SecretText,
+    /// PostgreSQL: `transaction` behind a transaction pooler (Neon's pooled endpoint).
+    pub pooler: DatabasePooler,
+    /// PostgreSQL: the schema Latchkey's tables live in, created if missing. Unset: the
+    /// one the URL's role lands in (`public`, usually).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
 }
 
 impl Default for Database {
     fn default() -> Self {
         Database {
             url: SecretText::new("sqlite://latchkey.db"),
+            pooler: DatabasePooler::None,
+            schema: None,
         }
     }
 }

@@ -108,6 +108,18 @@ pub const VARS: &[Var] = &[
             "`sqlite://…` (created on start) or `postgres://…`",
         )
     },
+    var(
+        "database.pooler",
+        "LATCHKEY_DATABASE_POOLER",
+        "database-pooler",
+        "PostgreSQL: `transaction` when DATABASE_URL is a pooler in transaction mode (PgBouncer's `pool_mode = transaction`, Neon's `-pooler` host), else `none` (the default; a transaction pooler is then refused at start)",
+    ),
+    var(
+        "database.schema",
+        "LATCHKEY_DATABASE_SCHEMA",
+        "database-schema",
+        "PostgreSQL: the schema for Latchkey's tables and migrations, created if missing (lower-case letters, digits, `_`), so it can share a database with an app's own `users` or `tasks`; unset: the URL's default schema. Not for SQLite, whose file is Latchkey's own",
+    ),
     Var {
         aliases: &["BETTER_AUTH_SECRET"],
         ..secret(
@@ -340,6 +352,7 @@ mod tests {
         settings.mail.smtp_password = Some(super::super::SecretText::new("p"));
         settings.limits.redis_url = Some(super::super::SecretText::new("redis://r"));
         settings.limits.redis_ca_file = Some("ca.pem".into());
+        settings.database.schema = Some("s".into());
         let tree = toml::Table::try_from(&settings).unwrap();
         let mut keys = Vec::new();
         for (name, value) in &tree {

@@ -4,7 +4,7 @@ use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::both_backends;
+use crate::all_backends;
 use crate::helpers::{PASSWORD, SECRET, assert_error, token_of};
 
 /// HS256 by hand (hmac + sha2), independent of the JWT library the server uses.
@@ -27,7 +27,7 @@ fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-both_backends! {
+all_backends! {
     async fn registering_returns_201_with_the_user_and_a_bearer_token(app) {
         let res = app
             .post("/api/v1/auth/register", &json!({"email": " Ann@Example.COM ", "password": PASSWORD, "name": "Ann"}), None)

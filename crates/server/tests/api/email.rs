@@ -5,7 +5,7 @@ use latchkey_core::onetime;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::both_backends;
+use crate::all_backends;
 use crate::helpers::{APP_URL, PASSWORD, TestApp, assert_error, token_of, tokens_of};
 
 pub const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -84,7 +84,7 @@ fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-both_backends! {
+all_backends! {
     async fn a_password_reset_by_email_works_end_to_end(app) {
         let access = app.signed_up("ann@example.com").await;
         let id = user_id(&app, &access).await;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use latchkey_server::clock::ManualClock;
-use latchkey_server::settings::{MailerKind, Settings, SmtpTls};
+use latchkey_server::settings::{DatabasePooler, MailerKind, Settings, SmtpTls};
 use latchkey_server::startup;
 use latchkey_server::state::AppState;
 use latchkey_store::Store;
@@ -51,9 +51,33 @@ macro_rules! both_backends {
     };
 }
 
+/// As `both_backends!`, and a third time through PgBouncer in transaction mode
+/// (`pgbouncer::name`), when `LATCHKEY_TEST_PGBOUNCER_URL` is set: `scripts/pgbouncer` starts
+/// one, and scripts/test runs these as a suite of their own.
+#[macro_export]
+macro_rules! all_backends {
+    ($(async fn $name:ident($app:ident) $body:block)+) => {
+        $crate::both_backends! { $(async fn $name($app) $body)+ }
+        mod pgbouncer {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some($app) = $crate::helpers::TestApp::pgbouncer().await else { return };
+                    $body
+                }
+            )+
+        }
+    };
+}
+
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    /// The database settings a restart keeps, when a test chose more than the URL (a
+    /// pooler, a schema).
+    database: Option<latchkey_server::settings::Database>,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub state: Arc<AppState>,
@@ -76,9 +100,21 @@ pub fn test_settings(database_url: &str, smtp_port: u16) -> Settings {
     settings
 }
 
+/// The settings of an app behind PgBouncer in transaction mode, in `schema`.
+pub fn pooled(settings: &mut Settings, schema: &str) {
+    settings.database.pooler = DatabasePooler::Transaction;
+    settings.database.schema = Some(schema.to_owned());
+}
+
 enum Cleanup {
     SqliteFile(std::path::PathBuf),
-    PostgresSchema { admin_url: String, schema: String },
+    /// `pooled`: the app reached it through PgBouncer, whose server sessions other tests'
+    /// apps share, so none is ended; a lock timeout bounds the wait instead.
+    PostgresSchema {
+        admin_url: String,
+        schema: String,
+        pooled: bool,
+    },
     Nothing,
 }
 
@@ -92,29 +128,53 @@ impl Drop for TestApp {
                 }
             }
             // Drop cannot await; a helper thread with its own runtime drops the schema.
-            Cleanup::PostgresSchema { admin_url, schema } => {
+            Cleanup::PostgresSchema {
+                admin_url,
+                schema,
+                pooled,
+            } => {
                 let dropped = std::thread::spawn(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?;
                     runtime.block_on(async {
-                        let admin = sqlx::PgPool::connect(&admin_url).await?;
+                        use sqlx::Connection;
+                        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
                         // The test's own runtime is blocked in this Drop, so a transaction
                         // its server left open (background mail work, say) would never
                         // finish and DROP SCHEMA would wait on its locks forever. The test is
                         // over: end its connections first (they carry the schema's name).
-                        sqlx::query(
+                        // Through PgBouncer, a server session carries the name of the client
+                        // it last served, so only those inside a transaction (which PgBouncer
+                        // never hands to another client) are surely this test's.
+                        let terminate = if pooled {
                             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
-                        )
-                        .bind(&schema)
-                        .execute(&admin)
-                        .await?;
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()
+                             AND state LIKE 'idle in transaction%'"
+                        } else {
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()"
+                        };
+                        sqlx::query("SET lock_timeout = '2s'")
+                            .execute(&mut admin)
+                            .await?;
                         // The name is ours (lk_test_ + hex), not input.
                         let sql = format!("DROP SCHEMA {schema} CASCADE");
-                        sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .execute(&admin)
-                            .await?;
+                        let mut attempts = 0;
+                        loop {
+                            sqlx::query(terminate)
+                                .bind(&schema)
+                                .execute(&mut admin)
+                                .await?;
+                            match sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                                .execute(&mut admin)
+                                .await
+                            {
+                                Ok(_) => break,
+                                Err(_) if attempts < 10 => attempts += 1,
+                                Err(err) => return Err(err.into()),
+                            }
+                        }
                         anyhow::Ok(())
                     })
                 })
@@ -194,8 +254,66 @@ impl TestApp {
                 .expect("load the SQL into the test schema");
             pool.close().await;
         }
-        let cleanup = Cleanup::PostgresSchema { admin_url, schema };
+        let cleanup = Cleanup::PostgresSchema {
+            admin_url,
+            schema,
+            pooled: false,
+        };
         Some(Self::spawn(&url, cleanup, start_ms).await)
+    }
+
+    /// An app on PostgreSQL through PgBouncer in transaction mode
+    /// (`LATCHKEY_TEST_PGBOUNCER_URL`), declared with `LATCHKEY_DATABASE_POOLER=transaction`
+    /// and given a fresh schema with `LATCHKEY_DATABASE_SCHEMA` (a startup `search_path`
+    /// would not pass PgBouncer). `None` when no PgBouncer is configured: scripts/test starts
+    /// one, or names these tests as skipped.
+    pub async fn pgbouncer() -> Option<TestApp> {
+        let (Ok(pgbouncer_url), Ok(admin_url)) = (
+            std::env::var("LATCHKEY_TEST_PGBOUNCER_URL"),
+            std::env::var("LATCHKEY_TEST_POSTGRES_URL"),
+        ) else {
+            eprintln!(
+                "SKIPPED through PgBouncer: LATCHKEY_TEST_PGBOUNCER_URL and LATCHKEY_TEST_POSTGRES_URL are not both set"
+            );
+            return None;
+        };
+        let schema = unique_name();
+        let sep = if pgbouncer_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let url = format!("{pgbouncer_url}{sep}application_name={schema}");
+        let mail = Arc::new(SmtpSink::start().await);
+        let mut settings = test_settings(&url, mail.port);
+        pooled(&mut settings, &schema);
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let state = startup::build_state(&settings, clock.clone())
+            .await
+            .expect("build state through PgBouncer");
+        let cleanup = Cleanup::PostgresSchema {
+            admin_url,
+            schema: schema.clone(),
+            pooled: true,
+        };
+        let mut app = Self::serve(state, clock, mail, cleanup, &url).await;
+        app.database = Some(settings.database);
+        Some(app)
+    }
+
+    /// An app on `database_url` with the test settings as `configure` changes them, kept
+    /// across restarts; the caller owns the database and cleans it up.
+    pub async fn custom(database_url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mail = Arc::new(SmtpSink::start().await);
+        let mut settings = test_settings(database_url, mail.port);
+        configure(&mut settings);
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let state = startup::build_state(&settings, clock.clone())
+            .await
+            .expect("build state");
+        let mut app = Self::serve(state, clock, mail, Cleanup::Nothing, database_url).await;
+        app.database = Some(settings.database);
+        app
     }
 
     async fn spawn(database_url: &str, cleanup: Cleanup, start_ms: i64) -> TestApp {
@@ -214,13 +332,19 @@ impl TestApp {
     pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         self.stop().await;
         let mut settings = test_settings(&self.database_url, self.mail.port);
+        if let Some(database) = &self.database {
+            settings.database = database.clone();
+        }
         configure(&mut settings);
         let state = startup::build_state(&settings, self.clock.clone())
             .await
             .expect("build state");
         let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Nothing);
         let mail = self.mail.clone();
-        Self::serve(state, self.clock.clone(), mail, cleanup, &self.database_url).await
+        let mut app =
+            Self::serve(state, self.clock.clone(), mail, cleanup, &self.database_url).await;
+        app.database = self.database.take();
+        app
     }
 
     /// Shuts the server down (graceful, as on SIGTERM) and waits until it has stopped.
@@ -294,6 +418,7 @@ impl TestApp {
         TestApp {
             address,
             database_url: database_url.to_owned(),
+            database: None,
             client: reqwest::Client::new(),
             clock,
             state,

@@ -1,6 +1,8 @@
 //! The server's integration suite: one binary, every test against a real server on port 0
 //! with a fresh database. Tests declared with `both_backends!` run on SQLite always and on
-//! PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test says which ran).
+//! PostgreSQL when `LATCHKEY_TEST_POSTGRES_URL` is set (scripts/test says which ran); with
+//! `all_backends!`, also through PgBouncer in transaction mode when
+//! `LATCHKEY_TEST_PGBOUNCER_URL` is set (`scripts/pgbouncer` starts one).
 
 mod capture;
 mod helpers;
@@ -24,11 +26,13 @@ mod jwks;
 mod limits;
 mod logs;
 mod password_context;
+mod pgbouncer;
 mod profile;
 mod reauth;
 mod secrets;
 mod sessions;
 mod settings;
+mod shared_database;
 mod tasks;
 mod tls;
 mod unblock;

@@ -4,7 +4,7 @@ use latchkey_core::refresh;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::both_backends;
+use crate::all_backends;
 use crate::helpers::{PASSWORD, TestApp, assert_error, tokens_of};
 
 const DAY: i64 = 24 * 3600;
@@ -38,7 +38,7 @@ async fn generation_of(app: &TestApp, refresh_token: &str) -> (i64, i64, Option<
     )
 }
 
-both_backends! {
+all_backends! {
     async fn register_and_sign_in_return_a_refresh_token_stored_only_as_a_hash(app) {
         let res = app.register("ann@example.com", PASSWORD).await;
         let body: Value = res.json().await.unwrap();
