@@ -244,6 +244,12 @@ pub const VARS: &[Var] = &[
         "where the development file mailer writes `.eml` files",
     ),
     var(
+        "mail.templates_dir",
+        "LATCHKEY_TEMPLATES_DIR",
+        "templates-dir",
+        "a folder of email templates replacing the built-in ones file by file (same layout as crates/server/templates); every one is checked at start",
+    ),
+    var(
         "mail.smtp_host",
         "LATCHKEY_SMTP_HOST",
         "smtp-host",
