@@ -42,11 +42,9 @@ impl Accounts for SqlStore {
         outgoing: &[Outgoing],
     ) -> Result<User> {
         let mut tx = self.db.begin().await?;
-        sql(
-            "INSERT INTO users
+        sql("INSERT INTO users
                  (id, email, email_key, name, email_verified, created_at, updated_at, locale)
-             VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6)",
-        )
+             VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6)")
         .bind(&user.id)
         .bind(&user.email)
         .bind(&user.email_key)

@@ -142,7 +142,9 @@ impl From<User> for UserView {
             image: user.image,
             email_verified: user.email_verified,
             created_at: timestamp(user.created_at),
-            locale: Locale::or_default(user.locale.as_deref()).as_str().to_owned(),
+            locale: Locale::or_default(user.locale.as_deref())
+                .as_str()
+                .to_owned(),
         }
     }
 }

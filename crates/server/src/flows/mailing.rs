@@ -144,7 +144,11 @@ impl Data {
         Data {
             name: None,
             new_email: None,
-            locale: Some(Locale::or_default(user.locale.as_deref()).as_str().to_owned()),
+            locale: Some(
+                Locale::or_default(user.locale.as_deref())
+                    .as_str()
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -185,7 +189,10 @@ mod tests {
         };
         assert_eq!(Data::for_user(&user).locale.as_deref(), Some("de"));
         let unproven = Data::anonymous(&user);
-        assert_eq!((unproven.name, unproven.locale.as_deref()), (None, Some("de")));
+        assert_eq!(
+            (unproven.name, unproven.locale.as_deref()),
+            (None, Some("de"))
+        );
         // Before locales were stored, and a locale no longer shipped: the default.
         for stored in [None, Some("xx".to_owned())] {
             user.locale = stored;

@@ -64,8 +64,9 @@ pub fn read(dir: &Path) -> anyhow::Result<Vec<Override>> {
                     file.display()
                 );
             };
-            let source = std::fs::read_to_string(&file)
-                .map_err(|err| anyhow::anyhow!("{SETTING}: {}: cannot read it: {err}", file.display()))?;
+            let source = std::fs::read_to_string(&file).map_err(|err| {
+                anyhow::anyhow!("{SETTING}: {}: cannot read it: {err}", file.display())
+            })?;
             found.push(Override {
                 name,
                 path: file,
@@ -80,12 +81,18 @@ pub fn read(dir: &Path) -> anyhow::Result<Vec<Override>> {
 /// ones.
 fn entries(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let read = std::fs::read_dir(dir).map_err(|err| {
-        anyhow::anyhow!("{SETTING}: {}: cannot read the folder: {err}", dir.display())
+        anyhow::anyhow!(
+            "{SETTING}: {}: cannot read the folder: {err}",
+            dir.display()
+        )
     })?;
     let mut paths = Vec::new();
     for entry in read {
         let entry = entry.map_err(|err| {
-            anyhow::anyhow!("{SETTING}: {}: cannot read the folder: {err}", dir.display())
+            anyhow::anyhow!(
+                "{SETTING}: {}: cannot read the folder: {err}",
+                dir.display()
+            )
         })?;
         if !entry.file_name().to_string_lossy().starts_with('.') {
             paths.push(entry.path());
@@ -149,10 +156,10 @@ pub fn refusal(overrides: &[Override], name: &str, err: &minijinja::Error) -> an
 }
 
 fn file_of(overrides: &[Override], name: &str) -> String {
-    overrides
-        .iter()
-        .find(|o| o.name == name)
-        .map_or_else(|| format!("the built-in {name}"), |o| o.path.display().to_string())
+    overrides.iter().find(|o| o.name == name).map_or_else(
+        || format!("the built-in {name}"),
+        |o| o.path.display().to_string(),
+    )
 }
 
 /// A template error on one line: where, what kind, and minijinja's detail.

@@ -186,7 +186,10 @@ impl Templates {
 }
 
 /// An environment holding every built-in template, each replaced by its override if any.
-fn environment(app: &str, overrides: &[overrides::Override]) -> anyhow::Result<Environment<'static>> {
+fn environment(
+    app: &str,
+    overrides: &[overrides::Override],
+) -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
     // A misspelt variable is an error (found by the start's check), not an empty string.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -245,7 +248,10 @@ mod tests {
     const LINK: &str = "https://app.example.com/reset-password#token=abc";
 
     fn render(kind: Kind, data: &Data) -> Rendered {
-        Templates::load(None, "Acme").unwrap().render(kind, data, LINK).unwrap()
+        Templates::load(None, "Acme")
+            .unwrap()
+            .render(kind, data, LINK)
+            .unwrap()
     }
 
     /// The HTML part as a browser reads it: minijinja escapes `/` too.
@@ -265,8 +271,14 @@ mod tests {
                 assert!(r.subject.contains("Acme"), "{locale} {kind:?}");
                 assert!(!r.subject.contains('\n'), "{locale} {kind:?}");
                 assert!(r.text.contains(LINK), "{locale} {kind:?} text");
-                assert!(unescaped(&r.html).contains(&format!("href=\"{LINK}\"")), "{locale} {kind:?} html");
-                assert!(r.html.contains(&format!("<html lang=\"{locale}\">")), "{locale} {kind:?}");
+                assert!(
+                    unescaped(&r.html).contains(&format!("href=\"{LINK}\"")),
+                    "{locale} {kind:?} html"
+                );
+                assert!(
+                    r.html.contains(&format!("<html lang=\"{locale}\">")),
+                    "{locale} {kind:?}"
+                );
                 let hello = if locale == "de" { "Hallo," } else { "Hello," };
                 assert!(r.text.starts_with(hello), "{locale} {kind:?}: {}", r.text);
                 assert!(r.text.trim_end().ends_with("— Acme"), "{locale} {kind:?}");
@@ -336,8 +348,16 @@ mod tests {
             name: Some("Ann".into()),
             ..Data::default()
         };
-        assert!(render(Kind::VerifyEmail, &data).text.starts_with("Hello Ann,"));
-        assert!(render(Kind::VerifyEmail, &Data::default()).text.starts_with("Hello,\n"));
+        assert!(
+            render(Kind::VerifyEmail, &data)
+                .text
+                .starts_with("Hello Ann,")
+        );
+        assert!(
+            render(Kind::VerifyEmail, &Data::default())
+                .text
+                .starts_with("Hello,\n")
+        );
     }
 
     #[test]

@@ -335,6 +335,7 @@ mod tests {
         settings.mail.mailer = Some(super::super::MailerKind::File);
         settings.mail.link_url = Some("http://l".into());
         settings.mail.smtp_host = Some("h".into());
+        settings.mail.templates_dir = Some("t".into());
         settings.mail.smtp_port = Some(25);
         settings.mail.smtp_user = Some("u".into());
         settings.mail.smtp_password = Some(super::super::SecretText::new("p"));

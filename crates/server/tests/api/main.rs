@@ -28,5 +28,6 @@ mod secrets;
 mod sessions;
 mod settings;
 mod tasks;
+mod templates;
 mod unblock;
 mod upgrade;
