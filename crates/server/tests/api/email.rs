@@ -97,8 +97,7 @@ both_backends! {
         assert!(mail.message_id().is_some_and(|id| id.contains('@')), "a Message-ID");
         let link = mail.link();
         assert!(link.starts_with(&format!("{APP_URL}/reset-password#token=")), "{link}");
-        // (The HTML escapes `/` as `&#x2f;`, which a browser reads as `/`.)
-        assert!(mail.html().replace("&#x2f;", "/").contains(&link), "the HTML part has the same link");
+        assert!(mail.html().contains(&link), "the HTML part has the same link");
         let token = mail.token();
         assert_eq!(token.len(), 43);
         // The database knows the token only by its hash.

@@ -68,7 +68,7 @@ both_backends! {
         let link = mail.link();
         assert!(link.starts_with("http://app.test/verify-email#token="), "{link}");
         // The HTML part was not overridden: the built-in one, with the same link.
-        assert!(mail.html().replace("&#x2f;", "/").contains(&link));
+        assert!(mail.html().contains(&link));
         assert!(mail.html().contains("Confirm my address"));
         // The token in the overridden text works.
         let res = app.post("/api/v1/auth/verify-email", &json!({ "token": mail.token() }), None).await;

@@ -59,8 +59,7 @@ both_backends! {
         assert_eq!(mail.subject(), "Sign-in to your Latchkey Tests account is blocked");
         let link = mail.link();
         assert!(link.starts_with(&format!("{APP_URL}/unblock#token=")), "{link}");
-        // (The HTML escapes `/` as `&#x2f;`, which a browser reads as `/`.)
-        assert!(mail.html().replace("&#x2f;", "/").contains(&link), "the HTML part has the same link");
+        assert!(mail.html().contains(&link), "the HTML part has the same link");
         let token = mail.token();
 
         assert_eq!(unblock(&app, &token).await.status(), StatusCode::NO_CONTENT);
