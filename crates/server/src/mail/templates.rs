@@ -239,7 +239,11 @@ fn render_with(
 /// which makes every link in the HTML differ from the same link in the text part (mail
 /// providers' click tracking, and the tests, compare them); this escapes the five characters
 /// that can end an element's text or a quoted attribute, and nothing else.
-fn html_formatter(out: &mut Output, state: &State, value: &Value) -> Result<(), minijinja::Error> {
+fn html_formatter(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
     if *state.auto_escape() != AutoEscape::Html || value.is_safe() {
         return escape_formatter(out, state, value);
     }
