@@ -44,6 +44,7 @@ const SENTENCES: Record<string, string> = {
   invalid_or_expired_token: "This link is invalid, expired or already used. Ask for a new one.",
   email_not_verified: "Confirm your email address first: we've sent you a new link.",
   email_already_verified: "Your email address is already confirmed.",
+  unsupported_locale: "Emails are not available in that language. Choose another one.",
   rate_limited: "Too many attempts.",
   rate_limit_unavailable: "Sign-in is briefly unavailable. Try again in a moment.",
   not_found: "That no longer exists. It may have been deleted.",

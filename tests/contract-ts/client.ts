@@ -23,6 +23,9 @@ export async function walkThrough(token: string): Promise<void> {
 
   const me = await api.GET("/api/v1/auth/me", { headers: auth });
   const name: string | null | undefined = me.data?.name;
+  const locale: string | undefined = me.data?.locale;
+  console.log(locale);
+  await api.PATCH("/api/v1/auth/me", { headers: auth, body: { locale: "de" } });
   const updated = await api.PATCH("/api/v1/auth/me", { headers: auth, body: { name: "Ann", image: null } });
   console.log(name, updated.data?.image);
 

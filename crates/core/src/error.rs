@@ -81,6 +81,8 @@ pub enum Error {
     EmailNotVerified,
     #[error("the email address is already verified")]
     EmailAlreadyVerified,
+    #[error("emails are not written in that language here; choose one of the server's locales")]
+    UnsupportedLocale,
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64, limit: u32 },
     #[error("the rate limiter cannot answer right now; try again shortly")]
@@ -136,6 +138,7 @@ impl Error {
             Error::InvalidOrExpiredToken => "invalid_or_expired_token",
             Error::EmailNotVerified => "email_not_verified",
             Error::EmailAlreadyVerified => "email_already_verified",
+            Error::UnsupportedLocale => "unsupported_locale",
             Error::RateLimited { .. } => "rate_limited",
             Error::RateLimitUnavailable => "rate_limit_unavailable",
             Error::NotFound => "not_found",
@@ -184,6 +187,7 @@ pub fn every_variant() -> Vec<Error> {
         Error::InvalidOrExpiredToken,
         Error::EmailNotVerified,
         Error::EmailAlreadyVerified,
+        Error::UnsupportedLocale,
         Error::RateLimited {
             retry_after_secs: 60,
             limit: 1,

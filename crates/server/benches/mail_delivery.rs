@@ -88,6 +88,7 @@ async fn run(url: &str, users: usize, in_flight: usize) -> (Vec<Duration>, f64) 
             email_key: email.clone(),
             name: None,
             password_hash: "unused".into(),
+            locale: None,
             now_ms: 0,
         };
         let event = NewEvent {

@@ -86,6 +86,7 @@ async fn signed_in(state: &AppState) -> String {
         email_key: format!("bench-{now_ms}@example.com"),
         name: None,
         password_hash: "not-a-real-hash".into(),
+        locale: None,
         now_ms,
     };
     let session = NewSession {

@@ -37,6 +37,7 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::PasswordTooCommon
         | Error::PasswordContainsEmail
         | Error::PasswordContainsContext
+        | Error::UnsupportedLocale
         | Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
         Error::MalformedToken
         | Error::UnsupportedAlgorithm

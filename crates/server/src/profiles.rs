@@ -112,6 +112,7 @@ mod tests {
             image: None,
             email_verified: false,
             created_at: 0,
+            locale: None,
         }
     }
 

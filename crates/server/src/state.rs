@@ -118,7 +118,7 @@ impl AppState {
                 legacy: OneTimeKey::new(secret),
             },
             settings.link_base(),
-            &settings.mail.app_name,
+            checked.templates,
         ));
         let ms = |duration| duration::secs(duration).saturating_mul(1000);
         let sessions = &settings.sessions;

@@ -42,15 +42,15 @@ impl Accounts for SqlStore {
         outgoing: &[Outgoing],
     ) -> Result<User> {
         let mut tx = self.db.begin().await?;
-        sql(
-            "INSERT INTO users (id, email, email_key, name, email_verified, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, FALSE, $5, $5)",
-        )
+        sql("INSERT INTO users
+                 (id, email, email_key, name, email_verified, created_at, updated_at, locale)
+             VALUES ($1, $2, $3, $4, FALSE, $5, $5, $6)")
         .bind(&user.id)
         .bind(&user.email)
         .bind(&user.email_key)
         .bind(&user.name)
         .bind(user.now_ms)
+        .bind(&user.locale)
         .execute(&mut tx)
         .await?;
         sql("INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)")
@@ -89,14 +89,17 @@ impl Accounts for SqlStore {
         let user: Option<User> = sql("UPDATE users SET
                 name = CASE WHEN $1 THEN $2 ELSE name END,
                 image = CASE WHEN $3 THEN $4 ELSE image END,
+                locale = CASE WHEN $7 THEN $8 ELSE locale END,
                 updated_at = $5
-             WHERE id = $6 RETURNING id, email, name, image, email_verified, created_at")
+             WHERE id = $6 RETURNING id, email, name, image, email_verified, created_at, locale")
         .bind(patch.name.is_some())
         .bind(patch.name.as_ref().and_then(|name| name.as_deref()))
         .bind(patch.image.is_some())
         .bind(patch.image.as_ref().and_then(|image| image.as_deref()))
         .bind(now_ms)
         .bind(user_id)
+        .bind(patch.locale.is_some())
+        .bind(patch.locale.as_ref().and_then(|locale| locale.as_deref()))
         .fetch_optional(&mut tx)
         .await?;
         if user.is_some() {
@@ -108,7 +111,7 @@ impl Accounts for SqlStore {
 }
 
 pub(crate) async fn user_by_id(on: &mut impl On, user_id: &str) -> Result<Option<User>> {
-    sql("SELECT id, email, name, image, email_verified, created_at FROM users WHERE id = $1")
+    sql("SELECT id, email, name, image, email_verified, created_at, locale FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(on)
         .await

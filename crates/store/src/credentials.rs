@@ -38,7 +38,7 @@ pub trait Credentials: Send + Sync {
 impl Credentials for SqlStore {
     async fn find_login(&self, email_key: &str) -> Result<Option<Login>> {
         sql(
-            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at,
+            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.locale,
                     c.password_hash
              FROM users u JOIN credentials c ON c.user_id = u.id WHERE u.email_key = $1",
         )

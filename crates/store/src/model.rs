@@ -13,6 +13,9 @@ pub struct User {
     pub image: Option<String>,
     pub email_verified: bool,
     pub created_at: i64,
+    /// The language of their emails, as stored (`None`: the default). The server keeps it
+    /// to the locales it ships; the store takes what it is given.
+    pub locale: Option<String>,
 }
 
 /// A user with their password hash, for sign-in only. No `Debug`: hashes stay out of logs.
@@ -39,6 +42,8 @@ pub struct NewUser {
     pub email_key: String,
     pub name: Option<String>,
     pub password_hash: String,
+    /// The language of their emails (see [`User::locale`]).
+    pub locale: Option<String>,
     pub now_ms: i64,
 }
 
@@ -52,6 +57,7 @@ impl NewUser {
             image: None,
             email_verified: false,
             created_at: self.now_ms,
+            locale: self.locale.clone(),
         }
     }
 }
@@ -180,6 +186,8 @@ pub struct Consume {
 pub struct ProfilePatch {
     pub name: Option<Option<String>>,
     pub image: Option<Option<String>>,
+    /// `Some(None)` goes back to the default language.
+    pub locale: Option<Option<String>>,
 }
 
 /// An email to send, and the token its link is rendered from, written together with the

@@ -66,7 +66,7 @@ impl OneTimeTokens for SqlStore {
         now_ms: i64,
     ) -> Result<Option<OneTimeRecord>> {
         sql(
-            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at,
+            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.locale,
                     t.email AS sent_to
              FROM one_time_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL
@@ -125,7 +125,7 @@ impl OneTimeTokens for SqlStore {
         let user: Option<User> = sql("UPDATE users SET email_verified = TRUE, updated_at = $1
              WHERE id = $2
                AND email = (SELECT email FROM one_time_tokens WHERE token_hash = $3)
-             RETURNING id, email, name, image, email_verified, created_at")
+             RETURNING id, email, name, image, email_verified, created_at, locale")
         .bind(consume.now_ms)
         .bind(&consume.user_id)
         .bind(&consume.token_hash)
@@ -163,7 +163,7 @@ impl OneTimeTokens for SqlStore {
         // transaction back, token included, and surfaces as a conflict.
         let user: Option<User> = sql("UPDATE users
              SET email = $1, email_key = $2, email_verified = TRUE, updated_at = $3
-             WHERE id = $4 RETURNING id, email, name, image, email_verified, created_at")
+             WHERE id = $4 RETURNING id, email, name, image, email_verified, created_at, locale")
         .bind(new_email)
         .bind(new_email_key)
         .bind(now_ms)

@@ -111,7 +111,7 @@ impl Sessions for SqlStore {
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>> {
         let row: Option<RefreshRow> = sql(
-            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at,
+            "SELECT u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.locale,
                     s.id AS session_id, s.refresh_seed, r.generation AS token_generation,
                     r.spent_at, s.generation AS session_generation, s.revoked_at, s.expires_at,
                     COALESCE(s.absolute_expires_at, s.expires_at) AS absolute_expires_at

@@ -166,6 +166,7 @@ async fn user_with_session(store: &Store, refresh_hash: &str) -> (String, NewSes
         email_key: email,
         name: None,
         password_hash: "hash".into(),
+        locale: None,
         now_ms: NOW,
     };
     let session = session(&id, refresh_hash);

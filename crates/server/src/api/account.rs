@@ -27,6 +27,7 @@ use crate::flows::email_change::{self, EmailChange};
 use crate::flows::password_change::{self, PasswordChange};
 use crate::flows::text::{image_url, plain_text};
 use crate::flows::{Ctx, profile};
+use crate::mail::locale::Locale;
 use crate::state::AppState;
 use crate::statuses;
 
@@ -99,7 +100,7 @@ impl AccountApi {
         Ok(Me::Ok(Json(user.into())))
     }
 
-    /// Update the profile (name, image)
+    /// Update the profile (name, image, the emails' language)
     #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
     async fn update_me(
         &self,
@@ -108,12 +109,19 @@ impl AccountApi {
         auth: Caller,
         body: Json<UpdateProfileRequest>,
     ) -> Result<ProfileUpdated, Failure<ProfileErrors>> {
-        let UpdateProfileRequest { name, image } = body.0;
+        let UpdateProfileRequest {
+            name,
+            image,
+            locale,
+        } = body.0;
         let patch = ProfilePatch {
             name: patch_field(name, |n| {
                 plain_text("name", &n).map(|n| Some(n).filter(|n| !n.is_empty()))
             })?,
             image: patch_field(image, |url| image_url(&url).map(Some))?,
+            locale: patch_field(locale, |tag| {
+                Locale::parse(&tag).map(|locale| Some(locale.as_str().to_owned()))
+            })?,
         };
         let client = ClientInfo::of(req);
         let ctx = Ctx::new(&state, &client);

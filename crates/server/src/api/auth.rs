@@ -5,6 +5,7 @@ use std::sync::Arc;
 use latchkey_core::cookie::CookieKind;
 use latchkey_core::{Error, TokenSubject};
 use poem::Request;
+use poem::http::header::ACCEPT_LANGUAGE;
 use poem::web::Data;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
@@ -18,6 +19,7 @@ use crate::auth::{ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;
 use crate::flows::register::{Registered as Outcome, Registration};
 use crate::flows::{self, Ctx, Opened, ids::new_id};
+use crate::mail::locale::Locale;
 use crate::state::AppState;
 use crate::statuses;
 
@@ -33,6 +35,9 @@ statuses! {
 pub const REGISTERED_QUIETLY: &str =
     "Check your inbox: follow the link we sent to finish, then sign in.";
 
+// One value per request, moved once into the response: the size difference costs nothing,
+// and boxing the session would add an allocation to every registration.
+#[allow(clippy::large_enum_variant)]
 #[derive(ApiResponse)]
 pub enum Registered {
     /// The account exists and is signed in; a verification email is on its way.
@@ -78,7 +83,9 @@ impl AuthApi {
     /// names the rule it broke. With `X-Latchkey-Transport: cookie` the tokens are set as
     /// HttpOnly cookies instead (the request must then come from a trusted origin). When the
     /// server requires verified addresses, the answer is 202 with no session, whether or not
-    /// the address was already registered.
+    /// the address was already registered. The account's emails are in the language its
+    /// `Accept-Language` header prefers among the server's (`en`, `de`); English when it
+    /// names none of them or cannot be read. `PATCH /me` changes it.
     #[oai(path = "/register", method = "post", operation_id = "register")]
     async fn register(
         &self,
@@ -95,10 +102,15 @@ impl AuthApi {
             password,
             name,
         } = body.0;
+        let accept_language = req
+            .headers()
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok());
         let input = Registration {
             email: email.into_string(),
             password: password.into_string(),
             name: name.map(Text::into_string),
+            locale: Locale::negotiate(accept_language),
         };
         let held = held_session(&state, req);
         let client = ClientInfo::of(req);

@@ -8,6 +8,8 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::types::{MaybeUndefined, ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde_json::Value;
 
+use crate::mail::locale::Locale;
+
 /// A request field that must be a JSON string, as the contract (`type: string`) says.
 ///
 /// poem-openapi's `String` also takes a number or a boolean and turns it into text (`5`
@@ -126,6 +128,9 @@ pub struct UserView {
     pub image: Option<String>,
     pub email_verified: bool,
     pub created_at: Timestamp,
+    /// The language of the user's emails (`en`, `de`): chosen at registration from
+    /// `Accept-Language`, changed with `PATCH /me`.
+    pub locale: String,
 }
 
 impl From<User> for UserView {
@@ -137,6 +142,9 @@ impl From<User> for UserView {
             image: user.image,
             email_verified: user.email_verified,
             created_at: timestamp(user.created_at),
+            locale: Locale::or_default(user.locale.as_deref())
+                .as_str()
+                .to_owned(),
         }
     }
 }
@@ -305,6 +313,10 @@ pub struct UpdateProfileRequest {
     /// An `https://` (or `http://`) URL of at most 2048 characters.
     #[oai(validator(max_length = 2048), nullable)]
     pub image: MaybeUndefined<Text>,
+    /// The language of the user's emails: one of the server's locales (`en`, `de`), else
+    /// 400 `unsupported_locale`. `null` goes back to the default, `en`.
+    #[oai(nullable)]
+    pub locale: MaybeUndefined<Text>,
 }
 
 /// No `Debug`: it carries passwords.

@@ -8,6 +8,7 @@ use latchkey_store::{NewEvent, NewMail, NewOneTimeToken, Outgoing, Throttle, Use
 use super::ids::new_id;
 use super::{Ctx, Result};
 use crate::limiter::{self, Limit};
+use crate::mail::locale::Locale;
 use crate::mail::templates::{Data, Kind};
 
 /// The least time between two link emails of one purpose to one account.
@@ -27,11 +28,12 @@ pub fn with_link(
     let seed = refresh::seed_from(random::bytes::<32>()?);
     let token = ctx.app.onetime_key.token(&id, &seed, purpose);
     // An address other than the account's own is one nobody has proven yet (a requested
-    // change): its mail carries nothing the requester chose, not even the display name.
+    // change): its mail carries nothing the requester chose, not even the display name —
+    // only the account's language, which is one of the server's own.
     let data = if to == user.email {
         Data::for_user(user)
     } else {
-        Data::anonymous()
+        Data::anonymous(user)
     };
     let mut mail = notice(kind, to, &data, now_ms)?;
     mail.token_id = Some(id.clone());
@@ -129,18 +131,24 @@ impl Data {
     /// The greeting's name, only once the account's address is verified: before that,
     /// whoever registered the address chose the name, and it must not carry their text
     /// into a stranger's inbox.
+    /// The email is in the user's language (decided now, kept with the message).
     pub fn for_user(user: &User) -> Data {
         Data {
             name: user.name.clone().filter(|_| user.email_verified),
-            new_email: None,
+            ..Data::anonymous(user)
         }
     }
 
-    /// Nothing about the account: for an address not yet proven.
-    pub fn anonymous() -> Data {
+    /// Nothing about the account but its language: for an address not yet proven.
+    pub fn anonymous(user: &User) -> Data {
         Data {
             name: None,
             new_email: None,
+            locale: Some(
+                Locale::or_default(user.locale.as_deref())
+                    .as_str()
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -158,6 +166,7 @@ mod tests {
             image: None,
             email_verified: false,
             created_at: 0,
+            locale: None,
         };
         assert_eq!(Data::for_user(&user).name, None);
         user.email_verified = true;
@@ -165,5 +174,29 @@ mod tests {
             Data::for_user(&user).name.as_deref(),
             Some("Win a prize at spam.example")
         );
+    }
+
+    #[test]
+    fn every_email_is_in_the_users_language_even_to_an_unproven_address() {
+        let mut user = User {
+            id: "u".into(),
+            email: "ann@example.com".into(),
+            name: Some("Ann".into()),
+            image: None,
+            email_verified: true,
+            created_at: 0,
+            locale: Some("de".into()),
+        };
+        assert_eq!(Data::for_user(&user).locale.as_deref(), Some("de"));
+        let unproven = Data::anonymous(&user);
+        assert_eq!(
+            (unproven.name, unproven.locale.as_deref()),
+            (None, Some("de"))
+        );
+        // Before locales were stored, and a locale no longer shipped: the default.
+        for stored in [None, Some("xx".to_owned())] {
+            user.locale = stored;
+            assert_eq!(Data::for_user(&user).locale.as_deref(), Some("en"));
+        }
     }
 }

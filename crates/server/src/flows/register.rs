@@ -10,6 +10,7 @@ use super::open::{Replacement, new_session};
 use super::text::plain_text;
 use super::{Ctx, Held, Opened, Result, ids::new_id};
 use crate::limiter::Limit;
+use crate::mail::locale::Locale;
 use crate::mail::templates::{Data as MailData, Kind};
 
 /// What the client sent.
@@ -17,6 +18,8 @@ pub struct Registration {
     pub email: String,
     pub password: String,
     pub name: Option<String>,
+    /// The language of the account's emails (from the request's `Accept-Language`).
+    pub locale: Locale,
 }
 
 pub enum Registered {
@@ -44,9 +47,10 @@ pub async fn register(
         .transpose()?
         .filter(|n| !n.is_empty());
     let password = input.password;
+    let locale = Some(input.locale.as_str().to_owned());
     app.policy.check_for(&password, &email, name.as_deref())?;
     if app.require_email_verification {
-        quietly(ctx, &email, password, name).await?;
+        quietly(ctx, &email, password, name, locale).await?;
         return Ok(Registered::Quietly);
     }
     let user = NewUser {
@@ -55,6 +59,7 @@ pub async fn register(
         email_key: email.key(),
         name,
         password_hash: app.hasher.hash(password).await?,
+        locale,
         now_ms: ctx.now_ms,
     };
     let (session, refresh_token) = new_session(ctx, &user.id)?;
@@ -91,6 +96,7 @@ async fn quietly(
     email: &Email,
     password: String,
     name: Option<String>,
+    locale: Option<String>,
 ) -> Result<()> {
     let store = &ctx.app.store;
     let existing = store.credentials.find_login(&email.key()).await?;
@@ -104,6 +110,7 @@ async fn quietly(
                 email_key: email.key(),
                 name,
                 password_hash,
+                locale,
                 now_ms: ctx.now_ms,
             };
             let event = ctx.event(EventKind::Registered, &user.id, None)?;

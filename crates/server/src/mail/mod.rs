@@ -2,16 +2,22 @@
 //!
 //! # Layout
 //!
-//! - [`templates`]: what each email says (text + HTML), a pure function of its data.
+//! - [`templates`]: which emails there are, their data, and rendering them (subject, text,
+//!   HTML) with minijinja; [`builtin`] holds the default templates compiled in,
+//!   [`overrides`] reads the operator's (`LATCHKEY_TEMPLATES_DIR`) and checks them all at
+//!   start, and [`locale`] the languages they are written in.
 //! - [`smtp`], [`file`], [`memory`]: the three [`Mailer`]s — SMTP for production (SendGrid
 //!   and SES speak it), `.eml` files in a folder for development, and an in-memory sink for
 //!   unit tests.
 //! - [`outbox`]: flows write emails into the database in the same transaction as the change
 //!   that caused them; the outbox worker renders and sends them, with retries and backoff.
 
+pub mod builtin;
 pub mod file;
+pub mod locale;
 pub mod memory;
 pub mod outbox;
+pub mod overrides;
 pub mod smtp;
 pub mod templates;
 

@@ -17,7 +17,7 @@ use latchkey_core::onetime::{self, OneTimeKey, Purpose};
 use latchkey_store::{PendingMail, Store, StoreError};
 use tokio::sync::{Notify, watch};
 
-use super::templates::{self, Data, Kind};
+use super::templates::{Data, Kind, Templates};
 use super::{Email, MailError, Mailer};
 use crate::clock::Clock;
 
@@ -63,7 +63,7 @@ pub struct Outbox {
     keys: LinkKeys,
     /// Where links point: the app's origin, no trailing slash.
     link_base: String,
-    app_name: String,
+    templates: Templates,
     /// The store raises it when a write that queued mail commits.
     wake: Arc<Notify>,
 }
@@ -75,7 +75,7 @@ impl Outbox {
         clock: Arc<dyn Clock>,
         keys: LinkKeys,
         link_base: &str,
-        app_name: &str,
+        templates: Templates,
     ) -> Self {
         Outbox {
             wake: store.mail_written.clone(),
@@ -84,7 +84,7 @@ impl Outbox {
             clock,
             keys,
             link_base: link_base.trim_end_matches('/').to_owned(),
-            app_name: app_name.to_owned(),
+            templates,
         }
     }
 
@@ -221,9 +221,13 @@ impl Outbox {
             link.push_str("#token=");
             link.push_str(&token);
         }
+        let content = self.templates.render(kind, &data, &link).map_err(|error| {
+            tracing::error!(mail_id = %mail.id, %error, "mail outbox: cannot render the message");
+            "its template cannot be rendered"
+        })?;
         Ok(Email {
             to: mail.recipient.clone(),
-            content: templates::render(kind, &data, &self.app_name, &link),
+            content,
         })
     }
 }
@@ -279,7 +283,7 @@ mod tests {
                     legacy: self.legacy.clone(),
                 },
                 "https://app.example/",
-                "Acme",
+                Templates::load(None, "Acme").unwrap(),
             )
         }
 
@@ -406,6 +410,7 @@ mod tests {
             email_key: "ann@example.com".into(),
             name: Some("Ann".into()),
             password_hash: "x".into(),
+            locale: None,
             now_ms: T0,
         };
         let event = latchkey_store::NewEvent {

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::keys::KeyFile;
 use crate::limiter::Rules;
+use crate::mail::templates::Templates;
 
 /// Refuses a value outside its setting's range, naming where it came from.
 pub fn ranges(s: &Settings, sources: &Sources) -> anyhow::Result<()> {
@@ -72,6 +73,8 @@ pub struct Checked {
     pub trusted_origins: TrustedOrigins,
     pub trusted_proxies: TrustedProxies,
     pub rules: Rules,
+    /// The email templates, every one of them rendered once with sample data.
+    pub templates: Templates,
 }
 
 impl Settings {
@@ -119,6 +122,7 @@ impl Settings {
             .map_err(|e| anyhow::anyhow!("LATCHKEY_RATE_LIMITS: {e}"))?;
         crate::mail::smtp::sender(self)?;
         self.database_options()?;
+        let templates = Templates::load(self.mail.templates_dir.as_deref(), &self.mail.app_name)?;
         if self.rate_limit_store() == super::RateLimitStore::Redis
             && self.limits.redis_url.is_none()
         {
@@ -147,6 +151,7 @@ impl Settings {
             trusted_origins,
             trusted_proxies,
             rules,
+            templates,
         })
     }
 

@@ -221,6 +221,9 @@ pub struct Mail {
     pub from: String,
     /// Where the development file mailer writes `.eml` files.
     pub outbox_dir: PathBuf,
+    /// A folder of templates replacing the built-in ones, file by file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_host: Option<String>,
     /// Unset: 587 for STARTTLS, 465 for TLS, 25 for none.
@@ -241,6 +244,7 @@ impl Default for Mail {
             link_url: None,
             from: "Latchkey <no-reply@localhost>".into(),
             outbox_dir: PathBuf::from("mail-outbox"),
+            templates_dir: None,
             smtp_host: None,
             smtp_port: None,
             smtp_tls: SmtpTls::Starttls,

@@ -256,6 +256,12 @@ pub const VARS: &[Var] = &[
         "where the development file mailer writes `.eml` files",
     ),
     var(
+        "mail.templates_dir",
+        "LATCHKEY_TEMPLATES_DIR",
+        "templates-dir",
+        "a folder of email templates replacing the built-in ones file by file (same layout as crates/server/templates); every one is checked at start",
+    ),
+    var(
         "mail.smtp_host",
         "LATCHKEY_SMTP_HOST",
         "smtp-host",
@@ -347,6 +353,7 @@ mod tests {
         settings.mail.mailer = Some(super::super::MailerKind::File);
         settings.mail.link_url = Some("http://l".into());
         settings.mail.smtp_host = Some("h".into());
+        settings.mail.templates_dir = Some("t".into());
         settings.mail.smtp_port = Some(25);
         settings.mail.smtp_user = Some("u".into());
         settings.mail.smtp_password = Some(super::super::SecretText::new("p"));

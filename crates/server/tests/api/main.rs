@@ -34,6 +34,7 @@ mod sessions;
 mod settings;
 mod shared_database;
 mod tasks;
+mod templates;
 mod tls;
 mod unblock;
 mod upgrade;
