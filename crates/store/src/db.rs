@@ -9,6 +9,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -50,6 +51,25 @@ pub(crate) struct Db {
     /// Notified when a transaction that wrote to the mail outbox commits, so the delivery
     /// worker need not be woken by every caller that sends mail.
     pub mail_written: Arc<Notify>,
+    /// Callers waiting for a connection right now: sqlx reports a pool's size and idle
+    /// connections but not its queue, so every acquire below is counted here.
+    waiting: Arc<AtomicU64>,
+}
+
+/// Counts one caller as waiting for as long as it lives (an acquire, even one cancelled).
+struct Waiting(Arc<AtomicU64>);
+
+impl Waiting {
+    fn start(count: &Arc<AtomicU64>) -> Waiting {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Db {
@@ -57,6 +77,22 @@ impl Db {
         Db {
             pools,
             mail_written: Arc::new(Notify::new()),
+            waiting: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Connections in use (over every pool) and callers waiting for one.
+    pub fn pool_stats(&self) -> crate::PoolStats {
+        let in_use = |size: u32, idle: usize| u64::from(size).saturating_sub(idle as u64);
+        let in_use = match &self.pools {
+            Pools::Sqlite { read, write } => {
+                in_use(read.size(), read.num_idle()) + in_use(write.size(), write.num_idle())
+            }
+            Pools::Postgres(pool) => in_use(pool.size(), pool.num_idle()),
+        };
+        crate::PoolStats {
+            in_use,
+            waiting: self.waiting.load(Ordering::Relaxed),
         }
     }
 
@@ -118,6 +154,7 @@ impl Db {
 
     /// A connection for reading.
     pub async fn read(&self) -> Result<Pooled> {
+        let _waiting = Waiting::start(&self.waiting);
         Ok(match &self.pools {
             Pools::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
             Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
@@ -126,6 +163,7 @@ impl Db {
 
     /// A connection for a single-statement write.
     pub async fn write(&self) -> Result<Pooled> {
+        let _waiting = Waiting::start(&self.waiting);
         Ok(match &self.pools {
             Pools::Sqlite { write, .. } => Pooled::Sqlite(write.acquire().await?),
             Pools::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
@@ -134,10 +172,12 @@ impl Db {
 
     /// A transaction on the write connection.
     pub async fn begin(&self) -> Result<Tx> {
+        let waiting = Waiting::start(&self.waiting);
         let conn = match &self.pools {
             Pools::Sqlite { write, .. } => TxConn::Sqlite(write.begin().await?),
             Pools::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
         };
+        drop(waiting);
         Ok(Tx {
             conn,
             mail_written: None,

@@ -309,6 +309,18 @@ pub const VARS: &[Var] = &[
         "redis-prefix",
         "prefix of every Redis key, so deployments sharing a Redis stay apart",
     ),
+    var(
+        "telemetry.metrics_listen",
+        "LATCHKEY_METRICS_LISTEN",
+        "metrics-listen",
+        "where Prometheus metrics are served (`GET /metrics`), e.g. `127.0.0.1:9464`; unset, nowhere. Must not be LATCHKEY_LISTEN",
+    ),
+    var(
+        "telemetry.log_format",
+        "LATCHKEY_LOG_FORMAT",
+        "log-format",
+        "`text` (one line per event) or `json` (one JSON object per event)",
+    ),
 ];
 
 /// The setting with this key.
@@ -333,6 +345,7 @@ mod tests {
         settings.mail.smtp_user = Some("u".into());
         settings.mail.smtp_password = Some(super::super::SecretText::new("p"));
         settings.limits.redis_url = Some(super::super::SecretText::new("redis://r"));
+        settings.telemetry.metrics_listen = Some(([127, 0, 0, 1], 9464).into());
         let tree = toml::Table::try_from(&settings).unwrap();
         let mut keys = Vec::new();
         for (name, value) in &tree {
