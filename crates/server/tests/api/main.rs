@@ -21,6 +21,7 @@ mod instances;
 mod jwks;
 mod limits;
 mod logs;
+mod observe;
 mod password_context;
 mod profile;
 mod reauth;
