@@ -223,3 +223,37 @@ async fn wait_until_not_ready(app: &TestApp) -> Value {
     }
     panic!("/readyz never said 503");
 }
+
+#[test]
+fn a_bad_or_taken_metrics_address_is_refused_at_start_naming_the_setting() {
+    let dir = crate::cli::temp_dir("metrics-listen");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    for (listen, metrics, says) in [
+        ("127.0.0.1:0", "not an address", "invalid socket address"),
+        (
+            "127.0.0.1:18080",
+            "127.0.0.1:18080",
+            "is the public listener",
+        ),
+        ("127.0.0.1:18080", "0.0.0.0:18080", "is the public listener"),
+        ("127.0.0.1:0", taken.as_str(), "in use"),
+    ] {
+        let out = crate::cli::latchkey(
+            &dir,
+            &[
+                ("LATCHKEY_LISTEN", listen),
+                ("LATCHKEY_METRICS_LISTEN", metrics),
+            ],
+            &[],
+        );
+        assert!(!out.status.success(), "{metrics}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr.lines().last().unwrap_or_default();
+        assert!(
+            line.starts_with("latchkey: LATCHKEY_METRICS_LISTEN") && line.contains(says),
+            "{metrics}: {stderr}"
+        );
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
