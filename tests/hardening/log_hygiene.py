@@ -13,7 +13,11 @@ secret) to DIR/secrets-*.txt, one JSON string per line. This checks, line by lin
 - nothing shaped like a JWT appears (one the tests never recorded is still a token);
 - every line starts as tracing's formatter starts an event (a timestamp and a level), so
   no client text has started a line of its own; the binary's own `latchkey: …` exit
-  message is the one other shape allowed.
+  message is the one other shape allowed;
+- a JSON line (LATCHKEY_LOG_FORMAT=json; half the suite's servers write them) is one whole
+  JSON object with a timestamp and a level; secrets are looked for in its raw text and in
+  its decoded strings (JSON escapes a quote or a backslash in a password). At least one
+  JSON line must have been checked, so the JSON format is provably covered.
 
 Exits 1 on any finding, printing where (never the secret itself), and prints its figures.
 """
@@ -27,6 +31,30 @@ EVENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\s+(TRACE|DEBUG|INF
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.")
 # Token-like secrets are found as whole words of the log; anything else by substring.
 WORD = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def json_event(line: str):
+    """The line as a JSON log event (an object with a timestamp and a level), or None."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or "timestamp" not in event or "level" not in event:
+        return None
+    return event
+
+
+def strings_in(value):
+    """Every string in a decoded JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
 
 
 def main(directory: str) -> int:
@@ -46,6 +74,7 @@ def main(directory: str) -> int:
 
     findings: list[str] = []
     lines = 0
+    json_lines = 0
     size = 0
     for path in logs:
         text = path.read_text(errors="replace")
@@ -55,7 +84,15 @@ def main(directory: str) -> int:
                 continue
             lines += 1
             where = f"{path.name}:{number}"
-            if not EVENT.match(line) and not line.startswith("latchkey: "):
+            if line.startswith("{"):
+                decoded = json_event(line)
+                if decoded is None:
+                    findings.append(f"{where}: not one JSON log event: {line[:120]!r}")
+                else:
+                    json_lines += 1
+                    # Searched below as the raw line and as its decoded strings.
+                    line = line + "\n" + "\n".join(strings_in(decoded))
+            elif not EVENT.match(line) and not line.startswith("latchkey: "):
                 findings.append(f"{where}: not the start of a log event: {line[:120]!r}")
             if JWT.search(line):
                 findings.append(f"{where}: a JWT-shaped string")
@@ -69,7 +106,9 @@ def main(directory: str) -> int:
                 findings.append(f"{where}: a recorded secret ({len(secret)} characters, "
                                 f"starting {secret[:3]!r}…)")
 
-    print(f"log hygiene: {lines} log lines ({size / 1e6:.1f} MB) from {len(logs)} files "
+    if json_lines == 0:
+        findings.append("no JSON log line was checked (LATCHKEY_LOG_FORMAT=json not covered)")
+    print(f"log hygiene: {lines} log lines ({json_lines} of them JSON) ({size / 1e6:.1f} MB) from {len(logs)} files "
           f"searched for {len(secrets)} secrets ({len(words)} tokens, {len(phrases)} "
           f"passwords and phrases) and JWT shapes; {len(findings)} findings")
     for finding in findings[:50]:

@@ -2,7 +2,7 @@
 //!
 //! Handlers return [`Failure<S>`], a core [`Error`] tagged with the set `S` of statuses the
 //! operation documents; [`status_of`] decides the status; [`into_json_response`] writes the
-//! one error shape, `{"error": code, "message": text}`. Errors raised by poem itself (bad
+//! one error shape, `{"error": code, "message": text, "requestId": id}`. Errors raised by poem itself (bad
 //! JSON, wrong content type, unknown route) are rewritten into the same shape by
 //! [`normalize`], installed around the whole app. A 5xx logs its detail and answers with a
 //! generic body.
@@ -17,14 +17,36 @@ use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaRespon
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 
+use crate::observe::RequestId;
+
 /// The body of every 4xx and 5xx answer.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// A stable snake_case code, e.g. `invalid_credentials`, `token_expired`, `email_taken`,
     /// `password_too_short`, `not_found`, `invalid_request`. Match on this, not on `message`.
     pub error: String,
     /// A human-readable sentence; wording may change between releases.
     pub message: String,
+    /// This request's id, also in the `X-Request-Id` response header and on every server
+    /// log line about it: quote it to the operator.
+    pub request_id: String,
+}
+
+impl ErrorBody {
+    /// The body for `code` and `message`, naming the request being served.
+    pub fn new(code: &str, message: String) -> ErrorBody {
+        ErrorBody {
+            error: code.to_owned(),
+            message,
+            // Outside a request (never while serving one) an id of its own, so the field
+            // is never empty.
+            request_id: RequestId::current()
+                .unwrap_or_else(RequestId::generate)
+                .to_string(),
+        }
+    }
 }
 
 /// The HTTP status for each error: the one mapping in the codebase. Exhaustive on purpose:
@@ -83,7 +105,7 @@ pub fn into_json_response(error: &Error) -> Response {
     } else {
         error.to_string()
     };
-    let body = serde_json::json!({ "error": error.code(), "message": message });
+    let body = ErrorBody::new(error.code(), message);
     let mut response = poem::web::Json(body).with_status(status).into_response();
     // RFC 7235 §3.1: every 401 names the scheme that would be accepted.
     if status == StatusCode::UNAUTHORIZED {

@@ -22,6 +22,7 @@
 //!   plain async functions over a request context; no HTTP types.
 //! - [`api`]: one `#[OpenApi]` struct per tag (auth, sessions, tasks, health, keys), the
 //!   DTOs, and the bearer/cookie transport of auth responses.
+//! - [`observe`]: request ids, the access log, Prometheus metrics and their listener.
 //! - [`limits`]: the request-body size limit, and the per-address ceiling on auth calls.
 //! - [`limiter`]: rate-limit rules and their counter stores (memory, database, Redis).
 //! - [`startup`]: assembling the routes and serving them on a listener.
@@ -39,6 +40,7 @@ pub mod limits;
 pub mod liveness;
 pub mod logging;
 pub mod mail;
+pub mod observe;
 pub mod passwords;
 pub mod profiles;
 pub mod settings;

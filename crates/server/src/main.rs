@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use latchkey_server::clock::{Clock, SystemClock};
 use latchkey_server::keys::KeyFile;
 use latchkey_server::logging::OneLine;
-use latchkey_server::settings::{self, Flags, Settings, Sources, duration};
+use latchkey_server::settings::{self, Flags, LogFormat, Settings, Sources, duration};
 use latchkey_server::{api, startup};
 
 #[derive(Parser)]
@@ -84,19 +84,22 @@ fn activation_delay(text: &str) -> Result<i64, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,poem=warn".into()),
-        )
-        // Colours only on a terminal: a log file should hold text, not escape codes.
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_writer(OneLine(std::io::stdout))
-        .init();
     latchkey_server::tls::install_provider();
     let cli = Cli::parse();
     let config = cli.config.as_deref();
     let flags = cli.flags;
+    // The format is a setting, so the settings are read once before logging starts; an
+    // error in them is reported by the command's own load below.
+    let effective = match &cli.command {
+        Some(Command::Serve(more) | Command::Config(more) | Command::Migrate(more)) => {
+            flags.clone().then(more.clone())
+        }
+        _ => flags.clone(),
+    };
+    let format = settings::load::load(config, &effective)
+        .map(|(settings, _)| settings.telemetry.log_format)
+        .unwrap_or_default();
+    start_logging(format);
     let result = match cli.command {
         None => serve(config, &flags).await,
         Some(Command::Serve(more)) => serve(config, &flags.then(more)).await,
@@ -114,6 +117,28 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Logs to stdout, one event per line whatever the format.
+fn start_logging(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,poem=warn".into()),
+        )
+        .with_writer(OneLine(std::io::stdout));
+    match format {
+        // Colours only on a terminal: a log file should hold text, not escape codes.
+        LogFormat::Text => logs.with_ansi(std::io::stdout().is_terminal()).init(),
+        // The event's fields at the top level, and the request's span (its `request_id`)
+        // under `span`.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
 fn load(config: Option<&Path>, flags: &Flags) -> anyhow::Result<(Settings, Sources)> {
     let (settings, sources) = settings::load::load(config, flags)?;
     if let Some(file) = &sources.file {
@@ -125,13 +150,25 @@ fn load(config: Option<&Path>, flags: &Flags) -> anyhow::Result<(Settings, Sourc
 async fn serve(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
     let (settings, _) = load(config, flags)?;
     let state = startup::build_state(&settings, Arc::new(SystemClock)).await?;
-    let listener = tokio::net::TcpListener::bind(settings.http.listen).await?;
+    let listener = tokio::net::TcpListener::bind(settings.http.listen)
+        .await
+        .map_err(|err| anyhow::anyhow!("LATCHKEY_LISTEN {}: {err}", settings.http.listen))?;
+    let metrics = match settings.telemetry.metrics_listen {
+        Some(addr) => {
+            let metrics = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|err| anyhow::anyhow!("LATCHKEY_METRICS_LISTEN {addr}: {err}"))?;
+            tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
+            Some(metrics)
+        }
+        None => None,
+    };
     tracing::info!(
         "listening on http://{} ({}); API docs at /docs",
         listener.local_addr()?,
         state.store.backend()
     );
-    startup::run(listener, state, shutdown_signal()).await?;
+    startup::run_with_metrics(listener, metrics, state, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use latchkey_core::hash::{self, Cost, Workspace};
 use latchkey_core::{Error, random};
+use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{OnceCell, Semaphore};
 
 /// How long a request may queue for a hashing slot before it is told to come back later.
@@ -27,6 +28,8 @@ pub struct Hasher {
     dummy: OnceCell<String>,
     /// Verifications performed, real and dummy: lets tests prove the dummy work is done.
     verifications: AtomicU64,
+    /// How long each hash waited for a slot (registered in the app's metrics).
+    queue_wait: Histogram,
 }
 
 impl Hasher {
@@ -38,6 +41,7 @@ impl Hasher {
             workspaces: Arc::default(),
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
+            queue_wait: crate::observe::metrics::hash_wait(),
         }
     }
 
@@ -80,6 +84,11 @@ impl Hasher {
         hash::needs_rehash(stored, self.cost)
     }
 
+    /// The queue-wait histogram, for the app's metrics.
+    pub fn queue_wait(&self) -> Histogram {
+        self.queue_wait.clone()
+    }
+
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
     }
@@ -102,10 +111,13 @@ impl Hasher {
         &self,
         work: impl FnOnce(&mut Workspace) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
+        // Measured, not decided on: the wall clock is right for a histogram.
+        let queued = std::time::Instant::now();
         let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| Error::Unavailable)?
             .map_err(|_| Error::Internal)?;
+        self.queue_wait.observe(queued.elapsed().as_secs_f64());
         let workspaces = self.workspaces.clone();
         tokio::task::spawn_blocking(move || {
             let _held_until_the_work_is_done = permit;

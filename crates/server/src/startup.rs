@@ -14,9 +14,10 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::limiter::redis::RedisCounters;
+use crate::observe::RouteTemplates;
 use crate::settings::{RateLimitStore, Settings};
 use crate::state::AppState;
-use crate::{api, error, limits, tls};
+use crate::{api, error, limits, observe, tls};
 
 /// Connects the store (running its migrations), loads the secrets, and builds the state.
 pub async fn build_state(
@@ -67,6 +68,8 @@ pub async fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
 /// Every route: the API, its contract (`/openapi.json`, `/openapi.yaml`) and Swagger UI.
 /// Responses carry tokens and personal data, so no cache may keep them (RFC 6749 §5.1).
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
+    let observed = state.clone();
+    let templates = Arc::new(RouteTemplates::of_api());
     let service = api::service();
     let spec_json = service.spec_endpoint();
     let spec_yaml = service.spec_endpoint_yaml();
@@ -83,6 +86,10 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         // A panic is a bug; the client still gets the JSON 500 shape, not a dropped connection.
         .with(CatchPanic::new().with_handler(|_| error::into_json_response(&Error::Internal)))
         .with(SetHeader::new().overriding(CACHE_CONTROL, "no-store"))
+        // Outermost, so a panic's 500 and an unknown route's 404 get an id and a log line too.
+        .around(move |next, req| {
+            observe::middleware::observe(observed.clone(), templates.clone(), next, req)
+        })
 }
 
 /// Serves the app on `listener`, with the mail outbox worker beside it, until `shutdown`
@@ -92,14 +99,38 @@ pub async fn run(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    run_with_metrics(listener, None, state, shutdown).await
+}
+
+/// As [`run`], with `GET /metrics` on `metrics` (LATCHKEY_METRICS_LISTEN) when given.
+pub async fn run_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(state.outbox.clone().run(stopped));
+    let worker = tokio::spawn(state.outbox.clone().run(stopped.clone()));
+    let metrics = metrics.map(|listener| {
+        let mut stopped = stopped;
+        let until_stopped = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        tokio::spawn(observe::listener::serve(
+            listener,
+            state.clone(),
+            until_stopped,
+        ))
+    });
     let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(routes(state), shutdown, Some(Duration::from_secs(10)))
         .await;
     let _ = stop.send(true);
     // A message being sent right now finishes, or its lease lets the next start retry it.
     let _ = worker.await;
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     served
 }

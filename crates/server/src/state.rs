@@ -19,6 +19,7 @@ use crate::limiter::{Counters, DatabaseCounters, Limiter};
 use crate::liveness::LivenessCache;
 use crate::mail::outbox::{LinkKeys, Outbox};
 use crate::mail::{self, Mailer};
+use crate::observe::Metrics;
 use crate::passwords::Hasher;
 use crate::profiles::ProfileCache;
 use crate::settings::{JwtAlg, RateLimitStore, Settings, duration};
@@ -58,6 +59,8 @@ pub struct AppState {
     pub limiter: Limiter,
     /// Live sessions a user may have at once.
     pub max_sessions: usize,
+    /// This server's figures, served on LATCHKEY_METRICS_LISTEN.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -120,6 +123,8 @@ impl AppState {
             settings.link_base(),
             checked.templates,
         ));
+        let hasher = Hasher::new(DEFAULT_COST);
+        let metrics = Metrics::new(limiter.refusals(), hasher.queue_wait());
         let ms = |duration| duration::secs(duration).saturating_mul(1000);
         let sessions = &settings.sessions;
         Ok(AppState {
@@ -148,7 +153,7 @@ impl AppState {
                             .map(String::as_str),
                     ),
                 ),
-            hasher: Hasher::new(DEFAULT_COST),
+            hasher,
             clock,
             onetime_key,
             outbox,
@@ -159,6 +164,7 @@ impl AppState {
             bridge_key: BridgeKey::new(secret),
             limiter,
             max_sessions: usize::try_from(sessions.max_per_user).unwrap_or(usize::MAX),
+            metrics,
         })
     }
 }

@@ -9,6 +9,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -64,6 +65,25 @@ pub(crate) struct Db {
     /// Notified when a transaction that wrote to the mail outbox commits, so the delivery
     /// worker need not be woken by every caller that sends mail.
     pub mail_written: Arc<Notify>,
+    /// Callers waiting for a connection right now: sqlx reports a pool's size and idle
+    /// connections but not its queue, so every acquire below is counted here.
+    waiting: Arc<AtomicU64>,
+}
+
+/// Counts one caller as waiting for as long as it lives (an acquire, even one cancelled).
+struct Waiting(Arc<AtomicU64>);
+
+impl Waiting {
+    fn start(count: &Arc<AtomicU64>) -> Waiting {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count.clone())
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Db {
@@ -72,6 +92,22 @@ impl Db {
             pools,
             pooled_begin: None,
             mail_written: Arc::new(Notify::new()),
+            waiting: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Connections in use (over every pool) and callers waiting for one.
+    pub fn pool_stats(&self) -> crate::PoolStats {
+        let in_use = |size: u32, idle: usize| u64::from(size).saturating_sub(idle as u64);
+        let in_use = match &self.pools {
+            Pools::Sqlite { read, write } => {
+                in_use(read.size(), read.num_idle()) + in_use(write.size(), write.num_idle())
+            }
+            Pools::Postgres(pool) => in_use(pool.size(), pool.num_idle()),
+        };
+        crate::PoolStats {
+            in_use,
+            waiting: self.waiting.load(Ordering::Relaxed),
         }
     }
 
@@ -131,6 +167,7 @@ impl Db {
 
     /// A connection for reading.
     pub async fn read(&self) -> Result<Pooled> {
+        let _waiting = Waiting::start(&self.waiting);
         Ok(match &self.pools {
             Pools::Sqlite { read, .. } => Pooled::Sqlite(read.acquire().await?),
             Pools::Postgres(pool) => {
@@ -141,6 +178,7 @@ impl Db {
 
     /// A connection for a single-statement write.
     pub async fn write(&self) -> Result<Pooled> {
+        let _waiting = Waiting::start(&self.waiting);
         Ok(match &self.pools {
             Pools::Sqlite { write, .. } => Pooled::Sqlite(write.acquire().await?),
             Pools::Postgres(pool) => {
@@ -151,6 +189,7 @@ impl Db {
 
     /// A transaction on the write connection.
     pub async fn begin(&self) -> Result<Tx> {
+        let waiting = Waiting::start(&self.waiting);
         let conn = match &self.pools {
             Pools::Sqlite { write, .. } => TxConn::Sqlite(write.begin().await?),
             Pools::Postgres(pool) => match &self.pooled_begin {
@@ -162,6 +201,7 @@ impl Db {
                 None => TxConn::Postgres(pool.begin().await?, false),
             },
         };
+        drop(waiting);
         Ok(Tx {
             conn,
             mail_written: None,

@@ -119,6 +119,12 @@ pub trait Health: Send + Sync {
 
     /// A trivial round-trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+
+    /// Connections in use and callers waiting for one, for metrics. A store without a pool
+    /// (a test double) has none.
+    fn pool(&self) -> PoolStats {
+        PoolStats::default()
+    }
 }
 
 /// The SQL store: SQLite or PostgreSQL, the same statements on each.
@@ -161,6 +167,10 @@ impl SqlStore {
 impl Health for SqlStore {
     fn backend(&self) -> &'static str {
         self.db.backend()
+    }
+
+    fn pool(&self) -> PoolStats {
+        self.db.pool_stats()
     }
 
     async fn ping(&self) -> Result<()> {

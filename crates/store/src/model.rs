@@ -235,6 +235,17 @@ pub struct OutboxCounts {
     pub pending: i64,
     /// Given up after every retry.
     pub failed: i64,
+    /// When the oldest message not sent yet was written (Unix ms); `None` when none is.
+    pub oldest_pending_at: Option<i64>,
+}
+
+/// The connection pool's figures, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    /// Connections handed out (open and not idle).
+    pub in_use: u64,
+    /// Callers waiting for a connection.
+    pub waiting: u64,
 }
 
 /// At most one token of `purpose` per `interval_ms` for the user.

@@ -157,7 +157,9 @@ impl Outbox for SqlStore {
         sql("SELECT
                 (SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL)
                     AS pending,
-                (SELECT COUNT(*) FROM mail_outbox WHERE failed_at IS NOT NULL) AS failed")
+                (SELECT COUNT(*) FROM mail_outbox WHERE failed_at IS NOT NULL) AS failed,
+                (SELECT MIN(created_at) FROM mail_outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL) AS oldest_pending_at")
         .fetch_one(&mut self.db.read().await?)
         .await
     }

@@ -139,3 +139,25 @@ fn the_sqlite_and_postgres_migrations_agree() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_pool_counts_connections_in_use_and_callers_waiting_for_one() {
+    let (dir, url) = temp_url("pool");
+    let store = SqlStore::connect(&url).await.unwrap();
+    let idle = crate::Health::pool(&store);
+    assert_eq!((idle.in_use, idle.waiting), (0, 0));
+    // SQLite writes go through one connection: hold it, and a second writer must queue.
+    let held = store.db.begin().await.unwrap();
+    assert_eq!(crate::Health::pool(&store).in_use, 1);
+    let db = store.db.clone();
+    let queued = tokio::spawn(async move { db.begin().await.map(drop) });
+    while crate::Health::pool(&store).waiting == 0 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(crate::Health::pool(&store).waiting, 1);
+    held.rollback().await.unwrap();
+    queued.await.unwrap().unwrap();
+    assert_eq!(crate::Health::pool(&store).waiting, 0);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -219,7 +219,8 @@ function parseObject(text: string): Record<string, unknown> | null {
 /** The server's answer as it was (status, body, retry hints), plus any cookie changes. */
 function relay(res: Response, text: string, extra?: Headers): Response {
   const headers = new Headers(extra);
-  for (const name of ["content-type", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"]) {
+  // x-request-id: the id the server logged this request under, for a user to quote.
+  for (const name of ["content-type", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-request-id"]) {
     const value = res.headers.get(name);
     if (value !== null) headers.set(name, value);
   }

@@ -45,14 +45,29 @@ pub enum Live {
     Ok(Json<Health>),
 }
 
+/// Which dependencies are failing.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct NotReady {
+    /// `unavailable`.
+    pub error: String,
+    /// A sentence naming the failing dependencies.
+    pub message: String,
+    /// This request's id (as in every error body).
+    pub request_id: String,
+    /// The failing dependencies: `database` (does not answer), `redis` (the rate-limit
+    /// store does not answer a PING), `mailer` (the last email handed to it failed).
+    pub failing: Vec<String>,
+}
+
 #[derive(ApiResponse)]
 pub enum Ready {
-    /// The database answers.
+    /// Every dependency in use answers.
     #[oai(status = 200)]
     Ok(Json<Readiness>),
-    /// The database does not answer (`unavailable`).
+    /// A dependency is failing; `failing` names it.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(Json<NotReady>),
 }
 
 #[derive(Default)]
@@ -68,30 +83,50 @@ impl HealthApi {
         }))
     }
 
-    /// Readiness: checks the database
+    /// Readiness: the database, Redis when it keeps the rate limits, the mailer's last send
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self, state: Data<&Arc<AppState>>, req: &poem::Request) -> Ready {
-        let checked = match state.store.health.ping().await {
+        let mut failing = Vec::new();
+        let outbox = match state.store.health.ping().await {
             Ok(()) => state.store.outbox.outbox_counts().await,
             Err(err) => Err(err),
         };
-        match checked {
-            Ok(outbox) => Ready::Ok(Json(Readiness {
-                status: "ok".into(),
-                database: state.store.backend().into(),
-                mailer: state.outbox.mailer_name().into(),
-                mail_pending: outbox.pending,
-                mail_failed: outbox.failed,
-                rate_limit_store: state.limiter.store_name().into(),
-                client_ip: crate::auth::ClientInfo::of(req).ip,
-            })),
-            Err(err) => {
-                tracing::error!(error = %err, "readiness check failed");
-                Ready::Unavailable(Json(ErrorBody {
-                    error: Error::Unavailable.code().into(),
-                    message: "The database is not answering.".into(),
-                }))
-            }
+        let outbox = outbox
+            .inspect_err(|err| {
+                tracing::error!(error = %err, "readiness: the database is not answering");
+                failing.push("database");
+            })
+            .unwrap_or_default();
+        if state.limiter.store_name() == "redis"
+            && let Err(err) = state.limiter.ping().await
+        {
+            tracing::error!(error = %err, "readiness: Redis is not answering");
+            failing.push("redis");
         }
+        if state.outbox.last_send_failed() {
+            tracing::error!("readiness: the mailer failed the last email it was given");
+            failing.push("mailer");
+        }
+        if !failing.is_empty() {
+            let body = ErrorBody::new(
+                Error::Unavailable.code(),
+                format!("Not ready: {} failing.", failing.join(", ")),
+            );
+            return Ready::Unavailable(Json(NotReady {
+                error: body.error,
+                message: body.message,
+                request_id: body.request_id,
+                failing: failing.into_iter().map(String::from).collect(),
+            }));
+        }
+        Ready::Ok(Json(Readiness {
+            status: "ok".into(),
+            database: state.store.backend().into(),
+            mailer: state.outbox.mailer_name().into(),
+            mail_pending: outbox.pending,
+            mail_failed: outbox.failed,
+            rate_limit_store: state.limiter.store_name().into(),
+            client_ip: crate::auth::ClientInfo::of(req).ip,
+        }))
     }
 }

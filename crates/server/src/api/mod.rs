@@ -48,6 +48,7 @@ pub type Apis = (
 pub fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(Apis::default(), "Latchkey", env!("CARGO_PKG_VERSION")).description(
         "Authentication for Next.js apps with a Rust core. Every error answers with \
-         `{\"error\": code, \"message\": text}`; match on the stable `error` code.",
+         `{\"error\": code, \"message\": text, \"requestId\": id}`; match on the stable \
+         `error` code, and quote `requestId` (also the `X-Request-Id` header) to the operator.",
     )
 }

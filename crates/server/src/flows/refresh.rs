@@ -83,6 +83,7 @@ async fn decide(ctx: &Ctx<'_>, hash: &str, record: RefreshRecord) -> Result<Opti
                 session_id = %record.session_id,
                 "spent refresh token presented after the grace window; session revoked"
             );
+            ctx.app.metrics.refresh_reuses.inc();
             Err(Error::RefreshTokenReused)
         }
     }
@@ -108,6 +109,7 @@ async fn rotate(
     if !ctx.app.store.sessions.rotate_refresh(&rotation).await? {
         return Ok(None);
     }
+    ctx.app.metrics.refresh_rotations.inc();
     tracing::debug!(session_id = %record.session_id, generation, "refresh token rotated");
     Ok(Some(Opened {
         user: record.user,

@@ -18,6 +18,17 @@ pub async fn sign_in(
     password: String,
     held: impl Future<Output = Held>,
 ) -> Result<Opened> {
+    let result = attempt(ctx, email, password, held).await;
+    ctx.app.metrics.sign_in(&result);
+    result
+}
+
+async fn attempt(
+    ctx: &Ctx<'_>,
+    email: &str,
+    password: String,
+    held: impl Future<Output = Held>,
+) -> Result<Opened> {
     let app = ctx.app;
     let email = Email::parse(email)?;
     let attempt = Attempt {

@@ -24,8 +24,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use latchkey_core::Error;
 use latchkey_core::ratelimit::{self, Rule, Verdict};
 use latchkey_store::Store;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 
 use crate::clock::Clock;
+use crate::observe::metrics::RuleLabels;
 
 /// Why a counter store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +50,12 @@ pub trait Counters: Send + Sync + 'static {
         expires_at_ms: i64,
         now_ms: i64,
     ) -> Result<(u64, u64), CounterError>;
+
+    /// Whether the store answers; in-process stores always do, and the database's is
+    /// checked as the database.
+    async fn ping(&self) -> Result<(), CounterError> {
+        Ok(())
+    }
 }
 
 /// The database as a counter store.
@@ -251,6 +260,8 @@ pub struct Limiter {
     counters: Arc<dyn Counters>,
     rules: Rules,
     clock: Arc<dyn Clock>,
+    /// Refused events by rule (registered in the app's metrics).
+    refusals: Family<RuleLabels, Counter>,
 }
 
 impl Limiter {
@@ -259,7 +270,18 @@ impl Limiter {
             counters,
             rules,
             clock,
+            refusals: Family::default(),
         }
+    }
+
+    /// The count of refused events by rule, for the app's metrics.
+    pub fn refusals(&self) -> Family<RuleLabels, Counter> {
+        self.refusals.clone()
+    }
+
+    /// Whether the counter store answers (Redis: a PING), for `/readyz`.
+    pub async fn ping(&self) -> Result<(), CounterError> {
+        self.counters.ping().await
     }
 
     /// The same rules and clock over other counters (Redis, once connected).
@@ -303,6 +325,12 @@ impl Limiter {
                 Error::RateLimitUnavailable
             })?;
         let verdict = ratelimit::judge(&rule, previous, current, now_ms);
+        // Every caller refuses the event when the verdict says so.
+        if !verdict.allowed {
+            self.refusals
+                .get_or_create(&RuleLabels { rule: limit.name() })
+                .inc();
+        }
         let hit = Hit {
             bucket,
             window,

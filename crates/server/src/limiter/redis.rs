@@ -70,6 +70,15 @@ impl Counters for RedisCounters {
         "redis"
     }
 
+    async fn ping(&self) -> Result<(), CounterError> {
+        let mut connection = self.connection.clone();
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .map(drop)
+            .map_err(|err| CounterError(err.to_string()))
+    }
+
     async fn hit(
         &self,
         bucket: &str,

@@ -10,6 +10,7 @@
 //! simply finds the message still due.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -66,6 +67,9 @@ pub struct Outbox {
     templates: Templates,
     /// The store raises it when a write that queued mail commits.
     wake: Arc<Notify>,
+    /// Whether the last message handed to the mailer failed, for `/readyz`: a relay that
+    /// refuses every message is an outage even while the database is fine.
+    last_send_failed: AtomicBool,
 }
 
 impl Outbox {
@@ -85,7 +89,13 @@ impl Outbox {
             keys,
             link_base: link_base.trim_end_matches('/').to_owned(),
             templates,
+            last_send_failed: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the mailer failed the last message it was given (until one goes through).
+    pub fn last_send_failed(&self) -> bool {
+        self.last_send_failed.load(Ordering::Relaxed)
     }
 
     pub fn mailer_name(&self) -> &'static str {
@@ -161,6 +171,8 @@ impl Outbox {
             Err(_) => Err(MailError::Temporary("timed out".into())),
         };
         let done_ms = self.clock.now_ms();
+        self.last_send_failed
+            .store(result.is_err(), Ordering::Relaxed);
         match result {
             Ok(()) => {
                 self.store

@@ -21,6 +21,18 @@ use crate::mail::templates::Templates;
 
 /// Refuses a value outside its setting's range, naming where it came from.
 pub fn ranges(s: &Settings, sources: &Sources) -> anyhow::Result<()> {
+    if let Some(metrics) = s.telemetry.metrics_listen
+        && metrics.port() == s.http.listen.port()
+        && (metrics.ip() == s.http.listen.ip()
+            || metrics.ip().is_unspecified()
+            || s.http.listen.ip().is_unspecified())
+    {
+        anyhow::bail!(
+            "{}: {metrics} is the public listener ({}); metrics need a port of their own",
+            sources.name("telemetry.metrics_listen"),
+            sources.name("http.listen")
+        );
+    }
     let secs = Duration::from_secs;
     let spans = [
         ("tokens.access_ttl", s.tokens.access_ttl, MINUTE, DAY),

@@ -15,6 +15,21 @@ choices!(Environment {
     Production => "production",
 });
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One line of text per event.
+    #[default]
+    Text,
+    /// One JSON object per event, for a log shipper.
+    Json,
+}
+
+choices!(LogFormat {
+    Text => "text",
+    Json => "json",
+});
+
 /// How access tokens are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlg {

@@ -37,7 +37,8 @@ use serde::{Deserialize, Serialize};
 
 pub use check::Checked;
 pub use choices::{
-    DatabasePooler, Environment, ForwardedHeader, JwtAlg, MailerKind, RateLimitStore, SmtpTls,
+    DatabasePooler, Environment, ForwardedHeader, JwtAlg, LogFormat, MailerKind, RateLimitStore,
+    SmtpTls,
 };
 pub use flags::Flags;
 pub use load::Sources;
@@ -62,6 +63,18 @@ pub struct Settings {
     pub mail: Mail,
     pub proxies: Proxies,
     pub limits: Limits,
+    pub telemetry: Telemetry,
+}
+
+/// What an operator watches: logs and metrics.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Telemetry {
+    /// Where `GET /metrics` is served (Prometheus); unset, nowhere. Never the public port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

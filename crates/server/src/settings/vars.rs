@@ -333,6 +333,18 @@ pub const VARS: &[Var] = &[
         "redis-ca-file",
         "a PEM file of the CA certificates to trust for a `rediss://` REDIS_URL instead of the public roots (a private CA)",
     ),
+    var(
+        "telemetry.metrics_listen",
+        "LATCHKEY_METRICS_LISTEN",
+        "metrics-listen",
+        "where Prometheus metrics are served (`GET /metrics`), e.g. `127.0.0.1:9464`; unset, nowhere. Must not be LATCHKEY_LISTEN",
+    ),
+    var(
+        "telemetry.log_format",
+        "LATCHKEY_LOG_FORMAT",
+        "log-format",
+        "`text` (one line per event) or `json` (one JSON object per event)",
+    ),
 ];
 
 /// The setting with this key.
@@ -360,6 +372,7 @@ mod tests {
         settings.limits.redis_url = Some(super::super::SecretText::new("redis://r"));
         settings.limits.redis_ca_file = Some("ca.pem".into());
         settings.database.schema = Some("s".into());
+        settings.telemetry.metrics_listen = Some(([127, 0, 0, 1], 9464).into());
         let tree = toml::Table::try_from(&settings).unwrap();
         let mut keys = Vec::new();
         for (name, value) in &tree {

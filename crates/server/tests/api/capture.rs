@@ -5,6 +5,9 @@
 //! the signing secret) to `DIR/secrets-<pid>.txt`. `tests/hardening/log_hygiene.py DIR` then
 //! checks that no secret appears in any line, and that every line is one whole event.
 //!
+//! Half the tests' servers write their lines as JSON (as LATCHKEY_LOG_FORMAT=json does), half
+//! as text, so the check covers both formats.
+//!
 //! Without the variable, server logs go to the test's output when RUST_LOG is set, as before.
 
 use std::collections::HashSet;
@@ -15,6 +18,10 @@ use std::sync::{Mutex, OnceLock};
 
 use latchkey_server::logging::OneLine;
 use serde_json::Value;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 struct Capture {
     secrets: Mutex<(File, HashSet<String>)>,
@@ -42,10 +49,25 @@ fn capture() -> Option<&'static Capture> {
                 // server's log.
                 "debug,hyper=info,hyper_util=info,reqwest=info,h2=info,rustls=info".into()
             });
-            tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            // Half the tests' servers log text and half JSON (LATCHKEY_LOG_FORMAT=json), so
+            // the hygiene check reads both. The subscriber is the process's, so the half is
+            // chosen per event, by the test thread that serves it.
+            let json_log = log.try_clone().unwrap();
+            let text = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(OneLine(Mutex::new(log)))
+                .with_filter(filter_fn(|_| !json_half()));
+            let json = tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(OneLine(Mutex::new(json_log)))
+                .with_filter(filter_fn(|_| json_half()));
+            tracing_subscriber::registry()
+                .with(tracing_subscriber::EnvFilter::new(filter))
+                .with(text)
+                .with(json)
                 .try_init()
                 .ok()?;
             Some(Capture {
@@ -54,6 +76,14 @@ fn capture() -> Option<&'static Capture> {
             })
         })
         .as_ref()
+}
+
+/// Whether this thread's events are captured as JSON: a test thread is named after its
+/// test, and the names split about evenly by the parity of their bytes' sum.
+fn json_half() -> bool {
+    std::thread::current()
+        .name()
+        .is_some_and(|name| name.bytes().map(u32::from).sum::<u32>() % 2 == 1)
 }
 
 /// Starts capturing if `LATCHKEY_LOG_CAPTURE` is set, else shows server logs in the test's

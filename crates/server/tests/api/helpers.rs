@@ -566,11 +566,20 @@ pub async fn token_of(res: Response) -> String {
         .to_owned()
 }
 
-/// Asserts the status and the stable error code of an error response; returns the body.
+/// Asserts the status and the stable error code of an error response, and that its body's
+/// `requestId` is its `X-Request-Id`; returns the body.
 pub async fn assert_error(res: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(res.status(), status, "status for {code}");
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body: Value = res.json().await.expect("error body is JSON");
     assert_eq!(body["error"], code, "body: {body}");
+    // Every error names its request, as the response header does.
+    assert!(request_id.is_some(), "no X-Request-Id with {body}");
+    assert_eq!(body["requestId"].as_str(), request_id.as_deref(), "{body}");
     assert!(
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "message in {body}"

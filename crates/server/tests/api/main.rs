@@ -25,6 +25,7 @@ mod instances;
 mod jwks;
 mod limits;
 mod logs;
+mod observe;
 mod password_context;
 mod pgbouncer;
 mod profile;
