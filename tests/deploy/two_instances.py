@@ -9,7 +9,8 @@ fresh PostgreSQL schema and one Redis prefix, behind deploy/nginx.conf (TLS, rou
 Test clients connect from their own loopback addresses (127.0.0.2 and up), so nginx sees
 each as a different client. Checked:
 
-1. the unit passes `systemd-analyze verify` (where systemd-analyze exists);
+1. the unit passes `systemd-analyze verify` (where systemd-analyze exists), and the
+   example environment file as a user copies it passes `latchkey config` (production);
 2. plain HTTP is redirected to https;
 3. rate limits count the address nginx saw: 127.0.0.2 exhausts the sign-in limit (its
    failures spread over both instances, counted in Redis) while 127.0.0.3 still signs in;
@@ -168,6 +169,18 @@ def check_unit_verifies(binary, work):
     print("ok  deploy/latchkey@.service passes systemd-analyze verify")
 
 
+def check_example_as_copied(binary, work, database_url, redis_url):
+    """deploy/latchkey.env.example unchanged, with the unit's credentials: production's
+    checks pass (`latchkey config` checks the settings as a start would)."""
+    env = stack.unit_env(8081, os.path.join(work, "creds-config"), {
+        "secret": secrets.token_urlsafe(48), "server-secret": secrets.token_urlsafe(48),
+        "database-url": database_url, "redis-url": redis_url, "smtp-password": "example",
+    }, {})
+    result = subprocess.run([os.path.abspath(binary), "config"], env=env, cwd=work, capture_output=True, text=True)
+    assert result.returncode == 0, f"latchkey config refused the example: {result.stderr[-2000:]}"
+    print("ok  deploy/latchkey.env.example as copied, with the unit's credentials, passes `latchkey config`")
+
+
 def check_plain_http_redirects(d):
     status, _, headers = stack.call(d.nginx.http_port, "GET", "/api/v1/auth/me", source="127.0.0.9")
     assert status == 301 and headers["location"].startswith("https://"), (status, headers["location"])
@@ -312,6 +325,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="latchkey-deploy-") as work:
         check_unit_verifies(binary, work)
         with stack.Schema(postgres) as database_url:
+            check_example_as_copied(binary, work, database_url, redis)
             d = Deployment(binary, work, database_url, redis)
             try:
                 d.start()
