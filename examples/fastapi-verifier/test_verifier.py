@@ -9,11 +9,17 @@ LATCHKEY_AUDIENCE), an expired one and a tampered one -> 401. The expired token 
 with the server's real key (the secret, or the private key in its keys file) since access
 tokens live at least a minute; the same claims with a future `exp` pass, so the 401 is the
 expiry's.
+With EdDSA, the JWKS fetches are limited: 50 tokens signed with the real key but each with
+a random `kid` cost at most one fetch (counted at PyJWKClient.fetch_data, the HTTP request),
+and a key Latchkey newly publishes (`keys generate`, a restart) is refused within the minute
+after a fetch (no fetch) and accepted after it (one fetch). The verifier's clock is moved
+instead of waiting the minute.
 """
 import base64
 import json
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +59,51 @@ def tampered(token):
     claims = dict(rig.claims(token), sub="someone-else")
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     return f"{header}.{payload}.{signature}"
+
+
+def check_jwks_fetches_limited(binary, work, main, keys_file, verifier, private, token):
+    jwks = verifier.jwks
+    skew = [0.0]  # seconds added to the verifier's clock
+    jwks.clock = lambda: time.monotonic() + skew[0]
+    fetches = []
+    fetch = jwks.client.fetch_data
+
+    def counted():
+        fetches.append(jwks.clock())
+        return fetch()
+
+    jwks.client.fetch_data = counted
+    client = TestClient(create_app(verifier))
+    me = lambda t: client.get("/me", headers={"authorization": f"Bearer {t}"})  # noqa: E731
+
+    # A minute after the last fetch, so the first unknown kid may fetch: the worst case.
+    skew[0] += 61
+    n = 50
+    answers = [me(reminted(token, private, "EdDSA", secrets.token_urlsafe(12))) for _ in range(n)]
+    assert all(a.status_code == 401 and a.json() == {"detail": "invalid_token"} for a in answers), \
+        [a.status_code for a in answers]
+    assert len(fetches) <= 1, f"{n} unknown kids cost {len(fetches)} JWKS fetches"
+    assert me(token).status_code == 200 and len(fetches) <= 1
+    print(f"ok  EdDSA: {n} tokens with random kids -> 401 each, {len(fetches)} JWKS fetch(es) in all "
+          "(the real token still 200, no fetch)")
+
+    # Rotation: a new key, published by Latchkey after a restart, not yet known here.
+    before = {k["kid"] for k in json.loads(Path(keys_file).read_text())["keys"]}
+    subprocess.run([os.path.abspath(binary), "keys", "generate"], env=main.env, cwd=work, check=True,
+                   capture_output=True)
+    new = next(k for k in json.loads(Path(keys_file).read_text())["keys"] if k["kid"] not in before)
+    main.stop()
+    main.start()
+    seed = base64.urlsafe_b64decode(new["seed"] + "=" * (-len(new["seed"]) % 4))
+    rotated = reminted(token, Ed25519PrivateKey.from_private_bytes(seed), "EdDSA", new["kid"])
+    count = len(fetches)
+    assert me(rotated).status_code == 401 and len(fetches) == count, (len(fetches), count)
+    skew[0] += 61
+    answer = me(rotated)
+    assert answer.status_code == 200 and len(fetches) == count + 1, (answer.text, len(fetches), count)
+    assert me(rotated).status_code == 200 and len(fetches) == count + 1
+    print("ok  EdDSA: a key Latchkey newly publishes -> 401 within the minute after a fetch (no fetch), "
+          "200 after it (one fetch)")
 
 
 def check(mode, verifier, servers, key, algorithm, kid=None):
@@ -110,8 +161,9 @@ with tempfile.TemporaryDirectory(prefix="latchkey-fastapi-") as work:
         verifier = Verifier(issuer="latchkey", audience="latchkey", jwks_url=f"{main.url}/.well-known/jwks.json")
         token = check("EdDSA", verifier, (main, other), private, "EdDSA", stored["kid"])
         # The verifier holds no secret: an HS256 token MACed with the public key is refused.
-        public = verifier.jwks.get_signing_key_from_jwt(token).key
+        public = verifier.jwks.signing_key(token).key
         forged = reminted(token, public.public_bytes_raw(), "HS256", stored["kid"])
         assert TestClient(create_app(verifier)).get(
             "/me", headers={"authorization": f"Bearer {forged}"}).status_code == 401
         print("ok  EdDSA: HS256 MACed with the published public key -> 401")
+        check_jwks_fetches_limited(binary, work, main, keys_file, verifier, private, token)

@@ -11,7 +11,9 @@ each as a different client. Checked:
 
 1. the unit passes `systemd-analyze verify` (where systemd-analyze exists), and the
    example environment file as a user copies it passes `latchkey config` (production);
-2. plain HTTP is redirected to https;
+2. plain HTTP is redirected to https; https responses carry Strict-Transport-Security
+   (also nginx's own 403); /readyz through nginx answers only this host (127.0.0.1),
+   another client (127.0.0.2) gets 403 and never reaches an instance;
 3. rate limits count the address nginx saw: 127.0.0.2 exhausts the sign-in limit (its
    failures spread over both instances, counted in Redis) while 127.0.0.3 still signs in;
    X-Forwarded-For or Forwarded values a client writes itself do not escape the limit;
@@ -187,6 +189,22 @@ def check_plain_http_redirects(d):
     print("ok  plain HTTP is redirected to https")
 
 
+HSTS = "max-age=31536000"
+
+
+def check_hsts_and_readyz_restricted(d):
+    status, _, headers, _, _ = d.via("GET", "/healthz", source="127.0.0.9")
+    assert status == 200 and headers.get("strict-transport-security") == HSTS, \
+        (status, headers.get("strict-transport-security"))
+    status, body, headers, upstream, _ = d.via("GET", "/readyz", source="127.0.0.2")
+    assert status == 403 and upstream == "-", (status, upstream, body)
+    assert headers.get("strict-transport-security") == HSTS, headers.get("strict-transport-security")
+    status, body, headers, upstream, _ = d.via("GET", "/readyz", source="127.0.0.1")
+    assert status == 200 and body["status"] == "ok" and upstream in d.instances, (status, upstream, body)
+    print(f"ok  https answers carry Strict-Transport-Security: {HSTS} (on nginx's own 403 too); "
+          "/readyz via nginx: 403 from 127.0.0.2 (no instance reached), 200 from 127.0.0.1")
+
+
 def check_rate_limits_count_the_address_nginx_saw(d):
     email, _ = d.register("127.0.0.3")
     served = set()
@@ -332,6 +350,7 @@ def main():
             try:
                 d.start()
                 check_plain_http_redirects(d)
+                check_hsts_and_readyz_restricted(d)
                 check_rate_limits_count_the_address_nginx_saw(d)
                 check_refresh_crosses_instances(d)
                 check_sign_out_reaches_the_other_instance(d)

@@ -159,6 +159,12 @@ async fn serve(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
                 .await
                 .map_err(|err| anyhow::anyhow!("LATCHKEY_METRICS_LISTEN {addr}: {err}"))?;
             tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
+            if !private(addr.ip()) {
+                // Not refused: in a container, 0.0.0.0 behind a network policy is usual.
+                tracing::warn!(
+                    "LATCHKEY_METRICS_LISTEN {addr} is not a loopback or private address: /metrics needs no credentials, so keep it behind a firewall"
+                );
+            }
             Some(metrics)
         }
         None => None,
@@ -170,6 +176,14 @@ async fn serve(config: Option<&Path>, flags: &Flags) -> anyhow::Result<()> {
     );
     startup::run_with_metrics(listener, metrics, state, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Whether only this host or a private network can reach `ip`.
+fn private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local(),
+    }
 }
 
 /// `latchkey config`: the checks a start makes before it touches the database, writing

@@ -9,15 +9,19 @@
 //! - `channel_binding=require` (in Neon's copy-paste URLs): sqlx cannot do SCRAM channel
 //!   binding, so the URL is refused with what to write instead. `prefer` and `disable`
 //!   (libpq's fallbacks) are taken out, so sqlx does not warn about a parameter it ignores.
-//! - `sslmode=require` with an `sslrootcert`: libpq then verifies the chain, as
-//!   `verify-ca` does; sqlx would not, so the mode becomes `verify-ca`.
+//! - `sslmode=verify-ca`, and `require` with an `sslrootcert` (which libpq verifies as
+//!   `verify-ca`): both become `verify-full`. sqlx trusts the Mozilla roots beside the
+//!   `sslrootcert` file, so a chain-only check would accept any publicly trusted
+//!   certificate, issued for any name, from whoever sits in the network path. Checking the
+//!   host name too is stricter than asked, never weaker; a server whose certificate does not
+//!   name the host is refused at start, saying so.
 //! - `sslrootcert=system` (libpq 16): the built-in public roots, which libpq accepts only
 //!   with `verify-full` (the default it then implies). sqlx would read "system" as a file.
 //! - `sslrootcert=PATH`: read now, so a missing or empty file is named at start rather
 //!   than failing every connection with a bare "No such file".
 //!
 //! One difference stays, and is documented: libpq trusts only the `sslrootcert` file,
-//! while sqlx trusts it beside the Mozilla roots.
+//! while sqlx trusts it beside the Mozilla roots (hence `verify-full` above).
 
 use url::Url;
 
@@ -58,10 +62,11 @@ pub(crate) fn compatible(url: &str) -> Result<String> {
     let is_mode = |key: &str| matches!(key, "sslmode" | "ssl-mode");
     let is_root = |key: &str| matches!(key, "sslrootcert" | "ssl-root-cert" | "ssl-ca");
     // As in sqlx, the last of a repeated parameter wins.
+    // sqlx reads the mode in any case (`Require`); so does this.
     let mode = pairs
         .iter()
         .rfind(|(k, _)| is_mode(k))
-        .map(|(_, v)| v.clone());
+        .map(|(_, v)| v.to_ascii_lowercase());
     let root = pairs
         .iter()
         .rfind(|(k, _)| is_root(k))
@@ -80,14 +85,16 @@ pub(crate) fn compatible(url: &str) -> Result<String> {
         }
         (Some(path), mode) => {
             check_root_file(path)?;
-            if mode == Some("require") {
-                for (k, v) in &mut pairs {
-                    if is_mode(k) {
-                        *v = "verify-ca".into();
-                    }
-                }
+            if matches!(mode, Some("require" | "verify-ca")) {
+                pairs.retain(|(k, _)| !is_mode(k));
+                pairs.push(("sslmode".into(), "verify-full".into()));
                 changed = true;
             }
+        }
+        (None, Some("verify-ca")) => {
+            pairs.retain(|(k, _)| !is_mode(k));
+            pairs.push(("sslmode".into(), "verify-full".into()));
+            changed = true;
         }
         (None, _) => {}
     }
@@ -176,11 +183,19 @@ mod tests {
     }
 
     #[test]
-    fn require_with_a_root_certificate_verifies_the_chain_as_libpq_does() {
+    fn a_chain_check_becomes_a_full_check_since_the_public_roots_are_trusted_too() {
         let ca = ca_file();
-        let url = format!("postgres://db/app?sslmode=require&sslrootcert={ca}");
-        let rewritten = compatible(&url).unwrap();
-        assert!(rewritten.contains("sslmode=verify-ca"), "{rewritten}");
+        for mode in ["require", "Require", "verify-ca", "VERIFY-CA"] {
+            let url = format!("postgres://db/app?sslmode={mode}&sslrootcert={ca}");
+            let rewritten = compatible(&url).unwrap();
+            assert!(rewritten.contains("sslmode=verify-full"), "{rewritten}");
+            assert!(!rewritten.contains("verify-ca"), "{rewritten}");
+        }
+        let rewritten = compatible("postgres://db/app?sslmode=verify-ca").unwrap();
+        assert!(rewritten.ends_with("?sslmode=verify-full"), "{rewritten}");
+        // Without a root file, require stays require: encrypted, unverified, as asked.
+        let plain = "postgres://db/app?sslmode=require";
+        assert_eq!(compatible(plain).unwrap(), plain);
         let full = format!("postgres://db/app?sslmode=verify-full&sslrootcert={ca}");
         assert_eq!(compatible(&full).unwrap(), full);
     }

@@ -116,20 +116,17 @@ pub(crate) async fn connect(url: &str, options: &Options) -> Result<(PgPool, Mod
     }
     migrate(&connect, options).await?;
 
-    let mut pool = PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5));
     let pooled_begin = match (&options.pooler, &options.schema) {
         (Pooler::Transaction, schema) => Some(begin_sql(schema.as_ref()).into()),
         (Pooler::None, Some(schema)) => {
-            let set = Arc::<str>::from(format!("SET search_path TO {}", schema.quoted()));
-            pool = pool.after_connect(move |conn, _| {
-                let set = set.clone();
-                Box::pin(async move {
-                    conn.execute(AssertSqlSafe(set.to_string())).await?;
-                    Ok(())
-                })
-            });
+            // A startup parameter, not a session `SET`: should the pooler check above ever
+            // miss a transaction pooler, PgBouncer refuses the parameter and the start fails
+            // loudly, where a `SET` would stay on a server session lent to other clients
+            // while Latchkey's own statements ran elsewhere, in `public`.
+            connect = connect.options([("search_path", schema.as_str())]);
             None
         }
         (Pooler::None, None) => None,

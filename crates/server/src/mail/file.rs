@@ -40,7 +40,7 @@ impl Mailer for FileMailer {
             time::OffsetDateTime::now_utc().unix_timestamp_nanos(),
             uuid::Uuid::from_bytes(
                 latchkey_core::random::bytes()
-                    .map_err(|_| MailError::Temporary("no randomness".into()))?
+                    .map_err(|_| MailError::Unreachable("no randomness".into()))?
             )
             .simple()
         );
@@ -51,8 +51,8 @@ impl Mailer for FileMailer {
             move || crate::files::write_private(&path, &bytes)
         })
         .await
-        .map_err(|err| MailError::Temporary(err.to_string()))?
-        .map_err(|err| MailError::Temporary(format!("{}: {err}", path.display())))?;
+        .map_err(|err| MailError::Unreachable(err.to_string()))?
+        .map_err(|err| MailError::Unreachable(format!("{}: {err}", path.display())))?;
         tracing::info!(file = %path.display(), subject = %email.content.subject, "email written to the development outbox");
         Ok(())
     }

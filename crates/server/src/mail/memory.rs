@@ -31,7 +31,9 @@ impl Mailer for MemoryMailer {
 
     async fn send(&self, email: &Email) -> Result<(), MailError> {
         if self.down.load(Ordering::SeqCst) {
-            return Err(MailError::Temporary("the in-memory mailer is down".into()));
+            return Err(MailError::Unreachable(
+                "the in-memory mailer is down".into(),
+            ));
         }
         self.sent
             .lock()

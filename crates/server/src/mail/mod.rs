@@ -41,6 +41,11 @@ pub enum MailError {
     /// Retrying cannot help (e.g. the relay refuses the address for good).
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The relay itself failed: out of reach, no TLS, timed out, or refused our credentials.
+    /// Retried like `Temporary`; unlike a refusal of one message (which any user can cause
+    /// by registering a bouncing address), it is what `/readyz` reports as a mailer outage.
+    #[error("relay failed: {0}")]
+    Unreachable(String),
 }
 
 /// Something that delivers an email.

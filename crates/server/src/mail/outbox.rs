@@ -67,8 +67,10 @@ pub struct Outbox {
     templates: Templates,
     /// The store raises it when a write that queued mail commits.
     wake: Arc<Notify>,
-    /// Whether the last message handed to the mailer failed, for `/readyz`: a relay that
-    /// refuses every message is an outage even while the database is fine.
+    /// Whether the mailer itself failed the last message handed to it (out of reach, TLS,
+    /// a timeout, our credentials refused), for `/readyz`: an outage even while the
+    /// database is fine. A refusal of one message or recipient does not count: anyone can
+    /// cause one by registering an address that bounces.
     last_send_failed: AtomicBool,
 }
 
@@ -93,7 +95,8 @@ impl Outbox {
         }
     }
 
-    /// Whether the mailer failed the last message it was given (until one goes through).
+    /// Whether the mailer itself failed the last message it was given (until the relay
+    /// answers again, if only to refuse a message).
     pub fn last_send_failed(&self) -> bool {
         self.last_send_failed.load(Ordering::Relaxed)
     }
@@ -168,11 +171,14 @@ impl Outbox {
         };
         let result = match tokio::time::timeout(SEND_TIMEOUT, self.mailer.send(&email)).await {
             Ok(result) => result,
-            Err(_) => Err(MailError::Temporary("timed out".into())),
+            Err(_) => Err(MailError::Unreachable("timed out".into())),
         };
         let done_ms = self.clock.now_ms();
-        self.last_send_failed
-            .store(result.is_err(), Ordering::Relaxed);
+        // Any reply from the relay, even a refusal of this one message, shows it working.
+        self.last_send_failed.store(
+            matches!(result, Err(MailError::Unreachable(_))),
+            Ordering::Relaxed,
+        );
         match result {
             Ok(()) => {
                 self.store
@@ -189,7 +195,9 @@ impl Outbox {
                 );
                 Ok(true)
             }
-            Err(MailError::Temporary(error)) if attempt < MAX_ATTEMPTS => {
+            Err(MailError::Temporary(error) | MailError::Unreachable(error))
+                if attempt < MAX_ATTEMPTS =>
+            {
                 let retry_at = done_ms + backoff_ms(attempt);
                 tracing::warn!(mail_id = %mail.id, kind = %mail.kind, attempt, %error, retry_in_ms = retry_at - done_ms, "email not sent; will retry");
                 self.store

@@ -58,12 +58,23 @@ impl Mailer for SmtpMailer {
         let message = message(&self.from, email)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
-            // 5xx replies are the relay's final word about this message; anything else
-            // (connection refused, timeouts, 4xx) may pass later.
+            // A refusal of our credentials (530, 535) fails every message alike: the relay's
+            // fault, or ours, not this message's.
+            Err(err) if refuses_us(&err) => Err(MailError::Unreachable(describe(&err))),
+            // 5xx replies are the relay's final word about this message; a 4xx may pass
+            // later.
             Err(err) if err.is_permanent() => Err(MailError::Permanent(describe(&err))),
-            Err(err) => Err(MailError::Temporary(describe(&err))),
+            Err(err) if err.is_transient() => Err(MailError::Temporary(describe(&err))),
+            // No reply at all: connection refused, TLS, a timeout, a dropped connection.
+            Err(err) => Err(MailError::Unreachable(describe(&err))),
         }
     }
+}
+
+/// Whether the relay refused to let us send at all (authentication required or failed).
+fn refuses_us(err: &lettre::transport::smtp::Error) -> bool {
+    err.status()
+        .is_some_and(|code| matches!(u16::from(code), 530 | 535))
 }
 
 /// The error without the message itself: lettre's text is about the conversation, but keep

@@ -151,6 +151,20 @@ async fn readiness_names_a_mailer_whose_last_send_failed() {
 }
 
 #[tokio::test]
+async fn a_recipient_the_relay_refuses_leaves_the_mailer_ready() {
+    // Anyone can register an address that bounces: its refusal is about that message, not
+    // the relay, and must not take every instance out of the load balancer.
+    let app = TestApp::sqlite().await;
+    app.register("mallory@bounce.example", PASSWORD).await;
+    app.state.outbox.deliver_due().await.unwrap();
+    assert!(!app.state.outbox.last_send_failed());
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    // The relay did refuse it, for good: nothing reached the inbox.
+    assert!(app.mail.to("mallory@bounce.example").is_empty());
+}
+
+#[tokio::test]
 async fn readiness_names_a_database_out_of_reach() {
     let path = std::env::temp_dir().join(format!(
         "lk_ready_{}.db",

@@ -1,6 +1,7 @@
 //! A real SMTP listener on 127.0.0.1 for the tests: it speaks enough ESMTP for lettre
 //! (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be
-//! stopped and started again on the same port to stage an outage.
+//! stopped and started again on the same port to stage an outage. It refuses, for good
+//! (550), any recipient at `bounce.example`, as a relay refuses an unknown user.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -219,8 +220,13 @@ async fn session(stream: TcpStream, inbox: Arc<Inbox>) -> std::io::Result<()> {
         } else if upper.starts_with("RCPT TO:") {
             let address = command["RCPT TO:".len()..].trim();
             let address = address.split_whitespace().next().unwrap_or_default();
-            to.push(address.trim_matches(['<', '>']).to_owned());
-            b"250 OK\r\n"
+            let address = address.trim_matches(['<', '>']);
+            if address.ends_with("@bounce.example") {
+                b"550 5.1.1 no such user here\r\n"
+            } else {
+                to.push(address.to_owned());
+                b"250 OK\r\n"
+            }
         } else if upper == "DATA" {
             write.write_all(b"354 go ahead\r\n").await?;
             let mut raw = Vec::new();

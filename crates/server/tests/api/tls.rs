@@ -92,7 +92,7 @@ async fn store_at(url: &str) -> Result<(), String> {
 }
 
 #[tokio::test]
-async fn verify_full_and_verify_ca_trust_only_the_ca_in_sslrootcert_and_check_what_libpq_checks() {
+async fn verify_full_and_verify_ca_trust_only_the_ca_in_sslrootcert_and_check_the_host_name() {
     let dir = TempDir::new("pg-pki");
     let ca = Ca::new("Latchkey test CA");
     let ca_pem = ca.write_cert(&dir.0.join("ca.pem"));
@@ -150,15 +150,27 @@ async fn verify_full_and_verify_ca_trust_only_the_ca_in_sslrootcert_and_check_wh
             format!("sslmode=require&sslrootcert={other}"),
             "UnknownIssuer",
         ),
+        // verify-ca, and require with a root certificate, check the host name too here: the
+        // public roots are trusted beside the file, so a chain-only check would take any
+        // public certificate for any name.
+        (
+            "127.0.0.1",
+            format!("sslmode=verify-ca&sslrootcert={ca}"),
+            "not valid for name",
+        ),
+        (
+            "127.0.0.1",
+            format!("sslmode=require&sslrootcert={ca}"),
+            "not valid for name",
+        ),
     ];
     for (host, query, why) in refusals {
         let err = store_at(&pg.url(host, &query)).await.expect_err(&query);
         assert!(err.contains(why), "{host} {query}: {err}");
     }
     let accepted = [
-        // verify-ca does not look at the host name.
-        ("127.0.0.1", format!("sslmode=verify-ca&sslrootcert={ca}")),
-        ("127.0.0.1", format!("sslmode=require&sslrootcert={ca}")),
+        ("localhost", format!("sslmode=verify-ca&sslrootcert={ca}")),
+        ("localhost", format!("sslmode=require&sslrootcert={ca}")),
         // require alone: encrypted, the certificate not checked (as in libpq).
         ("127.0.0.1", "sslmode=require".to_owned()),
         ("127.0.0.1", "sslmode=prefer".to_owned()),
