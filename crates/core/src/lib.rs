@@ -23,6 +23,8 @@
 //! - [`ratelimit`]: sliding-window rate-limit arithmetic and failure backoff, shared by
 //!   every counter store.
 //! - [`bearer`]: the `Authorization: Bearer` header, read strictly.
+//! - [`better_auth`]: Better Auth's session cookie, exchanged once for a Latchkey session by
+//!   teams moving from it.
 //! - [`cookie`]: the auth cookies' names and exact `Set-Cookie` lines, and reading them back.
 //! - [`csrf`]: which cookie-authenticated requests may change state.
 //! - [`email`]: the normalised, validated email address.
@@ -32,6 +34,7 @@
 //!   wasm32), for callers that need fresh bytes to pass into the logic above.
 
 pub mod bearer;
+pub mod better_auth;
 pub mod bridge;
 pub mod client_ip;
 pub mod cookie;
