@@ -27,6 +27,7 @@ export type {
   CookieMode,
   DecodeResult,
   Failure,
+  JwtResult,
   PresentedToken,
   ReadCookieResult,
   RefreshDecision,
@@ -87,7 +88,13 @@ export function hs256Verifier(secret: string, options: VerifierOptions = {}): gl
   );
 }
 
-/** A verifier for EdDSA tokens under the keys of a JWKS document (text or parsed); throws `invalid_key` if it is malformed. */
+/**
+ * A verifier for EdDSA tokens under the keys of a JWKS document (text or parsed); throws
+ * `invalid_key` if it is malformed or names two keys alike. Keys keep the `kid`s the document
+ * gives them, so another issuer's JWKS works too: during a switch, `verifyJwt` reads the
+ * tokens Better Auth's JWT plugin signs (pass its `issuer` and `audience`, its base URL by
+ * default).
+ */
 export function jwksVerifier(
   jwks: string | { keys: unknown[] },
   options: VerifierOptions = {},

@@ -46,6 +46,12 @@ test("jwks.json: EdDSA verification against a JWKS, and documents to refuse", ()
   const verifier = latchkey.jwksVerifier(v.jwks, { issuer: v.issuer, audience: v.audience, leewaySecs: v.leeway });
   assert.equal(verifier.algorithm, "EdDSA");
   agree(v.cases, (c) => tokenAnswer(verifier.verify(c.token, c.now), c.expect));
+  // Another issuer's JWTs (Better Auth's JWT plugin), read with verifyJwt.
+  agree(v.jwt_cases, (c) => {
+    const got = verifier.verifyJwt(c.token, c.now);
+    if ("ok" in c.expect) return got.ok && got.claims.sub === c.expect.ok.sub ? null : JSON.stringify(got);
+    return !got.ok && got.error.code === c.expect.error ? null : JSON.stringify(got);
+  });
   // The parsed object works as well as the text.
   const fromObject = latchkey.jwksVerifier(JSON.parse(v.jwks), { issuer: v.issuer, audience: v.audience });
   assert.equal(fromObject.verify(v.cases[0].token, v.cases[0].now).ok, true);

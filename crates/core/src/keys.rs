@@ -1,9 +1,12 @@
 //! Ed25519 signing keys and the JWKS document that publishes their public halves.
 //!
-//! A key's id (`kid`) is its RFC 7638 thumbprint, so the same public key always has the same
-//! id wherever it is computed and an id can never be pointed at another key. The JWKS reader
-//! accepts only Ed25519 (`OKP`/`Ed25519`) signing keys: an edge verifier must never be talked
-//! into another algorithm by the document it fetched.
+//! The keys Latchkey makes are named by their RFC 7638 thumbprint, so the same public key
+//! always has the same id wherever it is computed. A JWKS document from another issuer
+//! (Better Auth's JWT plugin names its keys with random ids) keeps the ids it gives: a token's
+//! `kid` is matched exactly, and a document that names two keys alike is refused, so one id
+//! can never answer for two keys. The reader accepts only Ed25519 (`OKP`/`Ed25519`) signing
+//! keys: an edge verifier must never be talked into another algorithm by the document it
+//! fetched.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,6 +19,8 @@ use crate::Error;
 /// what a misconfigured or hostile endpoint sends.
 pub const MAX_JWKS_BYTES: usize = 64 * 1024;
 pub const MAX_KEYS: usize = 16;
+/// The longest `kid` read from a document: real ones are under 100 bytes.
+pub const MAX_KID_BYTES: usize = 256;
 
 /// An Ed25519 private key. `Debug` never shows the seed.
 #[derive(Clone)]
@@ -82,9 +87,15 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
+    /// The key `x`, named by its thumbprint.
     pub fn new(x: [u8; 32]) -> Self {
+        Self::named(x, thumbprint(&x))
+    }
+
+    /// The key `x` under the id a JWKS document gave it.
+    pub fn named(x: [u8; 32], kid: String) -> Self {
         PublicKey {
-            kid: thumbprint(&x),
+            kid,
             x,
             valid_until: None,
         }
@@ -141,9 +152,10 @@ impl Jwks {
     }
 
     /// Reads the Ed25519 signing keys of a JWKS document. Entries of other types, or meant
-    /// for encryption or another algorithm, are skipped; an Ed25519 entry with a bad `x`, a
-    /// `kid` that is not its thumbprint, an oversized document or more than [`MAX_KEYS`]
-    /// usable keys is [`Error::InvalidKey`].
+    /// for encryption or another algorithm, are skipped. A key keeps the `kid` the document
+    /// gives it (its thumbprint when it has none). An Ed25519 entry with a bad `x` or a `kid`
+    /// over [`MAX_KID_BYTES`], two keys under one `kid`, an oversized document or more than
+    /// [`MAX_KEYS`] usable keys is [`Error::InvalidKey`].
     pub fn parse(json: &str) -> Result<Vec<PublicKey>, Error> {
         if json.len() > MAX_JWKS_BYTES {
             return Err(Error::InvalidKey);
@@ -165,12 +177,19 @@ impl Jwks {
                 .ok_or(Error::InvalidKey)?;
             // An x that is not a point on the curve could never verify a signature.
             ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| Error::InvalidKey)?;
-            let key = PublicKey::new(x);
-            // A kid that is not the key's own thumbprint could make one key answer for another.
-            if jwk.kid.as_deref().is_some_and(|kid| kid != key.kid) {
+            let kid = match jwk.kid {
+                Some(kid) if kid.is_empty() || kid.len() > MAX_KID_BYTES => {
+                    return Err(Error::InvalidKey);
+                }
+                Some(kid) => kid,
+                None => thumbprint(&x),
+            };
+            // Two keys under one id would let a token's kid pick either: refuse the document
+            // rather than guess which one its issuer meant.
+            if keys.iter().any(|k: &PublicKey| k.kid == kid) {
                 return Err(Error::InvalidKey);
             }
-            keys.push(key);
+            keys.push(PublicKey::named(x, kid));
         }
         if keys.len() > MAX_KEYS {
             return Err(Error::InvalidKey);
@@ -238,14 +257,46 @@ mod tests {
         assert_eq!(Jwks::parse(&doc).unwrap().len(), 1);
 
         let short_x = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}"#;
-        let wrong_kid = format!(
-            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":"other"}}]}}"#,
+        let other = SigningKey::from_seed([4; 32]).public_key().to_jwk();
+        let same_kid = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":"k"}},{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":"k"}}]}}"#,
+            good.x, other.x
+        );
+        let long_kid = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":"{}"}}]}}"#,
+            good.x,
+            "k".repeat(MAX_KID_BYTES + 1)
+        );
+        let empty_kid = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":""}}]}}"#,
             good.x
         );
-        for bad in [short_x, wrong_kid.as_str(), "not json", "{}", "[]"] {
+        for bad in [
+            short_x,
+            same_kid.as_str(),
+            long_kid.as_str(),
+            empty_kid.as_str(),
+            "not json",
+            "{}",
+            "[]",
+        ] {
             assert_eq!(Jwks::parse(bad), Err(Error::InvalidKey), "{bad}");
         }
         let huge = format!(r#"{{"keys":[],"pad":"{}"}}"#, "x".repeat(MAX_JWKS_BYTES));
         assert_eq!(Jwks::parse(&huge), Err(Error::InvalidKey));
+    }
+
+    #[test]
+    fn another_issuers_kid_is_kept_as_given() {
+        let good = SigningKey::from_seed([3; 32]).public_key().to_jwk();
+        // Better Auth's JWT plugin names its keys with random ids.
+        let doc = format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{}","kid":"Jd2xQ0m1Vb","alg":"EdDSA"}}]}}"#,
+            good.x
+        );
+        let keys = Jwks::parse(&doc).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].kid, "Jd2xQ0m1Vb");
+        assert_eq!(URL_SAFE_NO_PAD.encode(keys[0].x), good.x);
     }
 }

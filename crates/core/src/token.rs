@@ -249,11 +249,55 @@ impl AccessTokens {
 
     /// Verifies `token` at `now` (Unix seconds) and returns its claims.
     pub fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
+        let payload = self.signed_payload(token, now, Typ::Access)?;
+        let claims: AccessClaims =
+            serde_json::from_slice(&payload).map_err(|_| Error::InvalidClaims)?;
+        if claims.iss != self.issuer || claims.aud != self.audience {
+            return Err(Error::InvalidClaims);
+        }
+        self.check_times(claims.exp, Some(claims.nbf), Some(claims.iat), now)?;
+        Ok(claims)
+    }
+
+    /// Verifies a JWT from another issuer at `now` and returns its claims as they are: for
+    /// the weeks of a switch, when an app still meets tokens from the system it is leaving
+    /// (Better Auth's JWT plugin signs EdDSA tokens with no `typ` and the user's fields as
+    /// claims). The header is held to the same rules as an access token's except `typ`, which
+    /// may also be absent or `JWT`; `iss` must be the issuer, `aud` (a string, or a list
+    /// holding it) the audience, `sub` a non-empty string, and `exp` is required.
+    pub fn verify_jwt(&self, token: &str, now: i64) -> Result<Map<String, Value>, Error> {
+        let payload = self.signed_payload(token, now, Typ::AnyJwt)?;
+        let UniqueMembers(claims) =
+            serde_json::from_slice(&payload).map_err(|_| Error::InvalidClaims)?;
+        let audience = match claims.get("aud") {
+            Some(Value::String(aud)) => aud == &self.audience,
+            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(&self.audience)),
+            _ => false,
+        };
+        let issuer = claims.get("iss").and_then(Value::as_str) == Some(&self.issuer);
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .is_some_and(|sub| !sub.is_empty());
+        if !(issuer && audience && subject) {
+            return Err(Error::InvalidClaims);
+        }
+        let time = |name: &str| match claims.get(name) {
+            None => Ok(None),
+            Some(value) => numeric_date(value).map(Some).ok_or(Error::InvalidClaims),
+        };
+        let exp = time("exp")?.ok_or(Error::InvalidClaims)?;
+        self.check_times(exp, time("nbf")?, time("iat")?, now)?;
+        Ok(claims)
+    }
+
+    /// Checks the header and the signature, and only then returns the decoded payload.
+    fn signed_payload(&self, token: &str, now: i64, typ: Typ) -> Result<Vec<u8>, Error> {
         let (header, payload, signature) = split_compact(token)?;
         let signed = &token[..header.len() + 1 + payload.len()];
         match &self.keys {
             Keys::Hs256(mac) => {
-                check_header(header, "HS256")?;
+                check_header(header, "HS256", typ)?;
                 let signature = decode_segment(signature)?;
                 let mut mac = mac.clone();
                 mac.update(signed.as_bytes());
@@ -262,7 +306,7 @@ impl AccessTokens {
                     .map_err(|_| Error::InvalidSignature)?;
             }
             Keys::EdDsa { public, .. } => {
-                let kid = check_header(header, "EdDSA")?.ok_or(Error::UnknownKey)?;
+                let kid = check_header(header, "EdDSA", typ)?.ok_or(Error::UnknownKey)?;
                 let (_, key) = public
                     .iter()
                     .find(|(k, _)| k.kid == kid && k.is_valid_at(now))
@@ -276,21 +320,45 @@ impl AccessTokens {
             }
         }
         // Only a correctly signed payload is parsed at all.
-        let claims: AccessClaims =
-            serde_json::from_slice(&decode_segment(payload)?).map_err(|_| Error::InvalidClaims)?;
-        if claims.iss != self.issuer || claims.aud != self.audience {
-            return Err(Error::InvalidClaims);
-        }
-        if now > claims.exp.saturating_add(self.leeway_secs) {
+        decode_segment(payload)
+    }
+
+    /// Expiry and not-before (and issued-at, which cannot be in the future either), each
+    /// with the leeway.
+    fn check_times(
+        &self,
+        exp: i64,
+        nbf: Option<i64>,
+        iat: Option<i64>,
+        now: i64,
+    ) -> Result<(), Error> {
+        if now > exp.saturating_add(self.leeway_secs) {
             return Err(Error::TokenExpired);
         }
-        if claims.nbf > now.saturating_add(self.leeway_secs)
-            || claims.iat > now.saturating_add(self.leeway_secs)
-        {
+        let early = |t: Option<i64>| t.is_some_and(|t| t > now.saturating_add(self.leeway_secs));
+        if early(nbf) || early(iat) {
             return Err(Error::TokenNotYetValid);
         }
-        Ok(claims)
+        Ok(())
     }
+}
+
+/// Which `typ` a header may carry.
+#[derive(Clone, Copy)]
+enum Typ {
+    /// `at+jwt` only: a Latchkey access token.
+    Access,
+    /// `at+jwt`, `JWT` or none: another issuer's token, read with [`AccessTokens::verify_jwt`].
+    AnyJwt,
+}
+
+/// A JWT NumericDate (RFC 7519 §2): seconds, possibly with a fraction, which is dropped.
+fn numeric_date(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        let secs = value.as_f64()?;
+        // Casting clamps at i64's range; NaN cannot come out of JSON.
+        (secs.is_finite()).then(|| secs.floor() as i64)
+    })
 }
 
 /// What an edge verifier (the npm package's proxy helper) should do with the access token a
@@ -379,8 +447,8 @@ fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
 
 /// Refuses a header that is oversized, names another algorithm than `pinned` (including any
 /// spelling of `none`), embeds or points to a key, lists critical extensions, or is not an
-/// access token's. Returns the `kid`, if any.
-fn check_header(header: &str, pinned: &str) -> Result<Option<String>, Error> {
+/// access token's (or, for [`Typ::AnyJwt`], any JWT's). Returns the `kid`, if any.
+fn check_header(header: &str, pinned: &str, typ: Typ) -> Result<Option<String>, Error> {
     // base64 expands by 4/3; checking the encoded length first bounds the decode itself.
     if header.len() > AccessTokens::MAX_HEADER_BYTES / 3 * 4 + 4 {
         return Err(Error::MalformedToken);
@@ -400,9 +468,18 @@ fn check_header(header: &str, pinned: &str) -> Result<Option<String>, Error> {
     {
         return Err(Error::ForbiddenTokenHeader);
     }
-    let typ = fields.get("typ").and_then(Value::as_str).unwrap_or("");
-    let typ = typ.strip_prefix("application/").unwrap_or(typ);
-    if !typ.eq_ignore_ascii_case(AccessTokens::TYP) {
+    let given = match fields.get("typ") {
+        None => None,
+        Some(Value::String(given)) => Some(given.strip_prefix("application/").unwrap_or(given)),
+        Some(_) => return Err(Error::WrongTokenType),
+    };
+    let allowed = match (typ, given) {
+        (_, Some(given)) if given.eq_ignore_ascii_case(AccessTokens::TYP) => true,
+        (Typ::AnyJwt, None) => true,
+        (Typ::AnyJwt, Some(given)) => given.eq_ignore_ascii_case("JWT"),
+        (Typ::Access, _) => false,
+    };
+    if !allowed {
         return Err(Error::WrongTokenType);
     }
     match fields.get("kid") {

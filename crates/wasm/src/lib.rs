@@ -53,6 +53,8 @@ export interface AccessClaims {
   iat: number; nbf: number; exp: number; jti: string;
 }
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; error: Failure };
+/** Another issuer's verified JWT (see `Verifier.verifyJwt`): its claims as they are; `sub` is always a string. */
+export type JwtResult = { ok: true; claims: { sub: string; [claim: string]: unknown } } | { ok: false; error: Failure };
 /** What to do with a request's access token (see `Verifier.assess`). */
 export type Assessment =
   | { action: "valid"; claims: AccessClaims }

@@ -35,8 +35,9 @@ impl Verifier {
     /// A verifier for EdDSA tokens, trusting the Ed25519 keys of a JWKS document (the
     /// server's `/.well-known/jwks.json`), given as its JSON text or as the parsed object.
     ///
-    /// Throws a `LatchkeyError` (`invalid_key`) if the document is malformed, a `kid` is not
-    /// its key's RFC 7638 thumbprint, or it holds more than 16 keys.
+    /// A key keeps the `kid` the document gives it (another issuer's random ids included);
+    /// a token's `kid` must match one exactly. Throws a `LatchkeyError` (`invalid_key`) if
+    /// the document is malformed, names two keys alike, or holds more than 16 keys.
     #[wasm_bindgen(js_name = fromJwks)]
     pub fn from_jwks(
         #[wasm_bindgen(unchecked_param_type = "string | { keys: unknown[] }")] jwks: JsValue,
@@ -78,6 +79,28 @@ impl Verifier {
         let answer = out::seconds(now).and_then(|now| {
             let token = out::opt_string(&token).ok_or(Error::MalformedToken)?;
             self.tokens.verify(&token, now)
+        });
+        out::result(answer.map(|claims| Claims { claims }))
+    }
+
+    /// Verifies a JWT from another issuer (the system an app is switching from, such as
+    /// Better Auth's JWT plugin) at `now` (Unix seconds; default: the current time): the
+    /// same header and signature rules as `verify`, but `typ` may be absent or `JWT`, and the
+    /// claims come back as they are once `iss`, `aud`, `sub` and the times check out. Returns
+    /// `{ ok: true, claims }` or `{ ok: false, error: { code, message } }`.
+    #[wasm_bindgen(js_name = verifyJwt, unchecked_return_type = "JwtResult")]
+    pub fn verify_jwt(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] token: JsValue,
+        now: Option<f64>,
+    ) -> JsValue {
+        #[derive(Serialize)]
+        struct Claims {
+            claims: serde_json::Map<String, serde_json::Value>,
+        }
+        let answer = out::seconds(now).and_then(|now| {
+            let token = out::opt_string(&token).ok_or(Error::MalformedToken)?;
+            self.tokens.verify_jwt(&token, now)
         });
         out::result(answer.map(|claims| Claims { claims }))
     }

@@ -281,7 +281,23 @@ mod eddsa {
         leeway: i64,
         jwks: String,
         cases: Vec<Case>,
+        jwt_cases: Vec<JwtCase>,
         documents: Vec<Document>,
+    }
+
+    #[derive(Deserialize)]
+    struct JwtCase {
+        name: String,
+        token: String,
+        now: i64,
+        expect: JwtExpect,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum JwtExpect {
+        Ok { sub: String },
+        Error(String),
     }
 
     #[derive(Deserialize)]
@@ -316,6 +332,21 @@ mod eddsa {
                 failures.push(format!("{}: got {:?}", case.name, got.map(|c| c.sub)));
             }
         }
+        for case in &v.jwt_cases {
+            let got = tokens.verify_jwt(&case.token, case.now);
+            let matches = match (&case.expect, &got) {
+                (JwtExpect::Ok { sub }, Ok(c)) => c["sub"] == sub.as_str(),
+                (JwtExpect::Error(code), Err(e)) => e.code() == code,
+                _ => false,
+            };
+            if !matches {
+                failures.push(format!(
+                    "jwt {}: got {:?}",
+                    case.name,
+                    got.map(|c| c["sub"].clone())
+                ));
+            }
+        }
         for doc in &v.documents {
             let got = Jwks::parse(&doc.jwks);
             let matches = match (&doc.expect, &got) {
@@ -327,7 +358,7 @@ mod eddsa {
                 failures.push(format!("{}: got {:?}", doc.name, got.map(|k| k.len())));
             }
         }
-        assert!(v.cases.len() >= 10 && v.documents.len() >= 5);
+        assert!(v.cases.len() >= 10 && v.jwt_cases.len() >= 10 && v.documents.len() >= 5);
         assert!(failures.is_empty(), "failed:\n{}", failures.join("\n"));
     }
 
