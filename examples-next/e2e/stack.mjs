@@ -114,7 +114,8 @@ export async function startStack(serverEnv = {}) {
     rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", stop);
-  return { apiUrl, appUrl, mailDir, secret, stop, logs: () => `${server.log()}\n${app.log()}` };
+  const databaseUrl = `sqlite://${dir}/latchkey.db`;
+  return { apiUrl, appUrl, mailDir, secret, databaseUrl, bin, stop, logs: () => `${server.log()}\n${app.log()}` };
 }
 
 /**
