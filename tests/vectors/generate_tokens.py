@@ -70,6 +70,9 @@ valid = sign(HDR, claims())
 ok("a valid token", valid)
 ok("typ in media-type form", sign({"alg": "HS256", "typ": "application/at+jwt"}, claims()))
 ok("aud as a one-element array", sign(HDR, claims(aud=[AUDIENCE])))
+# Imported users keep the ids they had (latchkey import): a subject need not be a UUID.
+for imported in ["Xk3pQ9vTz7LmN2bR8sYw4HdJ6cFa1EgU", "auth0|5f7c8ec7c33c6c004bbafe82", "42"]:
+    ok(f"an imported user's id as the subject: {imported}", sign(HDR, claims(sub=imported)), sub=imported)
 ok("expired but within the leeway", valid, now=NOW + 840 + LEEWAY)
 err("expired beyond the leeway", valid, "token_expired", now=NOW + 840 + LEEWAY + 1)
 err("exp in the past", sign(HDR, claims(exp=NOW - 3600)), "token_expired")

@@ -279,3 +279,54 @@ mod tests {
         }
     }
 }
+
+// TEMP: the hash branch replaces this. What `latchkey import` needs to classify a stored
+// hash without running it; the hash branch owns the real one (and verification).
+
+/// A password-hash scheme Latchkey can verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Argon2id,
+    Bcrypt,
+    /// Better Auth's `<salt hex>:<key hex>` scrypt.
+    Scrypt,
+}
+
+/// Which scheme `stored` is in, judged from its shape alone (nothing is hashed).
+///
+/// Errors: `UnsupportedPasswordHash` for anything else, `PasswordHashTooCostly` for a hash
+/// whose parameters ask for more than a sign-in may spend.
+pub fn identify(stored: &str) -> Result<Scheme, Error> {
+    if stored.starts_with("$argon2id$") {
+        let hash = PasswordHash::new(stored).map_err(|_| Error::UnsupportedPasswordHash)?;
+        if hash.version != Some(0x13) || hash.salt.is_none() || hash.hash.is_none() {
+            return Err(Error::UnsupportedPasswordHash);
+        }
+        let params = Params::try_from(&hash).map_err(|_| Error::UnsupportedPasswordHash)?;
+        if params.m_cost() > MAX_COST.memory_kib
+            || params.t_cost() > MAX_COST.iterations
+            || params.p_cost() > MAX_COST.parallelism
+        {
+            return Err(Error::PasswordHashTooCostly);
+        }
+        return Ok(Scheme::Argon2id);
+    }
+    let bytes = stored.as_bytes();
+    if stored.len() == 60 && ["$2a$", "$2b$", "$2y$"].iter().any(|p| stored.starts_with(p)) {
+        let cost = &stored[4..6];
+        let alphabet = |b: &u8| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'/';
+        if bytes[6] != b'$' || !bytes[7..].iter().all(alphabet) {
+            return Err(Error::UnsupportedPasswordHash);
+        }
+        return match cost.parse::<u8>() {
+            Ok(4..=14) if cost.bytes().all(|b| b.is_ascii_digit()) => Ok(Scheme::Bcrypt),
+            Ok(15..=31) => Err(Error::PasswordHashTooCostly),
+            _ => Err(Error::UnsupportedPasswordHash),
+        };
+    }
+    let hex = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_hexdigit());
+    match stored.split_once(':') {
+        Some((salt, key)) if hex(salt, 32) && hex(key, 128) => Ok(Scheme::Scrypt),
+        _ => Err(Error::UnsupportedPasswordHash),
+    }
+}

@@ -25,6 +25,8 @@
 //! - [`observe`]: request ids, the access log, Prometheus metrics and their listener.
 //! - [`limits`]: the request-body size limit, and the per-address ceiling on auth calls.
 //! - [`limiter`]: rate-limit rules and their counter stores (memory, database, Redis).
+//! - [`import`]: `latchkey import`, users moved over from Better Auth, a users table or a
+//!   JSONL export, with their ids, password hashes and sessions.
 //! - [`startup`]: assembling the routes and serving them on a listener.
 //! - [`tls`]: the one rustls provider, CA files, and a refused certificate in words.
 
@@ -34,6 +36,7 @@ pub mod clock;
 pub mod error;
 pub mod files;
 pub mod flows;
+pub mod import;
 pub mod keys;
 pub mod limiter;
 pub mod limits;

@@ -10,6 +10,7 @@ use latchkey_server::clock::{Clock, SystemClock};
 use latchkey_server::keys::KeyFile;
 use latchkey_server::logging::OneLine;
 use latchkey_server::settings::{self, Flags, LogFormat, Settings, Sources, duration};
+use latchkey_server::import::{self, Progress};
 use latchkey_server::{api, startup};
 
 #[derive(Parser)]
@@ -45,6 +46,12 @@ enum Command {
     /// Manage the Ed25519 signing keys used with LATCHKEY_JWT_ALG=EdDSA.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import users from another system, keeping their ids, password hashes and sessions
+    /// (README: "Importing users"). Exit status: 0 when every user was imported or was
+    /// already here, 3 when some rows were refused (the others were imported), 1 when the
+    /// import stopped part-way (the batches before stay written).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write openapi.json and openapi.yaml.
     Openapi {
         #[arg(long, default_value = "openapi")]
@@ -74,6 +81,50 @@ enum KeysCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// From Better Auth's database: its users and their password credentials, and with
+    /// --sessions their live sessions (for the session-cookie exchange).
+    BetterAuth {
+        /// Better Auth's database: sqlite://PATH or postgres://… (read only).
+        #[arg(long, value_name = "URL", env = "LATCHKEY_IMPORT_FROM", hide_env_values = true)]
+        from: String,
+        /// Import the live sessions too, so signed-in browsers stay signed in.
+        #[arg(long)]
+        sessions: bool,
+        #[command(flatten)]
+        run: ImportRun,
+    },
+    /// From a users table with the columns id, email, password_hash and created_at (the
+    /// seeds' FastAPI app).
+    Users {
+        /// The database holding it: postgres://… or sqlite://PATH (read only).
+        #[arg(long, value_name = "URL", env = "LATCHKEY_IMPORT_FROM", hide_env_values = true)]
+        from: String,
+        /// The table, optionally with its schema (auth.users).
+        #[arg(long, default_value = "users")]
+        table: String,
+        #[command(flatten)]
+        run: ImportRun,
+    },
+    /// From a file with one user per line, as a JSON object (the schema is in README).
+    Jsonl {
+        file: PathBuf,
+        #[command(flatten)]
+        run: ImportRun,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportRun {
+    /// Report what the import would do, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Users per transaction.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    batch_size: u64,
+}
+
 fn activation_delay(text: &str) -> Result<i64, String> {
     let delay = duration::parse(text)?;
     if delay.as_secs() > 30 * 24 * 3600 {
@@ -100,6 +151,9 @@ async fn main() -> ExitCode {
         .map(|(settings, _)| settings.telemetry.log_format)
         .unwrap_or_default();
     start_logging(format);
+    if let Some(Command::Import(command)) = cli.command {
+        return import_command(config, &flags, command).await;
+    }
     let result = match cli.command {
         None => serve(config, &flags).await,
         Some(Command::Serve(more)) => serve(config, &flags.then(more)).await,
@@ -107,6 +161,7 @@ async fn main() -> ExitCode {
         Some(Command::Migrate(more)) => migrate(config, &flags.then(more)).await,
         Some(Command::Keys(command)) => keys(config, flags, command),
         Some(Command::Openapi { out }) => write_openapi(&out),
+        Some(Command::Import(_)) => unreachable!("handled above"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -246,6 +301,53 @@ fn keys(config: Option<&Path>, flags: Flags, command: KeysCommand) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// `latchkey import …`: the report on stdout (the progress line on stderr, on a terminal),
+/// and the report's exit status.
+async fn import_command(
+    config: Option<&Path>,
+    flags: &Flags,
+    command: ImportCommand,
+) -> ExitCode {
+    match run_import(config, flags, command).await {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("latchkey: {err:#}");
+            ExitCode::from(import::report::EXIT_STOPPED)
+        }
+    }
+}
+
+async fn run_import(
+    config: Option<&Path>,
+    flags: &Flags,
+    command: ImportCommand,
+) -> anyhow::Result<u8> {
+    let (settings, _) = load(config, flags)?;
+    let store = startup::connect_store(&settings).await?;
+    let now_ms = SystemClock.now_ms();
+    let options = |run: ImportRun| import::Options {
+        dry_run: run.dry_run,
+        batch_size: usize::try_from(run.batch_size).unwrap_or(import::DEFAULT_BATCH_SIZE),
+    };
+    let (feed, options) = match command {
+        ImportCommand::BetterAuth {
+            from,
+            sessions,
+            run,
+        } => (
+            import::better_auth::open(&from, sessions, now_ms).await?,
+            options(run),
+        ),
+        ImportCommand::Users { from, table, run } => {
+            (import::users_table::open(&from, &table).await?, options(run))
+        }
+        ImportCommand::Jsonl { file, run } => (import::jsonl::open(&file)?, options(run)),
+    };
+    let report = import::run(&store, feed, &options, now_ms, &mut Progress::on_terminal()).await;
+    print!("{}", report.render());
+    Ok(report.exit_code())
 }
 
 fn write_openapi(out: &Path) -> anyhow::Result<()> {

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use latchkey_store::{
-    Consume, EventKind, NewEvent, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing,
-    Purpose, Rotation, Store,
+    Consume, EventKind, Imported, ImportedSession, ImportedUser, NewEvent, NewMail,
+    NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose, Rotation, Store,
 };
 use tokio::task::JoinSet;
 
@@ -99,6 +99,23 @@ impl Backend {
                 .unwrap()
         };
         count.0
+    }
+
+    /// Runs `sqlite` or `postgres`, whichever this backend is, beside the store.
+    async fn execute(&self, sqlite: &str, postgres: &str) {
+        if self.name == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(postgres.to_owned()))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
     }
 
     async fn delete_user(&self, user_id: &str) {
@@ -391,6 +408,109 @@ async fn deleting_an_account_takes_its_rows_with_it() {
         // Another account is untouched.
         assert!(store.sessions.find_refresh("c1").await.unwrap().is_some());
         assert!(store.accounts.find_user(&keep).await.unwrap().is_some());
+        backend.drop().await;
+    }
+}
+
+/// A user to import, `n` naming their id and address.
+fn imported(n: &str, sessions: &[&str]) -> ImportedUser {
+    ImportedUser {
+        id: format!("ba{n}XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
+        email: format!("{n}@Example.com"),
+        email_key: format!("{n}@example.com"),
+        name: Some(n.to_owned()),
+        image: None,
+        email_verified: true,
+        created_at_ms: NOW - 100 * HOUR,
+        password_hash: format!("hash-of-{n}"),
+        sessions: sessions
+            .iter()
+            .map(|token_hash| ImportedSession {
+                token_hash: (*token_hash).to_owned(),
+                source: "better-auth",
+                created_at_ms: NOW - HOUR,
+                expires_at_ms: NOW + HOUR,
+                user_agent: Some("UA".into()),
+                ip: None,
+            })
+            .collect(),
+        now_ms: NOW,
+    }
+}
+
+#[tokio::test]
+async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
+    use Imported::*;
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let imports = &store.imports;
+        let batch = [imported("ann", &["s-ann"]), imported("bo", &[]), imported("cy", &[])];
+        let first = imports.import_users(&batch, false).await.unwrap();
+        assert_eq!(first.users, [Inserted, Inserted, Inserted], "{}", backend.name);
+        assert_eq!((first.sessions_inserted, first.sessions_unchanged), (1, 0));
+        let ann = store.accounts.find_user(&batch[0].id).await.unwrap().unwrap();
+        assert_eq!(ann.email, "ann@Example.com");
+        assert_eq!(ann.created_at, NOW - 100 * HOUR);
+        assert!(ann.email_verified);
+        let login = store.credentials.find_login("ann@example.com").await.unwrap();
+        assert_eq!(login.unwrap().password_hash, "hash-of-ann");
+
+        // Again: nothing is written, not even a session already spent by the exchange.
+        backend
+            .execute(
+                "UPDATE imported_sessions SET exchanged_at = 1",
+                "UPDATE imported_sessions SET exchanged_at = 1",
+            )
+            .await;
+        let again = imports.import_users(&batch, false).await.unwrap();
+        assert_eq!(again.users, [Unchanged, Unchanged, Unchanged], "{}", backend.name);
+        assert_eq!((again.sessions_inserted, again.sessions_unchanged), (0, 1));
+        assert_eq!(backend.count("imported_sessions", &batch[0].id).await, 1);
+        backend
+            .execute(
+                "DELETE FROM imported_sessions WHERE exchanged_at IS NULL",
+                "DELETE FROM imported_sessions WHERE exchanged_at IS NULL",
+            )
+            .await;
+        assert_eq!(backend.count("imported_sessions", &batch[0].id).await, 1, "still spent");
+
+        // Another address under a taken id, a taken address under another id.
+        let mut moved = imported("ann", &["s-moved"]);
+        moved.email_key = "ann@elsewhere.example".into();
+        let mut twin = imported("dee", &[]);
+        twin.email_key = "bo@example.com".into();
+        let conflicts = imports.import_users(&[moved, twin], false).await.unwrap();
+        assert_eq!(conflicts.users, [IdTaken, EmailTaken], "{}", backend.name);
+        assert_eq!(conflicts.sessions_inserted, 0, "no session for a refused user");
+
+        // A dry run answers as a real run would, and keeps nothing.
+        let dry = imports.import_users(&[imported("eve", &["s-eve"])], true).await.unwrap();
+        assert_eq!((dry.users[0], dry.sessions_inserted), (Inserted, 1));
+        let eve = imported("eve", &[]).id;
+        assert!(store.accounts.find_user(&eve).await.unwrap().is_none(), "{}", backend.name);
+
+        // A row the database refuses part-way: nothing of its batch is kept.
+        backend
+            .execute(
+                "CREATE TRIGGER refuse_boom BEFORE INSERT ON users
+                 WHEN NEW.email_key = 'boom@example.com'
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+                "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                     IF NEW.email_key = 'boom@example.com' THEN
+                         RAISE EXCEPTION 'refused by the test';
+                     END IF;
+                     RETURN NEW;
+                 END $$;
+                 CREATE TRIGGER refuse_boom BEFORE INSERT ON users
+                 FOR EACH ROW EXECUTE FUNCTION refuse_boom()",
+            )
+            .await;
+        let failing = [imported("fay", &["s-fay"]), imported("boom", &[])];
+        assert!(imports.import_users(&failing, false).await.is_err());
+        let fay = &failing[0].id;
+        assert!(store.accounts.find_user(fay).await.unwrap().is_none(), "{}", backend.name);
+        assert_eq!(backend.count("imported_sessions", fay).await, 0);
         backend.drop().await;
     }
 }
