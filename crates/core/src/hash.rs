@@ -1,281 +1,305 @@
-//! argon2id password hashing (native only, feature `hashing`).
+//! Password hashes (native only, feature `hashing`): argon2id for every hash Latchkey
+//! writes, and verification of the hashes users bring when they move in from another system,
+//! so they keep their passwords.
 //!
-//! Hashes are PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`), OWASP's recommended
-//! minimum. Verification reads the parameters from the stored string, so a database row could
-//! ask for any amount of work; [`verify_password`] refuses parameters above [`MAX_COST`] before
-//! allocating anything, which keeps a tampered row from becoming a memory or CPU bomb.
+//! A foreign hash is verified once: the sign-in that proves the password replaces it with
+//! argon2id at today's cost ([`needs_rehash`] is true for every other format).
+//!
+//! A stored hash names its own cost, so a database row could ask for any amount of work.
+//! Every format is read in full and its cost checked before anything runs ([`work`]): past
+//! the limits a hash is refused as stored data (`password_hash_too_costly`), and a string in
+//! no format we verify is `unsupported_password_hash`. Neither ever runs a hash function.
+//!
+//! # Layout
+//!
+//! - [`argon2id`]: the format Latchkey writes; [`Cost`], [`Workspace`], [`hash_password`].
+//! - [`bcrypt`]: `$2a$`, `$2b$`, `$2y$`, as Python's `bcrypt` and passlib verify them,
+//!   including the 72-byte rule.
+//! - [`scrypt`]: Better Auth's default `<salt>:<key>` and passlib's `$scrypt$`.
 
-use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+pub mod argon2id;
+pub mod bcrypt;
+pub mod scrypt;
+
+pub use argon2id::{Cost, DEFAULT_COST, MAX_COST, Workspace, hash_password, hash_password_in};
 
 use crate::Error;
 
-/// The parameters new hashes are made with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cost {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
+/// The families of stored hash Latchkey can verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Argon2id,
+    Bcrypt,
+    Scrypt,
 }
 
-/// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
-pub const DEFAULT_COST: Cost = Cost {
-    memory_kib: 19_456,
-    iterations: 2,
-    parallelism: 1,
-};
-
-/// The most work a stored hash may ask of a verification: 256 MiB, 16 passes, 16 lanes.
-pub const MAX_COST: Cost = Cost {
-    memory_kib: 256 * 1024,
-    iterations: 16,
-    parallelism: 16,
-};
-
-/// argon2's working memory (19 MiB at the default cost), kept from one hash to the next.
-///
-/// Allocating it per hash costs a zeroing pass and thousands of page faults each time, and
-/// the allocator keeps a copy per thread that ever hashed, so a server's memory grew by
-/// hundreds of MiB under sign-in load. A server keeps one workspace per hashing thread
-/// instead. Every block is written before it is read, so reused memory needs no clearing.
-#[derive(Default)]
-pub struct Workspace {
-    blocks: Vec<Block>,
+/// What verifying a stored hash costs: its scheme and the parameters that set the work.
+/// Two hashes with the same `Work` take the same time to verify, whatever the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Work {
+    Argon2id(Cost),
+    Bcrypt { cost: u32 },
+    Scrypt { log_n: u8, r: u32, p: u32 },
 }
 
-impl Workspace {
-    /// Runs `f` on `count` blocks. Up to `keep` blocks stay allocated afterwards; a larger
-    /// request (an old hash with a higher cost, up to [`MAX_COST`]) gets memory of its own
-    /// for that one call.
-    fn with_blocks<T>(
-        &mut self,
-        count: usize,
-        keep: usize,
-        f: impl FnOnce(&mut [Block]) -> T,
-    ) -> T {
-        if count > keep {
-            return f(&mut vec![Block::default(); count]);
+impl Work {
+    pub fn scheme(&self) -> Scheme {
+        match self {
+            Work::Argon2id(_) => Scheme::Argon2id,
+            Work::Bcrypt { .. } => Scheme::Bcrypt,
+            Work::Scrypt { .. } => Scheme::Scrypt,
         }
-        if self.blocks.len() < count {
-            self.blocks.resize(count, Block::default());
+    }
+
+    fn within_limits(&self) -> bool {
+        match *self {
+            Work::Argon2id(cost) => cost.within(&MAX_COST),
+            Work::Bcrypt { cost } => cost <= bcrypt::MAX_COST,
+            Work::Scrypt { log_n, r, p } => scrypt::Stored::within_limits(log_n, r, p),
         }
-        f(&mut self.blocks[..count])
     }
 }
 
-/// Hashes `password` with `salt` (16 fresh random bytes) at `cost` into a PHC string.
-pub fn hash_password(password: &str, salt: &[u8; 16], cost: Cost) -> Result<String, Error> {
-    hash_password_in(&mut Workspace::default(), password, salt, cost)
+/// A stored hash, read in full, its cost not yet checked.
+enum Stored<'a> {
+    Argon2id(argon2id::Stored),
+    Bcrypt(bcrypt::Stored<'a>),
+    Scrypt(scrypt::Stored),
 }
 
-/// [`hash_password`] in a reusable [`Workspace`].
-pub fn hash_password_in(
-    workspace: &mut Workspace,
-    password: &str,
-    salt: &[u8; 16],
-    cost: Cost,
-) -> Result<String, Error> {
-    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-        .map_err(|_| Error::Internal)?;
-    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    run(workspace, &params, password, salt, &mut out)?;
-    let hash = PasswordHash {
-        algorithm: Algorithm::Argon2id.ident(),
-        version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(|_| Error::Internal)?,
-        salt: Some(Salt::new(salt).map_err(|_| Error::Internal)?),
-        hash: Some(Output::new(&out).map_err(|_| Error::Internal)?),
-    };
-    Ok(hash.to_string())
+impl Stored<'_> {
+    fn work(&self) -> Work {
+        match self {
+            Stored::Argon2id(hash) => Work::Argon2id(hash.cost()),
+            Stored::Bcrypt(hash) => Work::Bcrypt { cost: hash.cost() },
+            Stored::Scrypt(hash) => Work::Scrypt {
+                log_n: hash.log_n,
+                r: hash.r,
+                p: hash.p,
+            },
+        }
+    }
 }
 
-/// Fills `out` with argon2id of `password` under `params`, in `workspace`.
-fn run(
-    workspace: &mut Workspace,
-    params: &Params,
-    password: &str,
-    salt: &[u8],
-    out: &mut [u8],
-) -> Result<(), Error> {
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    let keep = DEFAULT_COST.memory_kib as usize;
-    workspace
-        .with_blocks(params.block_count(), keep, |blocks| {
-            argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
-        })
-        .map_err(|_| Error::Internal)
+/// Reads `stored` in whichever format its prefix names, checking its shape but not its cost.
+fn parse(stored: &str) -> Result<Stored<'_>, Error> {
+    if stored.starts_with("$argon2id$") {
+        argon2id::parse(stored).map(Stored::Argon2id)
+    } else if stored.starts_with("$2") {
+        bcrypt::parse(stored).map(Stored::Bcrypt)
+    } else if stored.starts_with("$scrypt$") {
+        scrypt::parse_passlib(stored).map(Stored::Scrypt)
+    } else if !stored.starts_with('$') && stored.contains(':') {
+        scrypt::parse_better_auth(stored).map(Stored::Scrypt)
+    } else {
+        Err(Error::UnsupportedPasswordHash)
+    }
 }
 
-/// Checks `password` against the PHC string `stored`.
+/// Reads `stored` and checks its cost, without running it: its [`Work`], or
+/// `UnsupportedPasswordHash` (malformed, or a format we do not verify) or
+/// `PasswordHashTooCostly` (over the limits of its scheme).
+pub fn work(stored: &str) -> Result<Work, Error> {
+    let work = parse(stored)?.work();
+    if work.within_limits() {
+        Ok(work)
+    } else {
+        Err(Error::PasswordHashTooCostly)
+    }
+}
+
+/// Which scheme `stored` is in, with the same checks as [`work`] and nothing run: what an
+/// import asks of every hash before writing anything.
+pub fn identify(stored: &str) -> Result<Scheme, Error> {
+    work(stored).map(|work| work.scheme())
+}
+
+/// Checks `password` against `stored`, in any format [`identify`] accepts.
 ///
 /// `Ok(false)` means "wrong password"; an error means the stored string itself cannot be
-/// used (malformed, not argon2id, or over [`MAX_COST`]).
+/// used (as [`work`] says), and then nothing was run.
 pub fn verify_password(password: &str, stored: &str) -> Result<bool, Error> {
     verify_password_in(&mut Workspace::default(), password, stored)
 }
 
-/// [`verify_password`] in a reusable [`Workspace`].
+/// [`verify_password`] in a reusable [`Workspace`] (which only argon2id uses).
 pub fn verify_password_in(
     workspace: &mut Workspace,
     password: &str,
     stored: &str,
 ) -> Result<bool, Error> {
-    let hash = PasswordHash::new(stored).map_err(|_| Error::UnsupportedPasswordHash)?;
-    // Without a salt and an output there is nothing to compare: refuse, rather than let the
-    // library answer "wrong password" instantly (a timing tell).
-    if hash.algorithm.as_str() != "argon2id"
-        || hash.version != Some(0x13)
-        || hash.salt.is_none()
-        || hash.hash.is_none()
-    {
-        return Err(Error::UnsupportedPasswordHash);
-    }
-    let params = Params::try_from(&hash).map_err(|_| Error::UnsupportedPasswordHash)?;
-    if params.m_cost() > MAX_COST.memory_kib
-        || params.t_cost() > MAX_COST.iterations
-        || params.p_cost() > MAX_COST.parallelism
-    {
+    let parsed = parse(stored)?;
+    if !parsed.work().within_limits() {
         return Err(Error::PasswordHashTooCostly);
     }
-    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
-        return Err(Error::UnsupportedPasswordHash);
-    };
-    let mut out = vec![0u8; expected.len()];
-    run(workspace, &params, password, salt.as_ref(), &mut out)
-        .map_err(|_| Error::UnsupportedPasswordHash)?;
-    // Output's equality is constant-time.
-    Ok(Output::new(&out).map_err(|_| Error::UnsupportedPasswordHash)? == *expected)
+    match parsed {
+        Stored::Argon2id(hash) => hash.verify(workspace, password),
+        Stored::Bcrypt(hash) => hash.verify(password),
+        Stored::Scrypt(hash) => hash.verify(password),
+    }
 }
 
-/// True when `stored` was made with weaker parameters than `cost` (rehash on next sign-in).
+/// True when `stored` is not argon2id at `cost` or stronger: a foreign format, or weaker
+/// parameters. The next sign-in that proves the password replaces it.
 pub fn needs_rehash(stored: &str, cost: Cost) -> bool {
-    let Ok(hash) = PasswordHash::new(stored) else {
-        return true;
-    };
-    let Ok(params) = Params::try_from(&hash) else {
-        return true;
-    };
-    hash.algorithm.as_str() != "argon2id"
-        || params.m_cost() < cost.memory_kib
-        || params.t_cost() < cost.iterations
-        || params.p_cost() < cost.parallelism
+    match parse(stored) {
+        Ok(Stored::Argon2id(hash)) => hash.cost().weaker_than(&cost),
+        _ => true,
+    }
+}
+
+/// A short name for the format `stored` appears to be in, for a log line about a hash that
+/// cannot be used. Only fixed names come out of it, never a character of `stored` (a
+/// plain-text password could be sitting in the column).
+pub fn label(stored: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("$argon2id$", "argon2id"),
+        ("$argon2i$", "argon2i"),
+        ("$argon2d$", "argon2d"),
+        ("$2a$", "bcrypt"),
+        ("$2b$", "bcrypt"),
+        ("$2y$", "bcrypt"),
+        ("$2x$", "bcrypt $2x$"),
+        ("$bcrypt-sha256$", "passlib bcrypt-sha256"),
+        ("$scrypt$", "passlib scrypt"),
+        ("$7$", "scrypt $7$"),
+        ("$pbkdf2", "passlib pbkdf2"),
+        ("pbkdf2_sha256$", "django pbkdf2"),
+        ("$1$", "md5-crypt"),
+        ("$5$", "sha256-crypt"),
+        ("$6$", "sha512-crypt"),
+        ("$y$", "yescrypt"),
+        ("$gy$", "gost-yescrypt"),
+    ];
+    if let Some((_, name)) = PREFIXES.iter().find(|(p, _)| stored.starts_with(p)) {
+        return name;
+    }
+    let hex_pair = stored.split_once(':').is_some_and(|(salt, key)| {
+        !salt.is_empty()
+            && [salt, key]
+                .iter()
+                .all(|s| s.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    if hex_pair {
+        "better-auth scrypt"
+    } else {
+        "unrecognised"
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SALT: [u8; 16] = *b"0123456789abcdef";
-    /// Cheap parameters keep the tests fast; the default cost has its own test.
-    const CHEAP: Cost = Cost {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    /// `bcrypt.hashpw(b"ab", bcrypt.gensalt(4))` in Python's `bcrypt` 4.3.
+    const BCRYPT: &str = "$2b$04$NRyIDPZ/ubF06ducaDCLB.G0170l8f0NaiZICxEBtXpKliBFd4PkG";
 
     #[test]
-    fn the_default_cost_makes_an_owasp_phc_string_that_verifies() {
-        let phc = hash_password("correct horse", &SALT, DEFAULT_COST).unwrap();
-        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert_eq!(verify_password("correct horse", &phc), Ok(true));
-        assert_eq!(verify_password("correct horsf", &phc), Ok(false));
-        assert!(!needs_rehash(&phc, DEFAULT_COST));
-    }
-
-    #[test]
-    fn a_reused_workspace_gives_the_argon2_crates_own_answers() {
-        use argon2::PasswordHasher;
-        let reference = |password: &str, cost: Cost| {
-            let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None);
-            Argon2::new(Algorithm::Argon2id, Version::V0x13, params.unwrap())
-                .hash_password_with_salt(password.as_bytes(), &SALT)
-                .unwrap()
-                .to_string()
-        };
-        let bigger = Cost {
-            memory_kib: 256,
-            iterations: 2,
-            parallelism: 2,
-        };
-        // One workspace through several costs and passwords, dirty from each previous one.
-        let mut workspace = Workspace::default();
-        for (password, cost) in [("pw-one", bigger), ("pw-two", CHEAP), ("pw-one", bigger)] {
-            let phc = hash_password_in(&mut workspace, password, &SALT, cost).unwrap();
-            assert_eq!(phc, reference(password, cost));
-            assert_eq!(verify_password_in(&mut workspace, password, &phc), Ok(true));
+    fn each_format_is_identified_by_its_shape_and_only_argon2id_is_kept() {
+        let argon2 = hash_password("ab", &[1; 16], DEFAULT_COST).unwrap();
+        let better_auth = format!("{}:{}", "0".repeat(32), "a".repeat(128));
+        let passlib = format!("$scrypt$ln=16,r=8,p=1$c2FsdA${}", "A".repeat(43));
+        for (stored, scheme) in [
+            (argon2.as_str(), Scheme::Argon2id),
+            (BCRYPT, Scheme::Bcrypt),
+            (better_auth.as_str(), Scheme::Scrypt),
+            (passlib.as_str(), Scheme::Scrypt),
+        ] {
+            assert_eq!(identify(stored), Ok(scheme), "{stored}");
             assert_eq!(
-                verify_password_in(&mut workspace, "pw-nope", &phc),
-                Ok(false)
+                needs_rehash(stored, DEFAULT_COST),
+                scheme != Scheme::Argon2id
             );
         }
+        assert_eq!(work(BCRYPT), Ok(Work::Bcrypt { cost: 4 }));
         assert_eq!(
-            workspace.blocks.len(),
-            256,
-            "kept the largest default-sized request"
+            work(&better_auth),
+            Ok(Work::Scrypt {
+                log_n: 14,
+                r: 16,
+                p: 1
+            })
         );
+        assert_eq!(work(&argon2), Ok(Work::Argon2id(DEFAULT_COST)));
     }
 
     #[test]
-    fn a_hash_costlier_than_the_default_does_not_stay_in_the_workspace() {
-        let mut workspace = Workspace::default();
-        let costly = Cost {
-            memory_kib: DEFAULT_COST.memory_kib * 2,
-            iterations: 1,
-            parallelism: 1,
-        };
-        let phc = hash_password_in(&mut workspace, "pw-pw-pw-pw", &SALT, costly).unwrap();
-        assert_eq!(
-            verify_password_in(&mut workspace, "pw-pw-pw-pw", &phc),
-            Ok(true)
-        );
-        assert!(workspace.blocks.is_empty());
-    }
-
-    #[test]
-    fn weaker_hashes_are_flagged_for_rehash() {
-        let phc = hash_password("pw-pw-pw-pw", &SALT, CHEAP).unwrap();
-        assert!(needs_rehash(&phc, DEFAULT_COST));
-    }
-
-    #[test]
-    fn absurd_stored_parameters_are_refused_without_doing_the_work() {
-        let phc = hash_password("pw-pw-pw-pw", &SALT, CHEAP).unwrap();
-        // 4 GiB of memory: computing this would take seconds and might not fit at all.
-        let bomb = phc.replace("m=64,t=1,p=1", "m=4194304,t=1,p=1");
+    fn costs_over_the_limits_are_refused_before_anything_runs() {
         let started = std::time::Instant::now();
-        assert_eq!(
-            verify_password("pw-pw-pw-pw", &bomb),
-            Err(Error::PasswordHashTooCostly)
-        );
-        eprintln!("refused a 4 GiB hash in {:?}", started.elapsed());
-        let slow = phc.replace("m=64,t=1,p=1", "m=64,t=1000,p=1");
-        assert_eq!(
-            verify_password("pw-pw-pw-pw", &slow),
-            Err(Error::PasswordHashTooCostly)
-        );
+        let digest = "A".repeat(43);
+        for stored in [
+            BCRYPT.replacen("$04$", "$15$", 1),
+            BCRYPT.replacen("$04$", "$31$", 1),
+            format!("$scrypt$ln=30,r=8,p=1$c2FsdA${digest}"),
+            format!("$scrypt$ln=255,r=8,p=1$c2FsdA${digest}"),
+            format!("$scrypt$ln=14,r=8,p=4096$c2FsdA${digest}"),
+            format!("$scrypt$ln=4,r=999999999,p=999999999$c2FsdA${digest}"),
+        ] {
+            assert_eq!(
+                identify(&stored),
+                Err(Error::PasswordHashTooCostly),
+                "{stored}"
+            );
+            assert_eq!(
+                verify_password("ab", &stored),
+                Err(Error::PasswordHashTooCostly),
+                "{stored}"
+            );
+        }
+        // A second of work would be bcrypt 14; all of those together took next to nothing.
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
     }
 
     #[test]
-    fn garbage_and_foreign_hashes_are_errors_not_panics() {
-        let argon2i = hash_password("x", &SALT, CHEAP)
+    fn garbage_and_formats_we_do_not_verify_are_unsupported_and_named_safely() {
+        let argon2i = hash_password("x", &[1; 16], DEFAULT_COST)
             .unwrap()
             .replace("argon2id", "argon2i");
-        for stored in [
-            "",
-            "$",
-            "plaintext",
-            "$argon2id$",
-            "$argon2id$v=19$m=abc,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
-            "$argon2id$v=19$m=64,t=1,p=1",
-            "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ",
-            "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5nq/6R1Sg1h3WQ3vvvUU2h7sP/YS/J.",
-            argon2i.as_str(),
+        for (stored, name) in [
+            ("", "unrecognised"),
+            ("$", "unrecognised"),
+            ("hunter2", "unrecognised"),
+            ("$hunter2$", "unrecognised"),
+            ("$argon2id$", "argon2id"),
+            (
+                "$argon2id$v=19$m=abc,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
+                "argon2id",
+            ),
+            ("$argon2id$v=19$m=64,t=1,p=1", "argon2id"),
+            ("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ", "argon2id"),
+            (
+                "$argon2id$v=16$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+                "argon2id",
+            ),
+            (argon2i.as_str(), "argon2i"),
+            (&BCRYPT.replacen("$2b$", "$2x$", 1), "bcrypt $2x$"),
+            (&BCRYPT[..40], "bcrypt"),
+            (
+                "$bcrypt-sha256$v=2,t=2b,r=12$n79VH.0Q2TMWmt3Oqt9uku$Kq4Noyk3094Y2QlB8NdRT8SvGiI4ft2",
+                "passlib bcrypt-sha256",
+            ),
+            (
+                "$pbkdf2-sha256$29000$N2YMIWQsBWBMae09x1jrPQ$1t8iyB2A.WF/Z5JZv.lfCIhXXN33N23OSgQYThBYRfk",
+                "passlib pbkdf2",
+            ),
+            ("pbkdf2_sha256$600000$salt$aGFzaA==", "django pbkdf2"),
+            ("$6$rounds=5000$salt$hash", "sha512-crypt"),
+            ("$scrypt$ln=16,r=8,p=1$c2FsdA", "passlib scrypt"),
+            ("0123:ABCD", "better-auth scrypt"),
+            ("password:hunter2", "unrecognised"),
         ] {
+            assert_eq!(
+                identify(stored),
+                Err(Error::UnsupportedPasswordHash),
+                "{stored}"
+            );
             assert_eq!(
                 verify_password("x", stored),
                 Err(Error::UnsupportedPasswordHash),
                 "{stored}"
             );
+            assert!(needs_rehash(stored, DEFAULT_COST));
+            assert_eq!(label(stored), name, "{stored}");
         }
     }
 }

@@ -29,7 +29,8 @@
 //! - [`csrf`]: which cookie-authenticated requests may change state.
 //! - [`email`]: the normalised, validated email address.
 //! - [`password`]: the password policy (length, common-password blocklist, not the email).
-//! - `hash` (feature `hashing`, native only): argon2id hashing and bounded verification.
+//! - `hash` (feature `hashing`, native only): argon2id hashing, and bounded verification of
+//!   argon2id and of the bcrypt and scrypt hashes users bring from other systems.
 //! - [`random`]: the one place randomness is drawn (OS on native, `crypto.getRandomValues` on
 //!   wasm32), for callers that need fresh bytes to pass into the logic above.
 

@@ -90,6 +90,32 @@ proptest! {
         let stored = format!("$argon2id$v=19$m={m},t={t},p={p}${salt}${out}");
         let _ = latchkey_core::hash::verify_password("pw", &stored);
     }
+
+    #[test]
+    fn bcrypt_shaped_strings_never_panic(prefix in "\\$2[abxy]\\$", cost in "[0-9+ ]{2}",
+                                         rest in "[./A-Za-z0-9é]{50,54}", password in any::<String>()) {
+        // Costs up to 14 run when the rest happens to be valid: keep the cheap ones.
+        prop_assume!(cost.trim_start_matches(['0', '+', ' ']).parse::<u32>().map_or(true, |c| c <= 6 || c > 14));
+        let stored = format!("{prefix}{cost}${rest}");
+        let _ = latchkey_core::hash::verify_password(&password, &stored);
+    }
+
+    #[test]
+    fn scrypt_shaped_strings_never_panic(ln in any::<u8>(), r in any::<u32>(), p in any::<u32>(),
+                                         salt in "[A-Za-z0-9+/]{0,30}", digest in "[A-Za-z0-9+/]{0,60}") {
+        let cheap = ln < 64 && (1u128 << ln) * u128::from(r) * u128::from(p) <= 1 << 12;
+        // Anything dearer that the limits admit would run: skip those.
+        let well_formed = format!("$scrypt$ln={ln},r={r},p={p}$${}", "A".repeat(43));
+        prop_assume!(cheap || latchkey_core::hash::work(&well_formed).is_err());
+        let stored = format!("$scrypt$ln={ln},r={r},p={p}${salt}${digest}");
+        let _ = latchkey_core::hash::verify_password("pw", &stored);
+    }
+
+    #[test]
+    fn better_auth_shaped_strings_are_read_without_panicking(salt in "[0-9a-fA-F:]{0,70}", key in "[0-9a-fA-F:]{0,140}") {
+        // Reading only: a well-formed one costs Better Auth's whole scrypt to verify.
+        let _ = latchkey_core::hash::identify(&format!("{salt}:{key}"));
+    }
 }
 
 mod sessions {

@@ -10,7 +10,8 @@
 //! - [`files`]: private files (secrets, keys), written atomically.
 //! - [`state`]: [`state::AppState`], everything a request handler may touch.
 //! - [`clock`]: the injected clock (system time in production, a hand-moved one in tests).
-//! - [`passwords`]: argon2id on the blocking pool, with bounded concurrency and a dummy hash.
+//! - [`passwords`]: argon2id on the blocking pool, with bounded concurrency and a dummy hash;
+//!   imported bcrypt and scrypt hashes verified there too, refusals padded to one time.
 //! - [`error`]: the single place where an error becomes an HTTP status and a JSON body.
 //! - [`auth`]: the caller (bearer header or access cookie), the CSRF rule, client info.
 //! - [`logging`]: log output that keeps one event on one line, whatever a client sends.

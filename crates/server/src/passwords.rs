@@ -6,15 +6,23 @@
 //! permit travels into the blocking task, so a client that hangs up mid-request cannot free its
 //! slot while its hash is still running. Each running hash borrows one of the kept argon2
 //! workspaces (at most one per permit), so memory stays flat however many sign-ins come.
+//!
+//! Stored hashes may also be bcrypt or scrypt, brought by users who moved in from another
+//! system (see `latchkey_core::hash`); each refusal waits out the time of the slowest kind
+//! present ([`parity`]), so no format, and no unknown address, answers faster than another.
+
+mod parity;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use latchkey_core::hash::{self, Cost, Workspace};
+use latchkey_core::hash::{self, Cost, Work, Workspace};
 use latchkey_core::{Error, random};
 use prometheus_client::metrics::histogram::Histogram;
 use tokio::sync::{OnceCell, Semaphore};
+
+use parity::Parity;
 
 /// How long a request may queue for a hashing slot before it is told to come back later.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,6 +36,8 @@ pub struct Hasher {
     dummy: OnceCell<String>,
     /// Verifications performed, real and dummy: lets tests prove the dummy work is done.
     verifications: AtomicU64,
+    /// What verifying each kind of stored hash takes, and so how long a refusal must.
+    parity: Parity,
     /// How long each hash waited for a slot (registered in the app's metrics).
     queue_wait: Histogram,
 }
@@ -41,6 +51,7 @@ impl Hasher {
             workspaces: Arc::default(),
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
+            parity: Parity::new(Work::Argon2id(cost)),
             queue_wait: crate::observe::metrics::hash_wait(),
         }
     }
@@ -48,36 +59,103 @@ impl Hasher {
     pub async fn hash(&self, password: String) -> Result<String, Error> {
         let salt = random::bytes::<16>()?;
         let cost = self.cost;
-        self.blocking(move |ws| hash::hash_password_in(ws, &password, &salt, cost))
-            .await
+        let (hash, _) = self
+            .blocking(move |ws| hash::hash_password_in(ws, &password, &salt, cost))
+            .await?;
+        hash
     }
 
-    /// Verifies `password` against `stored`; a corrupt stored hash counts as a mismatch
-    /// (and is logged), so no stored row can turn sign-in into a 500.
+    /// Verifies `password` against `stored`, in any format the core verifies. A stored hash
+    /// that cannot be used (unknown, malformed, over the cost limits) counts as a mismatch,
+    /// logged with the name of its format, so no stored row can turn sign-in into a 500;
+    /// the dummy is verified in its place, so that refusal takes the time of any other.
     pub async fn verify(&self, password: String, stored: String) -> Result<bool, Error> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let verdict = self
-            .blocking(move |ws| hash::verify_password_in(ws, &password, &stored))
-            .await;
-        match verdict {
-            Err(Error::UnsupportedPasswordHash | Error::PasswordHashTooCostly) => {
-                tracing::error!("a stored password hash is unusable; treating it as a mismatch");
-                Ok(false)
+        let work = match hash::work(&stored) {
+            Ok(work) => work,
+            Err(error) => {
+                tracing::error!(
+                    format = hash::label(&stored),
+                    error = error.code(),
+                    "a stored password hash cannot be used; the check fails as a wrong password does"
+                );
+                return self.refuse_with_dummy(password).await;
             }
-            other => other,
+        };
+        let (verdict, took) = self
+            .blocking(move |ws| hash::verify_password_in(ws, &password, &stored))
+            .await?;
+        self.parity.observe(work, took);
+        let verdict = verdict.unwrap_or_else(|error| {
+            // `work` read the hash already; this is the hash function itself failing.
+            tracing::error!(
+                ?work,
+                error = error.code(),
+                "a password check failed to run; treating it as a mismatch"
+            );
+            false
+        });
+        if !verdict {
+            self.parity.pad(took).await;
         }
+        Ok(verdict)
     }
 
-    /// Makes the dummy hash, so that no unknown-email sign-in ever pays for creating it.
-    pub async fn warm_up(&self) -> Result<(), Error> {
-        self.dummy().await.map(drop)
+    /// Makes the dummy hash, so that no unknown-email sign-in ever pays for creating it, and
+    /// times a wrong password on one stored hash of each kind in `stored_kinds` (from the
+    /// store), so that from the first request every refusal takes as long as the slowest.
+    pub async fn warm_up(&self, stored_kinds: &[String]) -> Result<(), Error> {
+        self.dummy().await?;
+        let guess = format!("{:?}", random::bytes::<16>()?);
+        for stored in stored_kinds {
+            let work = match hash::work(stored) {
+                Ok(work) => work,
+                Err(error) => {
+                    tracing::warn!(
+                        format = hash::label(stored),
+                        error = error.code(),
+                        "some stored password hashes cannot be used: those accounts cannot sign in until their password is reset"
+                    );
+                    continue;
+                }
+            };
+            if work == self.parity.baseline() || self.parity.knows(work) {
+                continue;
+            }
+            let (guess, stored) = (guess.clone(), stored.clone());
+            let (_, took) = self
+                .blocking(move |ws| hash::verify_password_in(ws, &guess, &stored))
+                .await?;
+            self.parity.observe(work, took);
+        }
+        if self.parity.floor().is_some() {
+            // Timed only now: a store of today's argon2id alone needs no floor.
+            let dummy = self.dummy().await?.clone();
+            let (_, took) = self
+                .blocking(move |ws| hash::verify_password_in(ws, &guess, &dummy))
+                .await?;
+            self.parity.observe(self.parity.baseline(), took);
+        }
+        if let Some((floor, slowest)) = self.parity.floor() {
+            tracing::info!(
+                floor_ms = floor.as_millis(),
+                slowest = ?slowest,
+                "stored password hashes of other kinds than today's argon2id: a refused password takes at least the slowest one's time"
+            );
+        }
+        Ok(())
     }
 
     /// Spends the same work as a real verification, then says no.
     pub async fn verify_dummy(&self, password: String) -> Result<bool, Error> {
-        let dummy = self.dummy().await?.clone();
-        self.verify(password, dummy).await?;
-        Ok(false)
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        self.refuse_with_dummy(password).await
+    }
+
+    /// The least time a refused password takes, while hashes slower than today's argon2id
+    /// (or of another kind) are known to be stored.
+    pub fn refusal_floor(&self) -> Option<Duration> {
+        self.parity.floor().map(|(floor, _)| floor)
     }
 
     pub fn needs_rehash(&self, stored: &str) -> bool {
@@ -93,6 +171,17 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
+    /// Verifies `password` against the dummy and waits out the floor: a refusal.
+    async fn refuse_with_dummy(&self, password: String) -> Result<bool, Error> {
+        let dummy = self.dummy().await?.clone();
+        let (_, took) = self
+            .blocking(move |ws| hash::verify_password_in(ws, &password, &dummy))
+            .await?;
+        self.parity.observe(self.parity.baseline(), took);
+        self.parity.pad(took).await;
+        Ok(false)
+    }
+
     async fn dummy(&self) -> Result<&String, Error> {
         self.dummy
             .get_or_try_init(|| async {
@@ -101,18 +190,24 @@ impl Hasher {
                 let cost = self.cost;
                 // In memory of its own, freed afterwards: made at start-up, it would
                 // otherwise keep a workspace for a server that may never see a sign-in.
-                self.blocking(move |_| hash::hash_password(&random_password, &salt, cost))
-                    .await
+                let (hash, _) = self
+                    .blocking(move |_| hash::hash_password(&random_password, &salt, cost))
+                    .await?;
+                hash
             })
             .await
     }
 
+    /// Runs `work` on the blocking pool once a slot is free: its result, and how long the
+    /// work itself took (not the wait for the slot). The error is the slot's: none free
+    /// within [`QUEUE_TIMEOUT`], or the task lost.
     async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Workspace) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
-        // Measured, not decided on: the wall clock is right for a histogram.
-        let queued = std::time::Instant::now();
+        work: impl FnOnce(&mut Workspace) -> T + Send + 'static,
+    ) -> Result<(T, Duration), Error> {
+        // Measured, not decided on: the wall clock is right for a histogram, and for how
+        // long a check took.
+        let queued = Instant::now();
         let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| Error::Unavailable)?
@@ -123,11 +218,13 @@ impl Hasher {
             let _held_until_the_work_is_done = permit;
             let pool = || workspaces.lock().unwrap_or_else(|e| e.into_inner());
             let mut workspace = pool().pop().unwrap_or_default();
+            let started = Instant::now();
             let result = work(&mut workspace);
+            let took = started.elapsed();
             pool().push(workspace);
-            result
+            (result, took)
         })
         .await
-        .map_err(|_| Error::Internal)?
+        .map_err(|_| Error::Internal)
     }
 }

@@ -41,8 +41,10 @@ pub async fn build_state(
         state.limiter = state.limiter.with_counters(Arc::new(counters));
     }
     let state = Arc::new(state);
-    // Before the first request, so even the first unknown-email sign-in costs one hash.
-    state.hasher.warm_up().await?;
+    // Before the first request, so even the first unknown-email sign-in costs one hash, and
+    // a refusal takes as long on any kind of stored hash as on the slowest.
+    let stored_kinds = state.store.credentials.hash_kinds().await?;
+    state.hasher.warm_up(&stored_kinds).await?;
     Ok(state)
 }
 

@@ -10,6 +10,10 @@ use crate::outbox::insert_mail;
 use crate::sessions::{end_session, insert_session, revoke_sessions};
 use crate::{Login, NewEvent, NewMail, Result, SessionSwap, SqlStore};
 
+/// The characters of a salt or digest in the `$`-separated formats (standard base64, and
+/// the `.` of bcrypt's and passlib's alphabets).
+const BASE64_CHARACTERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/.";
+
 #[async_trait::async_trait]
 pub trait Credentials: Send + Sync {
     /// The user with this email key and their password hash, if any.
@@ -17,6 +21,22 @@ pub trait Credentials: Send + Sync {
 
     /// Replaces a user's password hash (e.g. a rehash at higher cost on sign-in).
     async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()>;
+
+    /// Replaces a user's password hash with `new` only if it is still `old`; whether it did.
+    /// A rehash on sign-in must not undo a password change that landed between the check of
+    /// the old hash and this write.
+    async fn upgrade_password_hash(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
+
+    /// One stored password hash of each kind present — a format and its parameters, told
+    /// apart by the text before the salt — at most 100 of them. The server verifies a guess
+    /// against each at start-up to learn what a wrong password costs in every format there.
+    async fn hash_kinds(&self) -> Result<Vec<String>>;
 
     /// Sets a new password hash and swaps the session it was changed in for a new one
     /// (`swap`), revoking every other session too when `revoke_others`; spends outstanding
@@ -49,6 +69,47 @@ impl Credentials for SqlStore {
 
     async fn set_password_hash(&self, user_id: &str, hash: &str, now_ms: i64) -> Result<()> {
         set_hash(&mut self.db.write().await?, user_id, hash, now_ms).await
+    }
+
+    async fn upgrade_password_hash(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let changed = sql("UPDATE credentials SET password_hash = $1, updated_at = $2
+                           WHERE user_id = $3 AND password_hash = $4")
+        .bind(new)
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(old)
+        .execute(&mut self.db.write().await?)
+        .await?;
+        Ok(changed == 1)
+    }
+
+    async fn hash_kinds(&self) -> Result<Vec<String>> {
+        // The kind is the text before the salt, in SQL both databases run: bcrypt's first
+        // seven characters (`$2b$12$`); for a `$`-separated string the rest once the digest,
+        // a `$` and the salt are trimmed off its end (`$argon2id$v=19$m=19456,t=2,p=1$`,
+        // `$scrypt$ln=16,r=8,p=1$`); Better Auth's `<32 hex>:<128 hex>` by its shape. A full
+        // scan, once at start-up: about 50 ms for 100,000 rows.
+        let kinds: Vec<(String,)> = sql("SELECT MIN(password_hash) FROM (
+                 SELECT password_hash, CASE
+                     WHEN length(password_hash) = 161 AND substr(password_hash, 33, 1) = ':'
+                         THEN 'better-auth'
+                     WHEN substr(password_hash, 1, 1) <> '$' THEN 'other'
+                     WHEN substr(password_hash, 1, 2) = '$2' THEN substr(password_hash, 1, 7)
+                     ELSE rtrim(rtrim(rtrim(password_hash, $1), '$'), $1)
+                 END AS kind
+                 FROM credentials
+             ) AS kinds
+             GROUP BY kind ORDER BY kind LIMIT 100")
+        .bind(BASE64_CHARACTERS)
+        .fetch_all(&mut self.db.read().await?)
+        .await?;
+        Ok(kinds.into_iter().map(|(hash,)| hash).collect())
     }
 
     async fn change_password(

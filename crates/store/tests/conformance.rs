@@ -514,3 +514,88 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
         backend.drop().await;
     }
 }
+
+#[tokio::test]
+async fn a_password_hash_upgrade_writes_only_over_the_hash_it_replaces() {
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        let (user_id, _) = user_with_session(store, "u0").await;
+        let email = format!("{user_id}@example.com");
+        let stored = || async {
+            store
+                .credentials
+                .find_login(&email)
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash
+        };
+        // The account was registered with "hash"; a change lands before the upgrade does.
+        store
+            .credentials
+            .set_password_hash(&user_id, "changed", NOW)
+            .await
+            .unwrap();
+        let upgraded = store
+            .credentials
+            .upgrade_password_hash(&user_id, "hash", "upgraded", NOW)
+            .await;
+        assert!(!upgraded.unwrap(), "{}", backend.name);
+        assert_eq!(stored().await, "changed");
+        let upgraded = store
+            .credentials
+            .upgrade_password_hash(&user_id, "changed", "upgraded", NOW)
+            .await;
+        assert!(upgraded.unwrap(), "{}", backend.name);
+        assert_eq!(stored().await, "upgraded");
+        backend.drop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_hash_kinds_are_one_hash_of_each_format_and_parameters() {
+    let bcrypt = |cost: &str, salt: char| format!("$2b${cost}${}", salt.to_string().repeat(53));
+    let argon2 =
+        |m: u32, salt: &str| format!("$argon2id$v=19$m={m},t=2,p=1${salt}$aGFzaGhhc2hoYXNoaGFzaA");
+    let better_auth = |salt: char| format!("{}:{}", salt.to_string().repeat(32), "ab".repeat(64));
+    let stored = [
+        bcrypt("12", 'a'),
+        bcrypt("12", 'b'),
+        bcrypt("10", 'c'),
+        argon2(19456, "c2FsdHNhbHRzYWx0"),
+        argon2(19456, "b3RoZXJzYWx0c2FsdA"),
+        argon2(65536, "c2FsdHNhbHRzYWx0"),
+        better_auth('1'),
+        better_auth('2'),
+        "$scrypt$ln=16,r=8,p=1$c2FsdA$ZGlnZXN0".into(),
+        "$scrypt$ln=16,r=8,p=1$b3RoZXI$ZGlnZXN0".into(),
+        "plain text".into(),
+    ];
+    for backend in Backend::all().await {
+        let store = &backend.store;
+        assert!(store.credentials.hash_kinds().await.unwrap().is_empty());
+        for hash in &stored {
+            let (user_id, _) = user_with_session(store, &unique("r")).await;
+            store
+                .credentials
+                .set_password_hash(&user_id, hash, NOW)
+                .await
+                .unwrap();
+        }
+        let mut kinds = store.credentials.hash_kinds().await.unwrap();
+        kinds.sort();
+        let mut expected = vec![
+            // The first of each kind in text order.
+            bcrypt("10", 'c'),
+            bcrypt("12", 'a'),
+            argon2(19456, "b3RoZXJzYWx0c2FsdA"),
+            argon2(65536, "c2FsdHNhbHRzYWx0"),
+            better_auth('1'),
+            "$scrypt$ln=16,r=8,p=1$b3RoZXI$ZGlnZXN0".into(),
+            "plain text".into(),
+        ];
+        expected.sort();
+        assert_eq!(kinds, expected, "{}", backend.name);
+        backend.drop().await;
+    }
+}

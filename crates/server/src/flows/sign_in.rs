@@ -38,7 +38,7 @@ async fn attempt(
     };
     let login = check_password(ctx, &attempt, &password).await?;
     if app.hasher.needs_rehash(&login.password_hash) {
-        upgrade_hash(ctx, &login.user.id, password).await;
+        upgrade_hash(ctx, &login.user.id, &login.password_hash, password).await;
     }
     if app.require_email_verification && !login.user.email_verified {
         return Err(refuse_unverified(ctx, &login.user).await?);
@@ -75,20 +75,28 @@ async fn refuse_unverified(ctx: &Ctx<'_>, user: &User) -> Result<Error> {
     Ok(Error::EmailNotVerified)
 }
 
-/// Re-hashes at the current cost. Best effort: the password was right, so a failed upgrade
-/// is logged and sign-in goes on.
-async fn upgrade_hash(ctx: &Ctx<'_>, user_id: &str, password: String) {
+/// Re-hashes at the current cost: argon2id in place of a weaker one, or of a hash in
+/// another format (bcrypt, scrypt) that the account brought when it moved in. Only if the
+/// stored hash is still `old`, so a password changed meanwhile stays changed. Best effort:
+/// the password was right, so a failed upgrade is logged and sign-in goes on (the next one
+/// tries again).
+async fn upgrade_hash(ctx: &Ctx<'_>, user_id: &str, old: &str, password: String) {
     let app = ctx.app;
     let result = match app.hasher.hash(password).await {
         Ok(hash) => app
             .store
             .credentials
-            .set_password_hash(user_id, &hash, ctx.now_ms)
+            .upgrade_password_hash(user_id, old, &hash, ctx.now_ms)
             .await
             .map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
-    if let Err(error) = result {
-        tracing::warn!(%user_id, %error, "password rehash failed");
+    let from = latchkey_core::hash::label(old);
+    match result {
+        Ok(true) => tracing::info!(%user_id, from, "password hash upgraded to argon2id"),
+        Ok(false) => {
+            tracing::info!(%user_id, from, "password hash not upgraded: it changed meanwhile")
+        }
+        Err(error) => tracing::warn!(%user_id, from, %error, "password rehash failed"),
     }
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::email::{RESET, VERIFY, forgot, verify};
+use crate::foreign_hashes::{moved_in, vector};
 use crate::helpers::{PASSWORD, TestApp, assert_error};
 
 const SAMPLES: usize = 21;
@@ -173,6 +174,64 @@ async fn quiet_registration_timing(app: TestApp) {
         median(new),
         hash,
     );
+}
+
+/// A wrong password on an account that moved in with a bcrypt-12 hash (from Python's
+/// `bcrypt`, about 0.25 s to check) against an unknown address (one argon2id dummy, about
+/// 0.03 s, then padded): the same time.
+async fn bcrypt_account_timing(app: TestApp) {
+    let (foreign, _) = vector("bcrypt cost 12: the right password");
+    moved_in(&app, "ann@example.com", &foreign).await;
+    // Restarted, as after an import: the start-up times the bcrypt hash it finds.
+    let app = app.restart_with(|_| {}).await;
+    let hash = one_hash(&app).await;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    // The first rounds settle the averages, as a server's first minutes would.
+    for i in 0..SAMPLES + 3 {
+        let order = if i % 2 == 0 {
+            ["ann@example.com", "nobody@example.com"]
+        } else {
+            ["nobody@example.com", "ann@example.com"]
+        };
+        for email in order {
+            let started = Instant::now();
+            let res = app.sign_in(email, "not the password at all").await;
+            let took = started.elapsed();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+            let samples = if email.starts_with("ann") {
+                &mut known
+            } else {
+                &mut unknown
+            };
+            if i >= 3 {
+                samples.push(took);
+            }
+            // Past any back-off the failure streak has reached.
+            app.advance_secs(16 * 60);
+        }
+    }
+    assert_eq!(known.len(), SAMPLES);
+    assert_alike(
+        "sign-in, bcrypt account vs unknown address",
+        median(known),
+        median(unknown),
+        hash,
+    );
+}
+
+#[tokio::test]
+#[ignore = "a timing check: scripts/test runs these alone"]
+async fn a_wrong_password_on_a_bcrypt_account_takes_the_time_of_an_unknown_address_on_sqlite() {
+    bcrypt_account_timing(TestApp::sqlite().await).await;
+}
+
+#[tokio::test]
+#[ignore = "a timing check: scripts/test runs these alone"]
+async fn a_wrong_password_on_a_bcrypt_account_takes_the_time_of_an_unknown_address_on_postgres() {
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    bcrypt_account_timing(app).await;
 }
 
 #[tokio::test]

@@ -373,7 +373,7 @@ impl TestApp {
             latchkey_server::limiter::Rules::default(),
             clock.clone(),
         );
-        state.hasher.warm_up().await.unwrap();
+        state.hasher.warm_up(&[]).await.unwrap();
         Self::serve(
             Arc::new(state),
             clock,
