@@ -26,6 +26,12 @@ fn argon2id(password: &str) -> String {
     hash
 }
 
+/// A fresh name for a file or schema.
+fn unique() -> String {
+    let bytes: [u8; 16] = latchkey_core::random::bytes().unwrap();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn claims_of(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
@@ -38,7 +44,7 @@ fn claims_of(token: &str) -> Value {
 /// Writes `lines` to a file and imports it into `app`'s database as of the app's clock.
 async fn import_lines(app: &TestApp, lines: &[String], options: Options) -> Report {
     let dir = temp_dir("import-jsonl");
-    let path = dir.join(format!("{}.jsonl", uuid::Uuid::new_v4()));
+    let path = dir.join(format!("{}.jsonl", unique()));
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let feed = import::jsonl::open(&path).unwrap();
     let report = run(app, feed, options).await;
@@ -153,7 +159,7 @@ INSERT INTO session VALUES ('s3', '2027-01-06T00:00:00.000Z', 'xPzSpobJ6hcns4mkj
 
 /// A Better Auth SQLite file holding [`better_auth_rows`]; its URL.
 async fn better_auth_sqlite(ann_hash: &str) -> (String, std::path::PathBuf) {
-    let path = temp_dir("import-ba").join(format!("{}.db", uuid::Uuid::new_v4()));
+    let path = temp_dir("import-ba").join(format!("{}.db", unique()));
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let sql = format!("{BETTER_AUTH_SQLITE}{}", better_auth_rows(ann_hash));
@@ -166,7 +172,7 @@ async fn better_auth_sqlite(ann_hash: &str) -> (String, std::path::PathBuf) {
 /// without a test PostgreSQL.
 async fn postgres_source(sql: &str) -> Option<(String, String)> {
     let admin_url = std::env::var("LATCHKEY_TEST_POSTGRES_URL").ok()?;
-    let schema = format!("lk_src_{}", uuid::Uuid::new_v4().simple());
+    let schema = format!("lk_src_{}", unique());
     let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
     // The name is ours, not input.
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
