@@ -28,8 +28,14 @@ async fn main() {
     let (dir, urls) = common::database_urls("import");
     let file = dir.join("users.jsonl");
     write_users(&file, users);
-    println!("{users} users from a JSONL file, batches of {}\n", import::DEFAULT_BATCH_SIZE);
-    println!("{:<10} {:<22} {:>12} {:>10}", "backend", "run", "users/s", "seconds");
+    println!(
+        "{users} users from a JSONL file, batches of {}\n",
+        import::DEFAULT_BATCH_SIZE
+    );
+    println!(
+        "{:<10} {:<22} {:>12} {:>10}",
+        "backend", "run", "users/s", "seconds"
+    );
     for (backend, url) in urls {
         let (url, schema) = match backend {
             "postgres" => {
@@ -46,7 +52,11 @@ async fn main() {
             let options = Options::default();
             let report = import::run(&store, feed, &options, now_ms, &mut Progress::hidden()).await;
             let secs = started.elapsed().as_secs_f64();
-            assert!(report.failure.is_none() && report.refused.is_empty(), "{}", report.render());
+            assert!(
+                report.failure.is_none() && report.refused.is_empty(),
+                "{}",
+                report.render()
+            );
             assert_eq!(report.inserted + report.unchanged, users);
             println!(
                 "{backend:<10} {run:<22} {:>12.0} {:>10.2}",
@@ -66,7 +76,11 @@ fn write_users(path: &std::path::Path, users: u64) {
     let argon2id = hash_password("bench password", &[7; 16], DEFAULT_COST).unwrap();
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     for n in 0..users {
-        let hash = if n % 2 == 0 { argon2id.as_str() } else { BCRYPT };
+        let hash = if n % 2 == 0 {
+            argon2id.as_str()
+        } else {
+            BCRYPT
+        };
         let line = serde_json::json!({
             "id": format!("bench{n:027}"),
             "email": format!("user{n}@example.com"),

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use latchkey_server::clock::{Clock, SystemClock};
+use latchkey_server::import::{self, Progress};
 use latchkey_server::keys::KeyFile;
 use latchkey_server::logging::OneLine;
 use latchkey_server::settings::{self, Flags, LogFormat, Settings, Sources, duration};
-use latchkey_server::import::{self, Progress};
 use latchkey_server::{api, startup};
 
 #[derive(Parser)]
@@ -87,7 +87,12 @@ enum ImportCommand {
     /// --sessions their live sessions (for the session-cookie exchange).
     BetterAuth {
         /// Better Auth's database: sqlite://PATH or postgres://… (read only).
-        #[arg(long, value_name = "URL", env = "LATCHKEY_IMPORT_FROM", hide_env_values = true)]
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "LATCHKEY_IMPORT_FROM",
+            hide_env_values = true
+        )]
         from: String,
         /// Import the live sessions too, so signed-in browsers stay signed in.
         #[arg(long)]
@@ -99,7 +104,12 @@ enum ImportCommand {
     /// seeds' FastAPI app).
     Users {
         /// The database holding it: postgres://… or sqlite://PATH (read only).
-        #[arg(long, value_name = "URL", env = "LATCHKEY_IMPORT_FROM", hide_env_values = true)]
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "LATCHKEY_IMPORT_FROM",
+            hide_env_values = true
+        )]
         from: String,
         /// The table, optionally with its schema (auth.users).
         #[arg(long, default_value = "users")]
@@ -305,11 +315,7 @@ fn keys(config: Option<&Path>, flags: Flags, command: KeysCommand) -> anyhow::Re
 
 /// `latchkey import …`: the report on stdout (the progress line on stderr, on a terminal),
 /// and the report's exit status.
-async fn import_command(
-    config: Option<&Path>,
-    flags: &Flags,
-    command: ImportCommand,
-) -> ExitCode {
+async fn import_command(config: Option<&Path>, flags: &Flags, command: ImportCommand) -> ExitCode {
     match run_import(config, flags, command).await {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -340,9 +346,10 @@ async fn run_import(
             import::better_auth::open(&from, sessions, now_ms).await?,
             options(run),
         ),
-        ImportCommand::Users { from, table, run } => {
-            (import::users_table::open(&from, &table).await?, options(run))
-        }
+        ImportCommand::Users { from, table, run } => (
+            import::users_table::open(&from, &table).await?,
+            options(run),
+        ),
         ImportCommand::Jsonl { file, run } => (import::jsonl::open(&file)?, options(run)),
     };
     let report = import::run(&store, feed, &options, now_ms, &mut Progress::on_terminal()).await;

@@ -444,15 +444,33 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
     for backend in Backend::all().await {
         let store = &backend.store;
         let imports = &store.imports;
-        let batch = [imported("ann", &["s-ann"]), imported("bo", &[]), imported("cy", &[])];
+        let batch = [
+            imported("ann", &["s-ann"]),
+            imported("bo", &[]),
+            imported("cy", &[]),
+        ];
         let first = imports.import_users(&batch, false).await.unwrap();
-        assert_eq!(first.users, [Inserted, Inserted, Inserted], "{}", backend.name);
+        assert_eq!(
+            first.users,
+            [Inserted, Inserted, Inserted],
+            "{}",
+            backend.name
+        );
         assert_eq!((first.sessions_inserted, first.sessions_unchanged), (1, 0));
-        let ann = store.accounts.find_user(&batch[0].id).await.unwrap().unwrap();
+        let ann = store
+            .accounts
+            .find_user(&batch[0].id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(ann.email, "ann@Example.com");
         assert_eq!(ann.created_at, NOW - 100 * HOUR);
         assert!(ann.email_verified);
-        let login = store.credentials.find_login("ann@example.com").await.unwrap();
+        let login = store
+            .credentials
+            .find_login("ann@example.com")
+            .await
+            .unwrap();
         assert_eq!(login.unwrap().password_hash, "hash-of-ann");
 
         // Again: nothing is written, not even a session already spent by the exchange.
@@ -463,7 +481,12 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             )
             .await;
         let again = imports.import_users(&batch, false).await.unwrap();
-        assert_eq!(again.users, [Unchanged, Unchanged, Unchanged], "{}", backend.name);
+        assert_eq!(
+            again.users,
+            [Unchanged, Unchanged, Unchanged],
+            "{}",
+            backend.name
+        );
         assert_eq!((again.sessions_inserted, again.sessions_unchanged), (0, 1));
         assert_eq!(backend.count("imported_sessions", &batch[0].id).await, 1);
         backend
@@ -472,7 +495,11 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
                 "DELETE FROM imported_sessions WHERE exchanged_at IS NULL",
             )
             .await;
-        assert_eq!(backend.count("imported_sessions", &batch[0].id).await, 1, "still spent");
+        assert_eq!(
+            backend.count("imported_sessions", &batch[0].id).await,
+            1,
+            "still spent"
+        );
 
         // Another address under a taken id, a taken address under another id.
         let mut moved = imported("ann", &["s-moved"]);
@@ -481,13 +508,23 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
         twin.email_key = "bo@example.com".into();
         let conflicts = imports.import_users(&[moved, twin], false).await.unwrap();
         assert_eq!(conflicts.users, [IdTaken, EmailTaken], "{}", backend.name);
-        assert_eq!(conflicts.sessions_inserted, 0, "no session for a refused user");
+        assert_eq!(
+            conflicts.sessions_inserted, 0,
+            "no session for a refused user"
+        );
 
         // A dry run answers as a real run would, and keeps nothing.
-        let dry = imports.import_users(&[imported("eve", &["s-eve"])], true).await.unwrap();
+        let dry = imports
+            .import_users(&[imported("eve", &["s-eve"])], true)
+            .await
+            .unwrap();
         assert_eq!((dry.users[0], dry.sessions_inserted), (Inserted, 1));
         let eve = imported("eve", &[]).id;
-        assert!(store.accounts.find_user(&eve).await.unwrap().is_none(), "{}", backend.name);
+        assert!(
+            store.accounts.find_user(&eve).await.unwrap().is_none(),
+            "{}",
+            backend.name
+        );
 
         // A row the database refuses part-way: nothing of its batch is kept.
         backend
@@ -509,7 +546,11 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
         let failing = [imported("fay", &["s-fay"]), imported("boom", &[])];
         assert!(imports.import_users(&failing, false).await.is_err());
         let fay = &failing[0].id;
-        assert!(store.accounts.find_user(fay).await.unwrap().is_none(), "{}", backend.name);
+        assert!(
+            store.accounts.find_user(fay).await.unwrap().is_none(),
+            "{}",
+            backend.name
+        );
         assert_eq!(backend.count("imported_sessions", fay).await, 0);
         backend.drop().await;
     }

@@ -112,14 +112,19 @@ impl Checker {
         if let Some(first) = self.keys.get(&key) {
             return Ok(Err(Refusal::new(
                 "duplicate_email",
-                format!("{email} is the same address, once normalised, as {first}'s, which came first"),
+                format!(
+                    "{email} is the same address, once normalised, as {first}'s, which came first"
+                ),
             )));
         }
         let name = name.and_then(|name| match plain_text("name", &name) {
             Ok(name) if name.is_empty() => None,
             Ok(name) if name.chars().count() <= MAX_NAME_CHARS => Some(name),
             Ok(_) => {
-                report.note(origin, format!("name left out: longer than {MAX_NAME_CHARS} characters"));
+                report.note(
+                    origin,
+                    format!("name left out: longer than {MAX_NAME_CHARS} characters"),
+                );
                 None
             }
             Err(_) => {
@@ -127,11 +132,15 @@ impl Checker {
                 None
             }
         });
-        let image = image.filter(|image| !image.trim().is_empty()).and_then(|image| {
-            image_url(&image)
-                .inspect_err(|_| report.note(origin, "image left out: not an http(s) URL".into()))
-                .ok()
-        });
+        let image = image
+            .filter(|image| !image.trim().is_empty())
+            .and_then(|image| {
+                image_url(&image)
+                    .inspect_err(|_| {
+                        report.note(origin, "image left out: not an http(s) URL".into())
+                    })
+                    .ok()
+            });
         let passwordless = password_hash.is_none();
         let password_hash = match password_hash {
             Some(hash) => hash,

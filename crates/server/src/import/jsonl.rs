@@ -60,7 +60,10 @@ fn candidate(line: &[u8]) -> Result<Candidate, Refusal> {
     let value: Value = serde_json::from_slice(line)
         .map_err(|err| Refusal::new("invalid_json", format!("not JSON: {err}")))?;
     let Value::Object(object) = value else {
-        return Err(Refusal::new("invalid_json", "the line is not a JSON object"));
+        return Err(Refusal::new(
+            "invalid_json",
+            "the line is not a JSON object",
+        ));
     };
     let id = match object.get("id") {
         Some(Value::String(id)) => id.clone(),
@@ -73,8 +76,8 @@ fn candidate(line: &[u8]) -> Result<Candidate, Refusal> {
             ));
         }
     };
-    let email = text(&object, "email")?
-        .ok_or_else(|| Refusal::new("invalid_email", "email is missing"))?;
+    let email =
+        text(&object, "email")?.ok_or_else(|| Refusal::new("invalid_email", "email is missing"))?;
     let email_verified = match object.get("email_verified") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(verified)) => *verified,
@@ -137,7 +140,10 @@ mod tests {
         let line = r#"{"id": "auth0|1", "email": "Ann@Example.com", "email_verified": true,
             "name": "Ann", "image": "https://cdn.example.com/a.png",
             "created_at": "2024-05-01T12:00:00Z", "password_hash": "$2b$10$x", "extra": 1}"#;
-        let user = parse(1, line.replace('\n', " ").as_bytes()).read.ok().unwrap();
+        let user = parse(1, line.replace('\n', " ").as_bytes())
+            .read
+            .ok()
+            .unwrap();
         assert_eq!(user.id, "auth0|1");
         assert_eq!(user.email, "Ann@Example.com");
         assert!(user.email_verified);
@@ -147,7 +153,10 @@ mod tests {
         let minimal = parse(2, br#"{"id": 42, "email": "bo@example.com", "name": null}"#);
         let user = minimal.read.ok().unwrap();
         assert_eq!((user.id.as_str(), user.email_verified), ("42", false));
-        assert_eq!((user.name, user.created_at_ms, user.password_hash), (None, None, None));
+        assert_eq!(
+            (user.name, user.created_at_ms, user.password_hash),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -157,11 +166,23 @@ mod tests {
             ("not json".to_owned(), "invalid_json"),
             ("[1, 2]".to_owned(), "invalid_json"),
             (r#"{"email": "a@example.com"}"#.to_owned(), "invalid_id"),
-            (r#"{"id": 1.5, "email": "a@example.com"}"#.to_owned(), "invalid_id"),
+            (
+                r#"{"id": 1.5, "email": "a@example.com"}"#.to_owned(),
+                "invalid_id",
+            ),
             (r#"{"id": "1"}"#.to_owned(), "invalid_email"),
-            (format!(r#"{{"id": "1", "email": "a@example.com", "email_verified": "{secret}"}}"#), "invalid_field"),
-            (format!(r#"{{"id": "1", "email": "a@example.com", "created_at": "{secret}"}}"#), "invalid_field"),
-            (r#"{"id": "1", "email": "a@example.com", "password_hash": 5}"#.to_owned(), "invalid_field"),
+            (
+                format!(r#"{{"id": "1", "email": "a@example.com", "email_verified": "{secret}"}}"#),
+                "invalid_field",
+            ),
+            (
+                format!(r#"{{"id": "1", "email": "a@example.com", "created_at": "{secret}"}}"#),
+                "invalid_field",
+            ),
+            (
+                r#"{"id": "1", "email": "a@example.com", "password_hash": 5}"#.to_owned(),
+                "invalid_field",
+            ),
         ] {
             let refusal = refusal(&line);
             assert_eq!(refusal.code, code, "{line}");

@@ -136,7 +136,11 @@ pub fn millis(text: &str) -> Option<i64> {
     let text = text.trim();
     if let Ok(n) = text.parse::<i64>() {
         // 10^11 s is the year 5138, 10^11 ms is 1973: a number below is seconds.
-        return Some(if n.abs() < 100_000_000_000 { n * 1000 } else { n });
+        return Some(if n.abs() < 100_000_000_000 {
+            n * 1000
+        } else {
+            n
+        });
     }
     if let Ok(n) = text.parse::<f64>() {
         let ms = if n.abs() < 1e11 { n * 1000.0 } else { n };
@@ -201,7 +205,15 @@ mod tests {
     fn only_plain_table_names_are_taken() {
         assert_eq!(table_name("users").unwrap(), "\"users\"");
         assert_eq!(table_name("auth.users").unwrap(), "\"auth\".\"users\"");
-        for bad in ["", "users;drop", "a.b.c", "\"users\"", "1users", "us ers", "a."] {
+        for bad in [
+            "",
+            "users;drop",
+            "a.b.c",
+            "\"users\"",
+            "1users",
+            "us ers",
+            "a.",
+        ] {
             assert!(table_name(bad).is_err(), "{bad}");
         }
     }

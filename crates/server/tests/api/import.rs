@@ -20,7 +20,11 @@ use crate::helpers::{PASSWORD, TestApp, assert_error, tokens_of};
 const BA_ID: &str = "Xk3pQ9vTz7LmN2bR8sYw4HdJ6cFa1EgU";
 
 fn argon2id(password: &str) -> String {
-    let hash = hash_password(password, &latchkey_core::random::bytes().unwrap(), DEFAULT_COST);
+    let hash = hash_password(
+        password,
+        &latchkey_core::random::bytes().unwrap(),
+        DEFAULT_COST,
+    );
     let hash = hash.unwrap();
     capture::secret(&hash);
     hash
@@ -54,7 +58,14 @@ async fn import_lines(app: &TestApp, lines: &[String], options: Options) -> Repo
 
 async fn run(app: &TestApp, feed: Feed, options: Options) -> Report {
     let store = &app.state.store;
-    import::run(store, feed, &options, app.clock_ms(), &mut Progress::hidden()).await
+    import::run(
+        store,
+        feed,
+        &options,
+        app.clock_ms(),
+        &mut Progress::hidden(),
+    )
+    .await
 }
 
 fn dry_run() -> Options {
@@ -163,7 +174,10 @@ async fn better_auth_sqlite(ann_hash: &str) -> (String, std::path::PathBuf) {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let sql = format!("{BETTER_AUTH_SQLITE}{}", better_auth_rows(ann_hash));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     (format!("sqlite://{}", path.display()), path)
 }
@@ -182,7 +196,10 @@ async fn postgres_source(sql: &str) -> Option<(String, String)> {
     let sep = if admin_url.contains('?') { '&' } else { '?' };
     let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&pool).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     Some((url, schema))
 }
@@ -191,7 +208,10 @@ async fn drop_postgres_source(schema: &str) {
     let admin_url = std::env::var("LATCHKEY_TEST_POSTGRES_URL").unwrap();
     let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
     let sql = format!("DROP SCHEMA {schema} CASCADE");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&admin)
+        .await
+        .unwrap();
 }
 
 /// What both Better Auth sources must give: Ann with her id, hash and live session, Gil
@@ -199,31 +219,76 @@ async fn drop_postgres_source(schema: &str) {
 /// changes nothing and leaves an exchanged session spent.
 async fn better_auth_import_checks(app: &TestApp, from: &str, ann_hash: &str) {
     app.signed_up("IDA@example.com").await;
-    let feed = import::better_auth::open(from, true, app.clock_ms()).await.unwrap();
+    let feed = import::better_auth::open(from, true, app.clock_ms())
+        .await
+        .unwrap();
     let report = run(app, feed, Options::default()).await;
-    assert_eq!((report.inserted, report.unchanged), (2, 0), "{}", report.render());
+    assert_eq!(
+        (report.inserted, report.unchanged),
+        (2, 0),
+        "{}",
+        report.render()
+    );
     assert_eq!(report.without_password, 1, "Gil");
     assert_eq!(report.refused_for("email_taken"), 1, "{}", report.render());
-    assert_eq!(report.refused[0].0.to_string(), "id IdA0000000000000000000000000000i");
+    assert_eq!(
+        report.refused[0].0.to_string(),
+        "id IdA0000000000000000000000000000i"
+    );
     let s = report.sessions;
-    assert_eq!((s.inserted, s.unchanged, s.expired, s.of_refused), (1, 0, 1, 1));
+    assert_eq!(
+        (s.inserted, s.unchanged, s.expired, s.of_refused),
+        (1, 0, 1, 1)
+    );
     assert_eq!(report.exit_code(), 3);
 
-    let ann = app.state.store.accounts.find_user(BA_ID).await.unwrap().unwrap();
+    let ann = app
+        .state
+        .store
+        .accounts
+        .find_user(BA_ID)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ann.email, "ann@example.com");
     assert_eq!(ann.name.as_deref(), Some("Ann"));
-    assert_eq!(ann.image.as_deref(), Some("https://cdn.example.com/ann.png"));
+    assert_eq!(
+        ann.image.as_deref(),
+        Some("https://cdn.example.com/ann.png")
+    );
     assert!(ann.email_verified);
-    assert_eq!(ann.created_at, 1_772_600_767_890, "2026-03-04T05:06:07.890Z");
-    let login = app.state.store.credentials.find_login("ann@example.com").await.unwrap();
+    assert_eq!(
+        ann.created_at, 1_772_600_767_890,
+        "2026-03-04T05:06:07.890Z"
+    );
+    let login = app
+        .state
+        .store
+        .credentials
+        .find_login("ann@example.com")
+        .await
+        .unwrap();
     assert_eq!(login.unwrap().password_hash, ann_hash);
     let sessions = imported_sessions(app).await;
-    assert_eq!(sessions.len(), 1, "only the live session of an imported user");
+    assert_eq!(
+        sessions.len(),
+        1,
+        "only the live session of an imported user"
+    );
     let (hash, user_id, created_at, expires_at, user_agent, ip, exchanged_at) = &sessions[0];
-    assert_eq!(hash, &session_token_hash("vfmcbQrJpujkcqpHIYNkiaiBoBUAfMil"));
+    assert_eq!(
+        hash,
+        &session_token_hash("vfmcbQrJpujkcqpHIYNkiaiBoBUAfMil")
+    );
     assert_eq!(user_id, BA_ID);
-    assert_eq!((*created_at, *expires_at), (1_798_502_400_000, 1_799_107_200_000));
-    assert_eq!((user_agent.as_deref(), ip.as_deref()), (Some("Firefox"), Some("203.0.113.9")));
+    assert_eq!(
+        (*created_at, *expires_at),
+        (1_798_502_400_000, 1_799_107_200_000)
+    );
+    assert_eq!(
+        (user_agent.as_deref(), ip.as_deref()),
+        (Some("Firefox"), Some("203.0.113.9"))
+    );
     assert_eq!(*exchanged_at, None);
 
     // Ann signs in with the password she had, as the id she had.
@@ -233,25 +298,63 @@ async fn better_auth_import_checks(app: &TestApp, from: &str, ann_hash: &str) {
     assert_eq!(claims_of(&access)["sub"], BA_ID);
 
     // Gil had no password: signing in fails like any wrong password, a reset gives him one.
-    assert_error(app.sign_in("gil@example.com", PASSWORD).await, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-    assert_eq!(forgot(app, "gil@example.com").await.status(), StatusCode::ACCEPTED);
+    assert_error(
+        app.sign_in("gil@example.com", PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(
+        forgot(app, "gil@example.com").await.status(),
+        StatusCode::ACCEPTED
+    );
     let token = app.mail.find("gil@example.com", RESET).await.token();
-    assert_eq!(reset(app, &token, NEW_PASSWORD).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        reset(app, &token, NEW_PASSWORD).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let res = app.sign_in("gil@example.com", NEW_PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(claims_of(&tokens_of(res).await.0)["sub"], "GiL0000000000000000000000000000g");
+    assert_eq!(
+        claims_of(&tokens_of(res).await.0)["sub"],
+        "GiL0000000000000000000000000000g"
+    );
 
     // The exchange spends Ann's session; a re-run neither duplicates nor revives it.
-    execute(app, "UPDATE imported_sessions SET exchanged_at = 1", "UPDATE imported_sessions SET exchanged_at = 1").await;
-    let feed = import::better_auth::open(from, true, app.clock_ms()).await.unwrap();
+    execute(
+        app,
+        "UPDATE imported_sessions SET exchanged_at = 1",
+        "UPDATE imported_sessions SET exchanged_at = 1",
+    )
+    .await;
+    let feed = import::better_auth::open(from, true, app.clock_ms())
+        .await
+        .unwrap();
     let again = run(app, feed, Options::default()).await;
-    assert_eq!((again.inserted, again.unchanged), (0, 2), "{}", again.render());
+    assert_eq!(
+        (again.inserted, again.unchanged),
+        (0, 2),
+        "{}",
+        again.render()
+    );
     assert_eq!((again.sessions.inserted, again.sessions.unchanged), (0, 1));
-    assert!(again.summary().starts_with("imported 0 users, 2 unchanged, 1 refused"), "{}", again.summary());
+    assert!(
+        again
+            .summary()
+            .starts_with("imported 0 users, 2 unchanged, 1 refused"),
+        "{}",
+        again.summary()
+    );
     let sessions = imported_sessions(app).await;
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions[0].6, Some(1), "still spent");
-    assert!(app.sign_in("gil@example.com", NEW_PASSWORD).await.status().is_success(), "Gil's new password kept");
+    assert!(
+        app.sign_in("gil@example.com", NEW_PASSWORD)
+            .await
+            .status()
+            .is_success(),
+        "Gil's new password kept"
+    );
 }
 
 both_backends! {
@@ -508,13 +611,30 @@ fn the_binary_imports_a_file_and_exits_with_the_reports_status() {
     let out = latchkey(&dir, &env, &["import", "jsonl", "users.jsonl", "--dry-run"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     capture::process_log(&stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("dry run: would import 2 users, 0 unchanged, 0 refused, 1 without a password in "), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "dry run: would import 2 users, 0 unchanged, 0 refused, 1 without a password in "
+        ),
+        "{stdout}"
+    );
 
-    let out = latchkey(&dir, &env, &["import", "jsonl", "users.jsonl", "--batch-size", "1"]);
+    let out = latchkey(
+        &dir,
+        &env,
+        &["import", "jsonl", "users.jsonl", "--batch-size", "1"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("imported 2 users, 0 unchanged, 0 refused, 1 without a password in "), "{stdout}");
+    assert!(
+        stdout.contains("imported 2 users, 0 unchanged, 0 refused, 1 without a password in "),
+        "{stdout}"
+    );
     assert!(!stdout.contains(&hash), "no hash printed");
 
     let bad = format!("{good}\n{}\n", user_line("3", "ANN@example.com", None));
@@ -523,10 +643,23 @@ fn the_binary_imports_a_file_and_exits_with_the_reports_status() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("line 3: duplicate_email: ANN@example.com is the same address, once normalised, as line 1's, which came first"), "{stdout}");
-    assert!(stdout.contains("imported 0 users, 2 unchanged, 1 refused (1 duplicate_email); nothing changed in "), "{stdout}");
+    assert!(
+        stdout.contains(
+            "imported 0 users, 2 unchanged, 1 refused (1 duplicate_email); nothing changed in "
+        ),
+        "{stdout}"
+    );
 
-    let out = latchkey(&dir, &env, &["import", "better-auth", "--from", "sqlite://missing.db"]);
+    let out = latchkey(
+        &dir,
+        &env,
+        &["import", "better-auth", "--from", "sqlite://missing.db"],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open --from missing.db"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot open --from missing.db"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(dir).ok();
 }
