@@ -97,10 +97,8 @@ impl Checker {
             Ok(email) => email,
             Err(err) => return Ok(Err(Refusal::new("invalid_email", err.to_string()))),
         };
-        if let Some(hash) = &password_hash {
-            if let Err(err) = hash::identify(hash) {
-                return Ok(Err(Refusal::new(err.code(), err.to_string())));
-            }
+        if let Some(Err(err)) = password_hash.as_deref().map(hash::identify) {
+            return Ok(Err(Refusal::new(err.code(), err.to_string())));
         }
         let key = email.key();
         if let Some(first) = self.ids.get(&id) {

@@ -170,10 +170,10 @@ pub async fn run(
             Ok(None) => {}
             Err(err) => break Some(format!("{err:#}")),
         }
-        if batch.users.len() >= batch_size {
-            if let Err(failure) = write(store, &mut batch, options, &mut report).await {
-                break Some(failure);
-            }
+        if batch.users.len() >= batch_size
+            && let Err(failure) = write(store, &mut batch, options, &mut report).await
+        {
+            break Some(failure);
         }
         progress.update(report.read);
     };
