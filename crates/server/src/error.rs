@@ -75,12 +75,15 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::SessionExpired
         | Error::InvalidRefreshToken
         | Error::RefreshTokenReused
+        | Error::InvalidImportedSession
         | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
         Error::InvalidOrExpiredToken => StatusCode::BAD_REQUEST,
         Error::CsrfRejected | Error::EmailNotVerified => StatusCode::FORBIDDEN,
         Error::EmailAlreadyVerified => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::NotFound => StatusCode::NOT_FOUND,
+        // The exchange is not a resource this server has until its secret is set: nothing
+        // in the request can make it work, so not 400; nothing is broken, so not 5xx.
+        Error::NotFound | Error::ExchangeNotConfigured => StatusCode::NOT_FOUND,
         Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -200,12 +203,14 @@ fn describe(status: u16) -> &'static str {
             "The input breaks a rule; `error` names it (e.g. `invalid_email`, `password_too_short`, `invalid_request`, `invalid_or_expired_token`)."
         }
         401 => {
-            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, …"
+            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, `invalid_imported_session`, …"
         }
         403 => {
             "Refused: a cookie-authenticated change from an origin that is not trusted (`csrf_rejected`; send `Origin` from an origin in LATCHKEY_TRUSTED_ORIGINS, or use a bearer token), or sign-in before the address is verified (`email_not_verified`)."
         }
-        404 => "No such resource for this user (`not_found`).",
+        404 => {
+            "No such resource for this user (`not_found`), or not offered by this server (`exchange_not_configured`)."
+        }
         409 => "Conflicts with existing data (`email_taken`, `email_already_verified`).",
         429 => {
             "Too many requests (`rate_limited`); the `Retry-After` header says how many seconds to wait."
