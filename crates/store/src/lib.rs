@@ -10,7 +10,8 @@
 //! - One module per capability, each holding its trait, its SQL and the statements other
 //!   capabilities' transactions reuse: [`accounts`], [`credentials`], [`sessions`],
 //!   [`one_time`] (links, and spending one with the change it authorises), [`outbox`],
-//!   [`streaks`] (failed sign-ins), [`counters`] (rate limits), [`events`], [`tasks`].
+//!   [`streaks`] (failed sign-ins), [`counters`] (rate limits), [`events`], [`tasks`],
+//!   [`imported_sessions`] (sessions moved over from another auth system, exchanged once).
 //!   A write that spans capabilities (registration writes a user, a session, an event and
 //!   an email) lives with the capability it is for, in one transaction.
 //! - `db`: the two backends behind one query type, so each statement is written once.
@@ -35,6 +36,7 @@ pub mod credentials;
 mod db;
 pub mod error;
 pub mod events;
+pub mod imported_sessions;
 pub mod kinds;
 mod libpq;
 pub mod model;
@@ -52,6 +54,7 @@ pub use counters::RateCounters;
 pub use credentials::Credentials;
 pub use error::StoreError;
 pub use events::Events;
+pub use imported_sessions::{Exchange, ImportedSession, ImportedSessions, NewImportedSession};
 pub use kinds::EventKind;
 pub use latchkey_core::onetime::Purpose;
 pub use model::*;
@@ -81,6 +84,7 @@ pub struct Store {
     pub counters: Arc<dyn RateCounters>,
     pub events: Arc<dyn Events>,
     pub tasks: Arc<dyn Tasks>,
+    pub imported_sessions: Arc<dyn ImportedSessions>,
     /// Notified whenever a write that queued mail commits: the delivery worker waits on it,
     /// so nobody who sends mail has to remember to wake it.
     pub mail_written: Arc<tokio::sync::Notify>,
@@ -102,6 +106,7 @@ impl Store {
             streaks: store.clone(),
             counters: store.clone(),
             events: store.clone(),
+            imported_sessions: store.clone(),
             tasks: store,
         }
     }
