@@ -203,14 +203,12 @@ fn describe(status: u16) -> &'static str {
             "The input breaks a rule; `error` names it (e.g. `invalid_email`, `password_too_short`, `invalid_request`, `invalid_or_expired_token`)."
         }
         401 => {
-            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, `invalid_imported_session`, …"
+            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, …"
         }
         403 => {
             "Refused: a cookie-authenticated change from an origin that is not trusted (`csrf_rejected`; send `Origin` from an origin in LATCHKEY_TRUSTED_ORIGINS, or use a bearer token), or sign-in before the address is verified (`email_not_verified`)."
         }
-        404 => {
-            "No such resource for this user (`not_found`), or not offered by this server (`exchange_not_configured`)."
-        }
+        404 => "No such resource for this user (`not_found`).",
         409 => "Conflicts with existing data (`email_taken`, `email_already_verified`).",
         429 => {
             "Too many requests (`rate_limited`); the `Retry-After` header says how many seconds to wait."

@@ -21,6 +21,7 @@ mod cookies;
 mod email;
 mod enumeration;
 mod errors;
+mod exchange;
 mod instances;
 mod jwks;
 mod limits;
