@@ -42,6 +42,8 @@ const SENTENCES: Record<string, string> = {
   weak_secret: "The server's signing secret is misconfigured. Please tell the site's owner.",
   csrf_rejected: "That request did not come from this site, so it was refused. Reload the page and try again.",
   invalid_or_expired_token: "This link is invalid, expired or already used. Ask for a new one.",
+  invalid_imported_session: "You're signed out since the move to our new sign-in. Sign in to continue.",
+  exchange_not_configured: "You're signed out since the move to our new sign-in. Sign in to continue.",
   email_not_verified: "Confirm your email address first: we've sent you a new link.",
   email_already_verified: "Your email address is already confirmed.",
   unsupported_locale: "Emails are not available in that language. Choose another one.",

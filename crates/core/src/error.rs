@@ -77,6 +77,10 @@ pub enum Error {
     CsrfRejected,
     #[error("the link is invalid, already used or expired; ask for a new one")]
     InvalidOrExpiredToken,
+    #[error("the imported session is not valid, has expired or was already exchanged; sign in")]
+    InvalidImportedSession,
+    #[error("this server does not exchange imported sessions (no secret of the old system is set)")]
+    ExchangeNotConfigured,
     #[error("the email address is not verified yet; follow the link in the verification email")]
     EmailNotVerified,
     #[error("the email address is already verified")]
@@ -136,6 +140,8 @@ impl Error {
             Error::RefreshTokenReused => "refresh_token_reused",
             Error::CsrfRejected => "csrf_rejected",
             Error::InvalidOrExpiredToken => "invalid_or_expired_token",
+            Error::InvalidImportedSession => "invalid_imported_session",
+            Error::ExchangeNotConfigured => "exchange_not_configured",
             Error::EmailNotVerified => "email_not_verified",
             Error::EmailAlreadyVerified => "email_already_verified",
             Error::UnsupportedLocale => "unsupported_locale",
@@ -185,6 +191,8 @@ pub fn every_variant() -> Vec<Error> {
         Error::RefreshTokenReused,
         Error::CsrfRejected,
         Error::InvalidOrExpiredToken,
+        Error::InvalidImportedSession,
+        Error::ExchangeNotConfigured,
         Error::EmailNotVerified,
         Error::EmailAlreadyVerified,
         Error::UnsupportedLocale,

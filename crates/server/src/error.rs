@@ -75,12 +75,15 @@ pub fn status_of(error: &Error) -> StatusCode {
         | Error::SessionExpired
         | Error::InvalidRefreshToken
         | Error::RefreshTokenReused
+        | Error::InvalidImportedSession
         | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
         Error::InvalidOrExpiredToken => StatusCode::BAD_REQUEST,
         Error::CsrfRejected | Error::EmailNotVerified => StatusCode::FORBIDDEN,
         Error::EmailAlreadyVerified => StatusCode::CONFLICT,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::NotFound => StatusCode::NOT_FOUND,
+        // The exchange is not a resource this server has until its secret is set: nothing
+        // in the request can make it work, so not 400; nothing is broken, so not 5xx.
+        Error::NotFound | Error::ExchangeNotConfigured => StatusCode::NOT_FOUND,
         Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

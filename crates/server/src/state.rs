@@ -22,7 +22,7 @@ use crate::mail::{self, Mailer};
 use crate::observe::Metrics;
 use crate::passwords::Hasher;
 use crate::profiles::ProfileCache;
-use crate::settings::{JwtAlg, RateLimitStore, Settings, duration};
+use crate::settings::{JwtAlg, RateLimitStore, SecretText, Settings, duration};
 
 pub struct AppState {
     pub store: Store,
@@ -61,6 +61,9 @@ pub struct AppState {
     pub max_sessions: usize,
     /// This server's figures, served on LATCHKEY_METRICS_LISTEN.
     pub metrics: Metrics,
+    /// The secret that signed the session cookies of the Better Auth a team moved from;
+    /// `None`: no exchange.
+    pub better_auth_secret: Option<SecretText>,
 }
 
 impl AppState {
@@ -165,6 +168,11 @@ impl AppState {
             limiter,
             max_sessions: usize::try_from(sessions.max_per_user).unwrap_or(usize::MAX),
             metrics,
+            better_auth_secret: settings
+                .secrets
+                .better_auth
+                .clone()
+                .filter(|secret| !secret.expose().is_empty()),
         })
     }
 }

@@ -5,6 +5,7 @@ use latchkey_core::onetime::Purpose;
 use crate::accounts::lock_user;
 use crate::db::{On, sql};
 use crate::events::insert_event;
+use crate::imported_sessions::forget_pending;
 use crate::one_time::spend_tokens;
 use crate::outbox::insert_mail;
 use crate::sessions::{end_session, insert_session, revoke_sessions};
@@ -39,8 +40,9 @@ pub trait Credentials: Send + Sync {
     async fn hash_kinds(&self) -> Result<Vec<String>>;
 
     /// Sets a new password hash and swaps the session it was changed in for a new one
-    /// (`swap`), revoking every other session too when `revoke_others`; spends outstanding
-    /// reset and email-change links, writes `mail` and records `event`. Returns the revoked
+    /// (`swap`), revoking every other session too when `revoke_others`; deletes imported
+    /// sessions not yet exchanged, spends outstanding reset and email-change links, writes
+    /// `mail` and records `event`. Returns the revoked
     /// sessions' ids, or `None` (and changes nothing) if the session to end is no longer
     /// live.
     async fn change_password(
@@ -125,6 +127,9 @@ impl Credentials for SqlStore {
         let mut tx = self.db.begin().await?;
         lock_user(&mut tx, user_id, now_ms).await?;
         set_hash(&mut tx, user_id, password_hash, now_ms).await?;
+        // Sessions imported from the old system are not in the user's list, so keeping the
+        // others cannot mean keeping them: a new password ends them.
+        forget_pending(&mut tx, user_id).await?;
         insert_session(&mut tx, swap.opens).await?;
         let revoked = if revoke_others {
             revoke_sessions(&mut tx, user_id, Some(&swap.opens.id), now_ms).await?

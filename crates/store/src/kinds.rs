@@ -8,6 +8,8 @@ pub enum EventKind {
     Registered,
     RegistrationForExistingAccount,
     SignedIn,
+    /// Signed in by exchanging a session imported from the old auth system.
+    SessionExchanged,
     SignInFailed,
     SignInUnverified,
     SignInUnblocked,
@@ -31,10 +33,11 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::Registered,
         EventKind::RegistrationForExistingAccount,
         EventKind::SignedIn,
+        EventKind::SessionExchanged,
         EventKind::SignInFailed,
         EventKind::SignInUnverified,
         EventKind::SignInUnblocked,
@@ -63,6 +66,7 @@ impl EventKind {
             EventKind::Registered => "registered",
             EventKind::RegistrationForExistingAccount => "registration_for_existing_account",
             EventKind::SignedIn => "signed_in",
+            EventKind::SessionExchanged => "session_exchanged",
             EventKind::SignInFailed => "sign_in_failed",
             EventKind::SignInUnverified => "sign_in_unverified",
             EventKind::SignInUnblocked => "sign_in_unblocked",

@@ -11,7 +11,8 @@
 //!   capabilities' transactions reuse: [`accounts`], [`credentials`], [`sessions`],
 //!   [`one_time`] (links, and spending one with the change it authorises), [`outbox`],
 //!   [`streaks`] (failed sign-ins), [`counters`] (rate limits), [`events`], [`tasks`],
-//!   [`imports`] (users and sessions moved over from another system).
+//!   [`imports`] (users and sessions moved over from another system);
+//!   [`imported_sessions`] (sessions moved over from another auth system, exchanged once).
 //!   A write that spans capabilities (registration writes a user, a session, an event and
 //!   an email) lives with the capability it is for, in one transaction.
 //! - `db`: the two backends behind one query type, so each statement is written once.
@@ -37,6 +38,7 @@ mod db;
 pub mod error;
 pub mod events;
 pub mod imports;
+pub mod imported_sessions;
 pub mod kinds;
 mod libpq;
 pub mod model;
@@ -55,6 +57,7 @@ pub use credentials::Credentials;
 pub use error::StoreError;
 pub use events::Events;
 pub use imports::{BatchOutcome, Imported, ImportedSession, ImportedUser, Imports};
+pub use imported_sessions::{Exchange, ImportedSessions, NewImportedSession};
 pub use kinds::EventKind;
 pub use latchkey_core::onetime::Purpose;
 pub use model::*;
@@ -85,6 +88,7 @@ pub struct Store {
     pub events: Arc<dyn Events>,
     pub tasks: Arc<dyn Tasks>,
     pub imports: Arc<dyn Imports>,
+    pub imported_sessions: Arc<dyn ImportedSessions>,
     /// Notified whenever a write that queued mail commits: the delivery worker waits on it,
     /// so nobody who sends mail has to remember to wake it.
     pub mail_written: Arc<tokio::sync::Notify>,
@@ -107,6 +111,7 @@ impl Store {
             counters: store.clone(),
             events: store.clone(),
             tasks: store.clone(),
+            imported_sessions: store.clone(),
             imports: store,
         }
     }

@@ -7,6 +7,7 @@ use crate::accounts::lock_user;
 use crate::credentials::set_hash;
 use crate::db::{Tx, sql};
 use crate::events::insert_event;
+use crate::imported_sessions::forget_pending;
 use crate::outbox::insert_mail;
 use crate::sessions::revoke_sessions;
 use crate::streaks::{clear_failures, clear_user_failures};
@@ -24,8 +25,8 @@ pub trait OneTimeTokens: Send + Sync {
 
     /// A password reset, in one transaction: spend the token (compare-and-set; `None` and
     /// nothing written if it was no longer usable), set the new hash, mark the address
-    /// verified, spend the user's other reset tokens, revoke every session, write `mail`
-    /// and record `event`. Returns the revoked sessions' ids.
+    /// verified, spend the user's other reset tokens, revoke every session (and delete the
+    /// imported ones not yet exchanged), write `mail` and record `event`. Returns the revoked sessions' ids.
     async fn reset_password(
         &self,
         consume: &Consume,
@@ -39,7 +40,7 @@ pub trait OneTimeTokens: Send + Sync {
     async fn verify_email(&self, consume: &Consume, event: &NewEvent) -> Result<Option<User>>;
 
     /// Spends an email-change token and switches the account to the new (now verified)
-    /// address, writes `mail` (the notice to the old address) and records `event`. `None`
+    /// address, deletes imported sessions not yet exchanged, writes `mail` (the notice to the old address) and records `event`. `None`
     /// if the token was no longer usable; [`crate::StoreError::Conflict`] (nothing written)
     /// if the address was taken meanwhile.
     async fn change_email(
@@ -109,6 +110,8 @@ impl OneTimeTokens for SqlStore {
         ] {
             spend_tokens(&mut tx, user_id, purpose, now_ms).await?;
         }
+        // Before the revocation: an exchange waiting on a row deleted here finds nothing.
+        forget_pending(&mut tx, user_id).await?;
         let revoked = revoke_sessions(&mut tx, user_id, None, now_ms).await?;
         insert_mail(&mut tx, mail).await?;
         insert_event(&mut tx, event).await?;
@@ -170,6 +173,9 @@ impl OneTimeTokens for SqlStore {
         .bind(user_id)
         .fetch_optional(&mut tx)
         .await?;
+        // A session imported from the old system was opened under the old address, and the
+        // user cannot see it to end it: it goes whatever was asked.
+        forget_pending(&mut tx, user_id).await?;
         // Asked for with revokeOtherSessions: every session but the one that asked ends
         // with the old address (their tokens carry it).
         let (keep,): (Option<String>,) =

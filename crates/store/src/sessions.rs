@@ -2,6 +2,7 @@
 
 use crate::db::{On, Tx, sql};
 use crate::events::insert_event;
+use crate::imported_sessions::forget_pending;
 use crate::{
     NewEvent, NewSession, RefreshRecord, Replaced, Result, Rotation, SessionInfo, SqlStore, User,
 };
@@ -49,7 +50,8 @@ pub trait Sessions: Send + Sync {
     ) -> Result<bool>;
 
     /// Revokes every unrevoked session of the user except `keep` (none kept: `None`),
-    /// records `event`, and returns the ids it revoked.
+    /// deletes their imported sessions not yet exchanged, records `event`, and returns the
+    /// ids it revoked.
     async fn revoke_other_sessions(
         &self,
         user_id: &str,
@@ -208,6 +210,9 @@ impl Sessions for SqlStore {
         event: &NewEvent,
     ) -> Result<Vec<String>> {
         let mut tx = self.db.begin().await?;
+        // First: an exchange holding the row makes this wait, and the revocation below then
+        // sees the session it opened.
+        forget_pending(&mut tx, user_id).await?;
         let revoked = revoke_sessions(&mut tx, user_id, keep, now_ms).await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await?;

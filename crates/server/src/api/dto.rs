@@ -179,6 +179,16 @@ pub struct RefreshRequest {
     pub refresh_token: Option<Text>,
 }
 
+/// A Better Auth session cookie to exchange. No `Debug`: it is a credential.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct ExchangeRequest {
+    /// The value of the `better-auth.session_token` cookie (`__Secure-better-auth.session_token`
+    /// on https) exactly as the browser sent it: the session token, a dot and its signature,
+    /// URL-encoded (URL-decoded is read the same).
+    pub cookie: Text,
+}
+
 /// One of the caller's live sessions (a signed-in device). Never carries a token.
 #[derive(Debug, Object)]
 #[oai(rename_all = "camelCase")]

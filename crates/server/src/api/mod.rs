@@ -5,6 +5,7 @@
 pub mod account;
 pub mod auth;
 pub mod dto;
+pub mod exchange;
 pub mod health;
 mod held;
 pub mod jwks;
@@ -35,6 +36,7 @@ pub enum ApiTags {
 
 pub type Apis = (
     auth::AuthApi,
+    exchange::ExchangeApi,
     recovery::RecoveryApi,
     unblock::UnblockApi,
     account::AccountApi,

@@ -12,11 +12,13 @@
 //! queues mail wakes the delivery worker by itself when it commits (the store's
 //! `mail_written`).
 //!
-//! One module per use case; the pieces several share are [`open`] (a new session, the one it
+//! One module per use case (`exchange`: a session imported from the old auth system,
+//! traded once for one of ours); the pieces several share are [`open`] (a new session, the one it
 //! replaces, the cap), [`password`] (every check of a typed password and its limits),
 //! [`mailing`] (link and notice emails) and [`resend`] (the grace-window resend).
 
 pub mod email_change;
+pub mod exchange;
 pub mod ids;
 pub mod mailing;
 pub mod open;

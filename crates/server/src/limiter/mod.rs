@@ -3,8 +3,9 @@
 //! The arithmetic (sliding windows, backoff) is `latchkey_core::ratelimit`; this module
 //! decides *what* is counted — sign-in failures per client address and per account,
 //! registrations per address, recovery emails per address and per recipient, refreshes per
-//! session, password checks per session, email changes per account, and a ceiling on everything under `/api/v1/auth/` per address — and where the
-//! counters live:
+//! session, password checks per session, email changes per account, exchanges of imported
+//! sessions per address, and a ceiling on everything under `/api/v1/auth/` per address —
+//! and where the counters live:
 //!
 //! - [`memory`]: one process, bounded, nothing to run (the default);
 //! - the database (`LATCHKEY_RATE_LIMIT_STORE=database`): one atomic upsert per hit, so every
@@ -134,10 +135,13 @@ pub enum Limit {
     EmailChangeAccount,
     /// Everything under `/api/v1/auth/` per client address.
     AuthIp,
+    /// Exchanges of imported sessions per client address, every attempt (each checks a
+    /// signed cookie and looks up a token).
+    ExchangeIp,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 10] = [
+    pub const ALL: [Limit; 11] = [
         Limit::SignInIp,
         Limit::SignInAccount,
         Limit::RegisterIp,
@@ -148,6 +152,7 @@ impl Limit {
         Limit::PasswordSession,
         Limit::EmailChangeAccount,
         Limit::AuthIp,
+        Limit::ExchangeIp,
     ];
 
     /// The name used in LATCHKEY_RATE_LIMITS and in counter buckets.
@@ -163,6 +168,7 @@ impl Limit {
             Limit::PasswordSession => "password_session",
             Limit::EmailChangeAccount => "email_change_account",
             Limit::AuthIp => "auth_ip",
+            Limit::ExchangeIp => "exchange_ip",
         }
     }
 
@@ -177,6 +183,9 @@ impl Limit {
             Limit::PasswordSession => (5, 15 * MINUTE),
             Limit::EmailChangeAccount => (5, DAY),
             Limit::AuthIp => (100, 10_000),
+            // A browser exchanges once; ten a minute leaves room for a household or an
+            // office behind one address arriving at once after the switch.
+            Limit::ExchangeIp => (10, MINUTE),
         };
         Rule { limit, window_ms }
     }

@@ -122,7 +122,8 @@ impl Default for Database {
     }
 }
 
-/// The two key secrets (see [`secret`]). Each is its value, else the file named beside it.
+/// The two key secrets (see [`secret`]), each its value or else the file named beside it;
+/// and the secret of the system a team moves from.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Secrets {
@@ -138,6 +139,10 @@ pub struct Secrets {
     /// `LATCHKEY_SERVER_SECRET_FILE`, as `app_file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_file: Option<PathBuf>,
+    /// `LATCHKEY_BETTER_AUTH_SECRET`: the `BETTER_AUTH_SECRET` of the Better Auth a team
+    /// moves from, which signed its session cookies. Unset: no exchange of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub better_auth: Option<SecretText>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

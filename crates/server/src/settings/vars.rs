@@ -147,6 +147,12 @@ pub const VARS: &[Var] = &[
         "server-secret-file",
         "a file holding LATCHKEY_SERVER_SECRET: production reads it; development creates it when missing (default `latchkey.server-secret` beside LATCHKEY_SECRET_FILE)",
     ),
+    secret(
+        "secrets.better_auth",
+        "LATCHKEY_BETTER_AUTH_SECRET",
+        Kind::Secret,
+        "the BETTER_AUTH_SECRET of the Better Auth you move from: with it, a user's Better Auth session cookie is exchanged once for a Latchkey session (`POST /api/v1/auth/exchange/better-auth`); unset, that answers 404 `exchange_not_configured`",
+    ),
     var(
         "tokens.jwt_alg",
         "LATCHKEY_JWT_ALG",
@@ -362,6 +368,7 @@ mod tests {
         // Fill the optional fields, so that every key serializes.
         settings.secrets.app_file = Some("a".into());
         settings.secrets.server_file = Some("b".into());
+        settings.secrets.better_auth = Some(super::super::SecretText::new("c"));
         settings.mail.mailer = Some(super::super::MailerKind::File);
         settings.mail.link_url = Some("http://l".into());
         settings.mail.smtp_host = Some("h".into());

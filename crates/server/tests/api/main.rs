@@ -21,6 +21,7 @@ mod cookies;
 mod email;
 mod enumeration;
 mod errors;
+mod exchange;
 mod foreign_hashes;
 mod import;
 mod instances;

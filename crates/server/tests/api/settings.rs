@@ -199,6 +199,7 @@ fn every_secret_may_come_from_a_file_named_by_its_name_file() {
     let app = write("app", &format!("{APP_SECRET}\n"));
     let server = write("server", &format!("{SERVER_SECRET}\n"));
     let smtp = write("smtp", "smtp-password-from-file\n");
+    let better_auth = write("better-auth", "better-auth-secret-from-file\n");
     let database = write("database", "sqlite://from-file.db\n");
     let env = [
         ("LATCHKEY_ENV", "production"),
@@ -207,6 +208,7 @@ fn every_secret_may_come_from_a_file_named_by_its_name_file() {
         ("LATCHKEY_SECRET_FILE", app.as_str()),
         ("LATCHKEY_SERVER_SECRET_FILE", server.as_str()),
         ("LATCHKEY_SMTP_PASSWORD_FILE", smtp.as_str()),
+        ("LATCHKEY_BETTER_AUTH_SECRET_FILE", better_auth.as_str()),
         ("DATABASE_URL", ""),
         ("DATABASE_URL_FILE", database.as_str()),
     ];
@@ -220,7 +222,16 @@ fn every_secret_may_come_from_a_file_named_by_its_name_file() {
         line(&out, "url").starts_with("url = \"sqlite://from-file.db\""),
         "{out}"
     );
-    for secret in [APP_SECRET, SERVER_SECRET, "smtp-password-from-file"] {
+    assert!(
+        line(&out, "better_auth").contains("(from LATCHKEY_BETTER_AUTH_SECRET_FILE)"),
+        "{out}"
+    );
+    for secret in [
+        APP_SECRET,
+        SERVER_SECRET,
+        "smtp-password-from-file",
+        "better-auth-secret-from-file",
+    ] {
         assert!(
             !out.contains(secret) && !err.contains(secret),
             "{secret} printed"
@@ -236,6 +247,8 @@ fn every_secret_may_come_from_a_file_named_by_its_name_file() {
     let (settings, _) = load_from(None, &Flags::default(), &get).unwrap();
     let password = settings.mail.smtp_password.as_ref().unwrap();
     assert_eq!(password.expose(), "smtp-password-from-file");
+    let better_auth = settings.secrets.better_auth.as_ref().unwrap();
+    assert_eq!(better_auth.expose(), "better-auth-secret-from-file");
     assert_eq!(
         settings.load_secret().unwrap().expose(),
         APP_SECRET.as_bytes()
@@ -251,6 +264,7 @@ fn latchkey_config_prints_no_secret_and_writes_nothing() {
         ("LATCHKEY_SERVER_SECRET", SERVER_SECRET),
         ("LATCHKEY_SMTP_USER", "mailer"),
         ("LATCHKEY_SMTP_PASSWORD", "smtp-password-value"),
+        ("LATCHKEY_BETTER_AUTH_SECRET", "better-auth-secret-value"),
         (
             "DATABASE_URL",
             "postgres://ann:db-password-value@db.example.com/app",
@@ -270,6 +284,7 @@ fn latchkey_config_prints_no_secret_and_writes_nothing() {
     }
     for value in [
         "smtp-password-value",
+        "better-auth-secret-value",
         "db-password-value",
         "redis-password-value",
     ] {
@@ -283,6 +298,7 @@ fn latchkey_config_prints_no_secret_and_writes_nothing() {
         "{out}"
     );
     assert!(line(&out, "smtp_password").starts_with("smtp_password = \"[redacted]\""));
+    assert!(line(&out, "better_auth").starts_with("better_auth = \"[redacted]\""));
     assert!(
         line(&out, "url").contains("postgres://[redacted]@db.example.com/app"),
         "{out}"
