@@ -21,6 +21,8 @@ export type {
   Assessment,
   AttestResult,
   AuthCookies,
+  BetterAuthCookies,
+  BetterAuthFound,
   CheckResult,
   ClientAttestor,
   CookieKind,
@@ -112,6 +114,16 @@ export function jwksVerifier(
 export function authCookies(publicUrl: string): glue.AuthCookies {
   init();
   return glue.AuthCookies.forPublicUrl(publicUrl);
+}
+
+/**
+ * Better Auth's session cookies (for apps moving from it): `prefix` is its
+ * `advanced.cookiePrefix` (default `better-auth`), `domain` its `crossSubDomainCookies`
+ * domain if it used one.
+ */
+export function betterAuthCookies(prefix?: string, domain?: string): glue.BetterAuthCookies {
+  init();
+  return glue.BetterAuthCookies.new(prefix, domain);
 }
 
 /** The origins trusted to make cookie-authenticated changes. */

@@ -48,5 +48,5 @@ export async function startServer(env = {}) {
     rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", stop);
-  return { url, stop, mailDir: join(dir, "mail") };
+  return { url, stop, mailDir: join(dir, "mail"), databasePath: join(dir, "test.db") };
 }

@@ -150,12 +150,10 @@ pub(crate) async fn insert_imported_sessions(
 ) -> Result<u64> {
     let mut inserted = 0;
     for row in rows {
-        inserted += sql(
-            "INSERT INTO imported_sessions
+        inserted += sql("INSERT INTO imported_sessions
                  (token_hash, source, user_id, created_at, expires_at, user_agent, ip)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (token_hash) DO NOTHING",
-        )
+             ON CONFLICT (token_hash) DO NOTHING")
         .bind(&row.token_hash)
         .bind(&row.source)
         .bind(&row.user_id)

@@ -402,14 +402,33 @@ async fn an_imported_session_is_exchanged_exactly_once() {
             imported(&user_id, "ba-expired", NOW),
         ];
         let imported_sessions = &store.imported_sessions;
-        assert_eq!(imported_sessions.insert_imported_sessions(&rows).await.unwrap(), 2);
+        assert_eq!(
+            imported_sessions
+                .insert_imported_sessions(&rows)
+                .await
+                .unwrap(),
+            2
+        );
         // An import run twice writes nothing new.
-        assert_eq!(imported_sessions.insert_imported_sessions(&rows).await.unwrap(), 0);
-        let found = imported_sessions.find_imported_session("ba-hash", "better-auth", NOW).await;
+        assert_eq!(
+            imported_sessions
+                .insert_imported_sessions(&rows)
+                .await
+                .unwrap(),
+            0
+        );
+        let found = imported_sessions
+            .find_imported_session("ba-hash", "better-auth", NOW)
+            .await;
         let found = found.unwrap().expect("live and unexchanged");
-        assert_eq!((found.user.id.as_str(), found.expires_at_ms), (user_id.as_str(), NOW + HOUR));
+        assert_eq!(
+            (found.user.id.as_str(), found.expires_at_ms),
+            (user_id.as_str(), NOW + HOUR)
+        );
         for (hash, source) in [("ba-expired", "better-auth"), ("ba-hash", "another-system")] {
-            let none = imported_sessions.find_imported_session(hash, source, NOW).await;
+            let none = imported_sessions
+                .find_imported_session(hash, source, NOW)
+                .await;
             assert!(none.unwrap().is_none(), "{hash} from {source}");
         }
 
@@ -419,29 +438,52 @@ async fn an_imported_session_is_exchanged_exactly_once() {
             let opened = session(&user_id, &format!("x1-{i}"));
             let opened_event = event(EventKind::SessionExchanged, &user_id);
             racers.spawn(async move {
-                let exchange = Exchange { token_hash: "ba-hash", source: "better-auth" };
+                let exchange = Exchange {
+                    token_hash: "ba-hash",
+                    source: "better-auth",
+                };
                 imported_sessions
                     .exchange_imported_session(&exchange, &opened, &opened_event, None)
                     .await
                     .unwrap()
             });
         }
-        let won = racers.join_all().await.into_iter().filter(|won| *won).count();
+        let won = racers
+            .join_all()
+            .await
+            .into_iter()
+            .filter(|won| *won)
+            .count();
         assert_eq!(won, 1, "{}", backend.name);
         let mut opened = 0;
         for i in 0..10 {
-            opened += usize::from(store.sessions.find_refresh(&format!("x1-{i}")).await.unwrap().is_some());
+            opened += usize::from(
+                store
+                    .sessions
+                    .find_refresh(&format!("x1-{i}"))
+                    .await
+                    .unwrap()
+                    .is_some(),
+            );
         }
         assert_eq!(opened, 1, "one session opened, on {}", backend.name);
-        let spent = imported_sessions.find_imported_session("ba-hash", "better-auth", NOW).await;
+        let spent = imported_sessions
+            .find_imported_session("ba-hash", "better-auth", NOW)
+            .await;
         assert!(spent.unwrap().is_none(), "{}", backend.name);
         // An expired one cannot be spent, even by a caller that found it earlier.
-        let exchange = Exchange { token_hash: "ba-expired", source: "better-auth" };
+        let exchange = Exchange {
+            token_hash: "ba-expired",
+            source: "better-auth",
+        };
         let late = session(&user_id, "x2");
         let done = event(EventKind::SessionExchanged, &user_id);
         let spent = imported_sessions.exchange_imported_session(&exchange, &late, &done, None);
         assert!(!spent.await.unwrap(), "{}", backend.name);
-        assert!(store.sessions.find_refresh("x2").await.unwrap().is_none(), "nothing half-written");
+        assert!(
+            store.sessions.find_refresh("x2").await.unwrap().is_none(),
+            "nothing half-written"
+        );
         backend.drop().await;
     }
 }
@@ -457,24 +499,56 @@ async fn signing_out_the_others_deletes_the_pending_imported_sessions_only() {
             imported(&user_id, "pending", NOW + HOUR),
             imported(&other_id, "others", NOW + HOUR),
         ];
-        store.imported_sessions.insert_imported_sessions(&rows).await.unwrap();
-        let exchange = Exchange { token_hash: "spent", source: "better-auth" };
+        store
+            .imported_sessions
+            .insert_imported_sessions(&rows)
+            .await
+            .unwrap();
+        let exchange = Exchange {
+            token_hash: "spent",
+            source: "better-auth",
+        };
         let opened = session(&user_id, "y-opened");
         let done = event(EventKind::SessionExchanged, &user_id);
-        assert!(store.imported_sessions.exchange_imported_session(&exchange, &opened, &done, None).await.unwrap());
+        assert!(
+            store
+                .imported_sessions
+                .exchange_imported_session(&exchange, &opened, &done, None)
+                .await
+                .unwrap()
+        );
         assert_eq!(backend.count("imported_sessions", &user_id).await, 2);
         let revoked = store
             .sessions
-            .revoke_other_sessions(&user_id, Some(&kept.id), NOW + 1, &event(EventKind::OtherSessionsRevoked, &user_id))
+            .revoke_other_sessions(
+                &user_id,
+                Some(&kept.id),
+                NOW + 1,
+                &event(EventKind::OtherSessionsRevoked, &user_id),
+            )
             .await
             .unwrap();
         assert_eq!(revoked, vec![opened.id.clone()], "{}", backend.name);
         // The spent row stays as the record of its exchange; the pending one is gone.
-        assert_eq!(backend.count("imported_sessions", &user_id).await, 1, "{}", backend.name);
-        let pending = store.imported_sessions.find_imported_session("pending", "better-auth", NOW + 1);
+        assert_eq!(
+            backend.count("imported_sessions", &user_id).await,
+            1,
+            "{}",
+            backend.name
+        );
+        let pending =
+            store
+                .imported_sessions
+                .find_imported_session("pending", "better-auth", NOW + 1);
         assert!(pending.await.unwrap().is_none());
-        let others = store.imported_sessions.find_imported_session("others", "better-auth", NOW + 1);
-        assert!(others.await.unwrap().is_some(), "another user's is untouched");
+        let others =
+            store
+                .imported_sessions
+                .find_imported_session("others", "better-auth", NOW + 1);
+        assert!(
+            others.await.unwrap().is_some(),
+            "another user's is untouched"
+        );
         backend.drop().await;
     }
 }
@@ -493,7 +567,11 @@ async fn deleting_an_account_takes_its_rows_with_it() {
         };
         store.tasks.create_task(&task).await.unwrap();
         let row = imported(&user_id, "c-imported", NOW + HOUR);
-        store.imported_sessions.insert_imported_sessions(&[row]).await.unwrap();
+        store
+            .imported_sessions
+            .insert_imported_sessions(&[row])
+            .await
+            .unwrap();
         let keep = Arc::new(user_with_session(store, "c1").await.0);
         let tables = ["credentials", "sessions", "tasks", "imported_sessions"];
         for table in tables {

@@ -15,6 +15,8 @@
 #[cfg(feature = "forms")]
 mod account;
 #[cfg(feature = "session")]
+mod better_auth;
+#[cfg(feature = "session")]
 mod bridge;
 #[cfg(feature = "session")]
 mod cookies;
@@ -30,6 +32,8 @@ mod verify;
 
 #[cfg(feature = "forms")]
 pub use account::{check_password, normalize_email};
+#[cfg(feature = "session")]
+pub use better_auth::BetterAuthCookies;
 #[cfg(feature = "session")]
 pub use bridge::{ClientAttestor, client_from_header};
 #[cfg(feature = "session")]
@@ -66,6 +70,8 @@ export type CookieMode = "secure" | "localhost";
 export type SetCookieResult = { ok: true; setCookie: string } | { ok: false; error: Failure };
 export type ReadCookieResult = { ok: true; value: string | null } | { ok: false; error: Failure };
 export type CheckResult = { ok: true } | { ok: false; error: Failure };
+/** Better Auth's session cookies in a request: the one to exchange, and every one to clear. */
+export interface BetterAuthFound { value: string | null; names: string[] }
 export type EmailResult = { ok: true; email: string } | { ok: false; error: Failure };
 export type AttestResult = { ok: true; header: string } | { ok: false; error: Failure };
 export type AddressResult = { ok: true; address: string } | { ok: false; error: Failure };

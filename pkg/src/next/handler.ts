@@ -31,8 +31,9 @@ const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
  * `/api/v1/auth/<op>` (sign-in, register, refresh, sign-out, forgot/reset password, verify
  * email, change password or email, and the rest); tokens in the answer become cookies and
  * leave the body. `PATCH /api/auth/me` updates the profile. `GET /api/auth/session` answers
- * from the access cookie, verified locally; other GETs are forwarded with the access token
- * as a bearer.
+ * from the access cookie, verified locally (with no Latchkey cookie but Better Auth's session
+ * cookie, it exchanges that first, as `authProxy` does); other GETs are forwarded with the
+ * access token as a bearer.
  *
  * `POST /api/auth/signout` always clears both cookies. It answers 204 when the session ended
  * on the server too (or had already ended), and otherwise 200 with
@@ -77,8 +78,22 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
     if (!op) return errorResponse(404, "not_found");
     if (op === "session") {
       const cookies = host.cookies(request.url);
-      const { value } = host.read(cookies, request.headers.get("cookie"), "access");
-      const session = await host.session(value);
+      const header = request.headers.get("cookie");
+      const access = host.read(cookies, header, "access");
+      const refresh = host.read(cookies, header, "refresh");
+      if (!access.value && !access.bad && !refresh.value && !refresh.bad) {
+        // No Latchkey session, but maybe Better Auth's: exchanged, as authProxy does.
+        const moved = await host.exchange(header, cookies, client.headers(request));
+        if (moved) {
+          const session = moved.tokens && (await host.session(moved.tokens.access));
+          const res = session
+            ? Response.json(session, { headers: { "cache-control": "no-store" } })
+            : errorResponse(401, "missing_token");
+          for (const line of [...(moved.tokens?.setCookies ?? []), ...moved.clear]) res.headers.append("set-cookie", line);
+          return res;
+        }
+      }
+      const session = await host.session(access.value);
       if (!session) return errorResponse(401, "missing_token");
       return Response.json(session, { headers: { "cache-control": "no-store" } });
     }

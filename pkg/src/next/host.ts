@@ -3,10 +3,12 @@ import {
   type AccessClaims,
   type Assessment,
   type AuthCookies,
+  type BetterAuthCookies,
   type CookieKind,
   type TrustedOrigins,
   type Verifier,
   authCookies,
+  betterAuthCookies,
   hs256Verifier,
   isLatchkeyError,
   jwksVerifier,
@@ -43,6 +45,14 @@ export interface LatchkeyConfig {
   refreshMarginSecs?: number;
   /** More origins allowed to post to the auth routes, besides the app's own. */
   trustedOrigins?: string[];
+  /**
+   * Users moving from Better Auth: a request with Better Auth's session cookie and no
+   * Latchkey session is signed in by exchanging that cookie through the server (see
+   * `authProxy`). Give Better Auth's `advanced.cookiePrefix` and its `crossSubDomainCookies`
+   * domain if it had them; `false` turns the exchange off. Requests without the cookie never
+   * call the server for it.
+   */
+  betterAuth?: false | { cookiePrefix?: string; domain?: string };
   /** Injected for tests: the fetch used to reach the server, and the clock (Unix seconds). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -70,7 +80,29 @@ export interface Refreshed {
   refresh: string;
 }
 
+/** A Better Auth session cookie exchanged: the new tokens, and what becomes of the old cookie. */
+export interface Exchanged {
+  /** The Latchkey session's tokens and cookies; `null` when the server refused or did not answer. */
+  tokens: Refreshed | null;
+  /**
+   * `Set-Cookie` lines deleting Better Auth's cookies: after an exchange, and after a refusal
+   * (the cookie will never work). None when the server could not answer (not configured,
+   * rate limited, down): the cookie is kept for a later try.
+   */
+  clear: string[];
+  /** The Better Auth cookie names the request carried, to drop from the request the app sees. */
+  names: string[];
+}
+
 const JWKS_TTL_MS = 5 * 60 * 1000;
+/**
+ * How long an exchange's tokens are handed to other requests with the same cookie: a page
+ * load sends several at once, all carrying the old cookie until the first answer lands, and
+ * the server exchanges it only once.
+ */
+const EXCHANGE_REUSE_SECS = 10;
+/** How long a server that said it does not exchange (404) is not asked again. */
+const EXCHANGE_OFF_SECS = 60;
 const JWKS_RETRY_MS = 30 * 1000;
 const env = (name: string): string | undefined =>
   typeof process === "undefined" ? undefined : process.env?.[name] || undefined;
@@ -83,6 +115,11 @@ export class Host {
   private jwksFetchedAt = 0;
   /** Refreshes in flight, by refresh token: concurrent requests share one server call. */
   private readonly inFlight = new Map<string, Promise<Refreshed | Response>>();
+  /** Better Auth cookie exchanges by cookie, with when they began (see EXCHANGE_REUSE_SECS). */
+  private readonly exchanges = new Map<string, { at: number; result: Promise<Refreshed | Response> }>();
+  private betterAuthCookies?: BetterAuthCookies | null;
+  /** Until when (Unix seconds) the server is taken at its word that it does not exchange. */
+  private exchangeOffUntil = 0;
 
   constructor(config: LatchkeyConfig = {}) {
     this.config = config;
@@ -161,6 +198,59 @@ export class Host {
       .finally(() => this.inFlight.delete(refreshToken));
     this.inFlight.set(refreshToken, call);
     return call;
+  }
+
+  /**
+   * Exchanges the Better Auth session cookie in `header` for a Latchkey session (the server's
+   * `POST /api/v1/auth/exchange/better-auth`). `null`, with no server call, when the request
+   * carries no such cookie or the exchange is off.
+   */
+  async exchange(header: string | null, cookies: AuthCookies, headers: HeadersInit = {}): Promise<Exchanged | null> {
+    const ba = this.betterAuth();
+    if (!ba || !header) return null;
+    const { value, names } = ba.find(header);
+    if (names.length === 0) return null;
+    const clear = names.map((name) => ba.clearCookie(name));
+    // One name sent twice with different values: a planted cookie; neither is tried.
+    if (!value) return { tokens: null, clear, names };
+    if (this.now() < this.exchangeOffUntil) return { tokens: null, clear: [], names };
+    const got = await this.exchangeOnce(value, cookies, headers);
+    if (got instanceof Response && got.status === 404) {
+      // No LATCHKEY_BETTER_AUTH_SECRET on the server: asking again on every request of
+      // every such browser would change nothing for a while.
+      this.exchangeOffUntil = this.now() + EXCHANGE_OFF_SECS;
+    }
+    if (!(got instanceof Response)) return { tokens: got, clear, names };
+    return { tokens: null, clear: got.status === 401 ? clear : [], names };
+  }
+
+  private betterAuth(): BetterAuthCookies | null {
+    if (this.betterAuthCookies === undefined) {
+      const option = this.config.betterAuth;
+      this.betterAuthCookies = option === false ? null : betterAuthCookies(option?.cookiePrefix, option?.domain);
+    }
+    return this.betterAuthCookies;
+  }
+
+  private exchangeOnce(cookie: string, cookies: AuthCookies, headers: HeadersInit): Promise<Refreshed | Response> {
+    const now = this.now();
+    for (const [key, entry] of this.exchanges) {
+      if (now - entry.at > EXCHANGE_REUSE_SECS) this.exchanges.delete(key);
+    }
+    const known = this.exchanges.get(cookie);
+    if (known) return known.result;
+    const result = this.call("POST", "/api/v1/auth/exchange/better-auth", JSON.stringify({ cookie }), headers).then(
+      async (res) => {
+        const body = res.ok ? ((await res.json().catch(() => null)) as TokenBody | null) : null;
+        const tokens = body && this.takeTokens(body, cookies);
+        if (tokens) return tokens;
+        // Only a success is handed to the requests that follow.
+        this.exchanges.delete(cookie);
+        return res.ok ? new Response(JSON.stringify({ error: "internal_error" }), { status: 502 }) : res;
+      },
+    );
+    this.exchanges.set(cookie, { at: now, result });
+    return result;
   }
 
   /** Moves the tokens out of a server answer into `Set-Cookie` lines for the app's domain. */

@@ -2,7 +2,8 @@
  * The guard for `proxy.ts`: verifies the access cookie locally, refreshes it silently when it
  * is about to expire, and sends everyone else to the sign-in page. It decides from the
  * token's signature and claims, never from a cookie's mere presence, and no request header
- * (such as `x-middleware-subrequest`) can make it skip a check.
+ * (such as `x-middleware-subrequest`) can make it skip a check. A browser still holding a
+ * Better Auth session (and no Latchkey one) is signed in by exchanging it, on any path.
  */
 import { NextResponse, type NextRequest } from "next/server.js";
 
@@ -22,6 +23,12 @@ export interface AuthProxyConfig extends LatchkeyConfig {
  * `export const proxy = authProxy({ protect: ["/dashboard"], signInPath: "/signin" })` in
  * `proxy.ts`. After a refresh the new cookies are set on the response *and* on the request
  * the app sees, so server components in the same request read the fresh session.
+ *
+ * A request with no Latchkey cookie but Better Auth's session cookie (users moving from
+ * Better Auth; see the `betterAuth` option) has it exchanged through the server, on any path
+ * the proxy runs for: the Latchkey cookies are set, the Better Auth cookie is deleted, and the
+ * page asked for renders signed in. A refused cookie is deleted and the request goes on
+ * signed out; when the server cannot answer, the cookie is kept for the next request.
  */
 export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Promise<NextResponse> {
   const host = new Host(config);
@@ -34,19 +41,35 @@ export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Pr
           (config.protect as string[]).some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
 
   return async (request) => {
-    const { pathname, search } = request.nextUrl;
-    if (!isProtected(pathname) || pathname === signInPath) return NextResponse.next();
-
+    const { pathname } = request.nextUrl;
+    const guarded = isProtected(pathname) && pathname !== signInPath;
     const cookies = host.cookies(request.url);
     const header = request.headers.get("cookie");
     const access = host.read(cookies, header, "access");
     const refresh = host.read(cookies, header, "refresh");
 
+    const none = !access.value && !access.bad && !refresh.value && !refresh.bad;
+    const moved = none ? await host.exchange(header, cookies, client.headers(request)) : null;
+    if (moved) {
+      let res: NextResponse;
+      if (moved.tokens) {
+        let seen = without(header ?? "", moved.names);
+        seen = withCookie(seen, cookies.name("access"), moved.tokens.access);
+        seen = withCookie(seen, cookies.name("refresh"), moved.tokens.refresh);
+        const requestHeaders = new Headers(request.headers);
+        requestHeaders.set("cookie", seen);
+        res = NextResponse.next({ request: { headers: requestHeaders } });
+        for (const line of moved.tokens.setCookies) res.headers.append("set-cookie", line);
+      } else {
+        res = guarded ? toSignInFor(request, signInPath) : NextResponse.next();
+      }
+      for (const line of moved.clear) res.headers.append("set-cookie", line);
+      return res;
+    }
+    if (!guarded) return NextResponse.next();
+
     const toSignIn = (clear: boolean): NextResponse => {
-      const url = new URL(signInPath, request.url);
-      url.search = "";
-      url.searchParams.set("next", `${pathname}${search}`);
-      const res = NextResponse.redirect(url);
+      const res = toSignInFor(request, signInPath);
       if (clear) {
         res.headers.append("set-cookie", cookies.clearCookie("access"));
         res.headers.append("set-cookie", cookies.clearCookie("refresh"));
@@ -86,6 +109,24 @@ export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Pr
     for (const line of got.setCookies) res.headers.append("set-cookie", line);
     return res;
   };
+}
+
+/** The redirect to the sign-in page, with the page asked for in `next`. */
+function toSignInFor(request: NextRequest, signInPath: string): NextResponse {
+  const { pathname, search } = request.nextUrl;
+  const url = new URL(signInPath, request.url);
+  url.search = "";
+  url.searchParams.set("next", `${pathname}${search}`);
+  return NextResponse.redirect(url);
+}
+
+/** `header` without the cookies named `names`. */
+function without(header: string, names: string[]): string {
+  return header
+    .split(";")
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== "" && !names.includes(pair.split("=", 1)[0]?.trim() ?? ""))
+    .join("; ");
 }
 
 /** `header` with cookie `name` set to `value` (replacing any it had). */

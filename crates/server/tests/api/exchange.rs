@@ -51,9 +51,7 @@ fn valid_cookies() -> Vec<(String, String)> {
 /// The app with Better Auth's secret set, as LATCHKEY_BETTER_AUTH_SECRET would.
 async fn with_secret(app: TestApp) -> TestApp {
     app.restart_with(|s| {
-        s.secrets.better_auth = Some(latchkey_server::settings::SecretText::new(
-            vectors().secret,
-        ))
+        s.secrets.better_auth = Some(latchkey_server::settings::SecretText::new(vectors().secret))
     })
     .await
 }
