@@ -20,8 +20,8 @@ use latchkey_store::ImportedSession;
 use super::source::{SourceDb, millis, printable};
 use super::{Candidate, Feed, Origin, Refusal, Row};
 
-/// What `imported_sessions.source` says of these.
-pub const SOURCE: &str = "better-auth";
+/// What `imported_sessions.source` says of these: the name the exchange looks them up by.
+use latchkey_core::better_auth::SOURCE;
 
 /// id, email, name, image, emailVerified (0/1), createdAt (as text), password.
 type UserRow = (
