@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use latchkey_store::{
     Consume, EventKind, Exchange, Imported, ImportedSession, ImportedUser, NewEvent,
-    NewImportedSession, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing,
-    Purpose, Rotation, Store,
+    NewImportedSession, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose,
+    Rotation, Store,
 };
 use tokio::task::JoinSet;
 
