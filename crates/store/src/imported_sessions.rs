@@ -5,7 +5,7 @@
 //! A row is spent by the compare-and-set that sets `exchanged_at`, in the transaction that
 //! opens the new session, so two requests with one cookie give one session. What ends a
 //! user's sessions (a password reset or change, an email change, signing out the others)
-//! also deletes their rows not yet exchanged ([`forget_pending`]): an old cookie must not
+//! also ends their rows not yet exchanged ([`forget_pending`]): an old cookie must not
 //! open a session after the user ended every other one.
 
 use crate::accounts::lock_user;
@@ -112,7 +112,7 @@ impl ImportedSessions for SqlStore {
     ) -> Result<bool> {
         let mut tx = self.db.begin().await?;
         // The user's lock first, as a password reset takes it: one that commits first has
-        // deleted the row (nothing to spend here), one that waits revokes the session made
+        // ended the row (nothing to spend here), one that waits revokes the session made
         // here.
         lock_user(&mut tx, &session.user_id, session.now_ms).await?;
         // The compare-and-set that makes the exchange single-use: on PostgreSQL a
@@ -167,10 +167,12 @@ pub(crate) async fn insert_imported_sessions(
     Ok(inserted)
 }
 
-/// Deletes the user's imported sessions not yet exchanged, inside the transaction of the
-/// change that ends their sessions. Spent rows stay: they are the record of an exchange.
+/// Ends the user's imported sessions not yet exchanged, inside the transaction of the
+/// change that ends their sessions. The rows stay, expired rather than deleted: a re-run of
+/// the import writes a session only where its token hash is not already here, so a deleted
+/// row would come back, and with it the old cookie the change was meant to end.
 pub(crate) async fn forget_pending(tx: &mut Tx, user_id: &str) -> Result<u64> {
-    sql("DELETE FROM imported_sessions WHERE user_id = $1 AND exchanged_at IS NULL")
+    sql("UPDATE imported_sessions SET expires_at = 0 WHERE user_id = $1 AND exchanged_at IS NULL")
         .bind(user_id)
         .execute(tx)
         .await

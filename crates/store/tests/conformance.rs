@@ -380,7 +380,7 @@ async fn a_rate_counter_never_loses_a_concurrent_hit() {
     }
 }
 
-fn imported(user_id: &str, token_hash: &str, expires_at_ms: i64) -> NewImportedSession {
+fn imported_session(user_id: &str, token_hash: &str, expires_at_ms: i64) -> NewImportedSession {
     NewImportedSession {
         token_hash: token_hash.to_owned(),
         source: "better-auth".into(),
@@ -398,8 +398,8 @@ async fn an_imported_session_is_exchanged_exactly_once() {
         let store = &backend.store;
         let (user_id, _) = user_with_session(store, "x0").await;
         let rows = [
-            imported(&user_id, "ba-hash", NOW + HOUR),
-            imported(&user_id, "ba-expired", NOW),
+            imported_session(&user_id, "ba-hash", NOW + HOUR),
+            imported_session(&user_id, "ba-expired", NOW),
         ];
         let imported_sessions = &store.imported_sessions;
         assert_eq!(
@@ -489,15 +489,15 @@ async fn an_imported_session_is_exchanged_exactly_once() {
 }
 
 #[tokio::test]
-async fn signing_out_the_others_deletes_the_pending_imported_sessions_only() {
+async fn signing_out_the_others_ends_the_pending_imported_sessions_only() {
     for backend in Backend::all().await {
         let store = &backend.store;
         let (user_id, kept) = user_with_session(store, "y0").await;
         let (other_id, _) = user_with_session(store, "y1").await;
         let rows = [
-            imported(&user_id, "spent", NOW + HOUR),
-            imported(&user_id, "pending", NOW + HOUR),
-            imported(&other_id, "others", NOW + HOUR),
+            imported_session(&user_id, "spent", NOW + HOUR),
+            imported_session(&user_id, "pending", NOW + HOUR),
+            imported_session(&other_id, "others", NOW + HOUR),
         ];
         store
             .imported_sessions
@@ -529,10 +529,11 @@ async fn signing_out_the_others_deletes_the_pending_imported_sessions_only() {
             .await
             .unwrap();
         assert_eq!(revoked, vec![opened.id.clone()], "{}", backend.name);
-        // The spent row stays as the record of its exchange; the pending one is gone.
+        // The spent row stays as the record of its exchange; the pending one stays too, ended,
+        // so that writing it again (a re-run of the import) cannot bring it back.
         assert_eq!(
             backend.count("imported_sessions", &user_id).await,
-            1,
+            2,
             "{}",
             backend.name
         );
@@ -541,6 +542,16 @@ async fn signing_out_the_others_deletes_the_pending_imported_sessions_only() {
                 .imported_sessions
                 .find_imported_session("pending", "better-auth", NOW + 1);
         assert!(pending.await.unwrap().is_none());
+        store
+            .imported_sessions
+            .insert_imported_sessions(&[imported_session(&user_id, "pending", NOW + HOUR)])
+            .await
+            .unwrap();
+        let again =
+            store
+                .imported_sessions
+                .find_imported_session("pending", "better-auth", NOW + 1);
+        assert!(again.await.unwrap().is_none(), "{}", backend.name);
         let others =
             store
                 .imported_sessions
@@ -566,7 +577,7 @@ async fn deleting_an_account_takes_its_rows_with_it() {
             now_ms: NOW,
         };
         store.tasks.create_task(&task).await.unwrap();
-        let row = imported(&user_id, "c-imported", NOW + HOUR);
+        let row = imported_session(&user_id, "c-imported", NOW + HOUR);
         store
             .imported_sessions
             .insert_imported_sessions(&[row])
