@@ -47,11 +47,6 @@ test("a Better Auth session cookie signs its user in to the app, with no sign-in
   assert.ok(access, "signed in to Latchkey");
   assert.equal(claimsOf(access.value).sub, user.id);
   await shot(u.page, "20-moved-from-better-auth");
-
-  // The cookie was spent: a browser that kept a copy is not signed in by it again.
-  const copy = await run.person();
-  await copy.context.addCookies([{ name, value: value.join("="), url: run.stack.appUrl, httpOnly: true, sameSite: "Lax" }]);
-  await copy.page.goto("/dashboard");
-  assert.equal(new URL(copy.page.url()).pathname, "/signin");
-  assert.deepEqual((await copy.context.cookies()).filter((c) => c.name.includes("better-auth")), []);
+  // That the cookie is then spent (a copy of it is refused) is checked against the server in
+  // tests/moving/switch.test.mjs and through a second app instance in pkg/test/exchange.test.mjs.
 });

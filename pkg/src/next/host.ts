@@ -98,9 +98,10 @@ const JWKS_TTL_MS = 5 * 60 * 1000;
 /**
  * How long an exchange's tokens are handed to other requests with the same cookie: a page
  * load sends several at once, all carrying the old cookie until the first answer lands, and
- * the server exchanges it only once.
+ * the server exchanges it only once. Kept short: within it, a copy of the spent cookie gets
+ * the same session from this process without the server being asked.
  */
-const EXCHANGE_REUSE_SECS = 10;
+const EXCHANGE_REUSE_SECS = 2;
 /** How long a server that said it does not exchange (404) is not asked again. */
 const EXCHANGE_OFF_SECS = 60;
 const JWKS_RETRY_MS = 30 * 1000;
