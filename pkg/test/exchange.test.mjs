@@ -38,7 +38,7 @@ const sign = (token, secret = vectors.secret) =>
 const betterAuthId = () => randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").padEnd(32, "x").slice(0, 32);
 
 /** Runs SQL statements with parameters against the server's database file, in one transaction. */
-function sql(statements) {
+function sql(statements, on = server) {
   const program = [
     "import json, sqlite3, sys",
     "db = sqlite3.connect(sys.argv[1], timeout=10)",
@@ -46,25 +46,25 @@ function sql(statements) {
     "    for statement, params in json.loads(sys.argv[2]):",
     "        db.execute(statement, params)",
   ].join("\n");
-  execFileSync("python3", ["-c", program, server.databasePath, JSON.stringify(statements)]);
+  execFileSync("python3", ["-c", program, on.databasePath, JSON.stringify(statements)]);
 }
 
 let n = 0;
 /** A Better Auth user and one live session of theirs, imported; returns the id and cookie. */
-function movedOver({ expiresInMs = 5 * DAY_MS } = {}) {
+function movedOver({ expiresInMs = 5 * DAY_MS, verified = true, on = server } = {}) {
   const id = betterAuthId();
   const token = betterAuthId();
   const now = Date.now();
   sql([
     [
-      "INSERT INTO users (id, email, email_key, name, email_verified, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
-      [id, `moved${++n}@example.com`, `moved${n}@example.com`, "Moved", now - 30 * DAY_MS, now],
+      "INSERT INTO users (id, email, email_key, name, email_verified, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [id, `moved${++n}@example.com`, `moved${n}@example.com`, "Moved", verified ? 1 : 0, now - 30 * DAY_MS, now],
     ],
     [
       "INSERT INTO imported_sessions (token_hash, source, user_id, created_at, expires_at) VALUES (?, 'better-auth', ?, ?, ?)",
       [createHash("sha256").update(token).digest("hex"), id, now - DAY_MS, now + expiresInMs],
     ],
-  ]);
+  ], on);
   return { id, cookie: sign(token) };
 }
 
@@ -94,7 +94,7 @@ test("the test signs cookies exactly as the real Better Auth did", () => {
 
 test("the package finds and clears Better Auth's cookies as the vectors say", () => {
   for (const c of vectors.read) {
-    const found = betterAuthCookies(c.prefix).find(c.header);
+    const found = betterAuthCookies(c.prefix, undefined, c.secure).find(c.header);
     assert.deepEqual(found, { value: c.value, names: c.names }, c.name);
   }
   for (const c of vectors.clear) {
@@ -184,7 +184,9 @@ test("a request with no Better Auth cookie, or with a Latchkey session, never as
 
 test("GET /api/auth/session exchanges the cookie too", async () => {
   const { id, cookie } = movedOver();
-  const handler = createAuthHandler(config);
+  // Better Auth's useSecureCookies: its __Secure- cookie, read although this app is on http.
+  const secureConfig = { ...config, betterAuth: { secureCookies: true } };
+  const handler = createAuthHandler(secureConfig);
   const get = () => new Request(`${APP}/api/auth/session`, { headers: { cookie: `__Secure-${NAME}=${cookie}` } });
   const res = await handler.GET(get());
   assert.equal(res.status, 200);
@@ -194,7 +196,7 @@ test("GET /api/auth/session exchanges the cookie too", async () => {
   assert.equal(lines[2], `__Secure-${NAME}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
   assert.equal((await getSession(jarOf(res), config)).user.id, id);
   // Refused once spent (a new bridge: nothing remembered): signed out, the cookie cleared.
-  const again = await createAuthHandler(config).GET(get());
+  const again = await createAuthHandler(secureConfig).GET(get());
   assert.equal(again.status, 401);
   assert.equal((await again.json()).error, "missing_token");
   assert.deepEqual(setCookies(again), [lines[2]]);
@@ -214,4 +216,40 @@ test("a server without LATCHKEY_BETTER_AUTH_SECRET keeps the cookie for later an
   } finally {
     bare.stop();
   }
+});
+
+test("a cookie declined for an unverified address is kept, and not sent again at once", async () => {
+  const strict = await startServer({
+    LATCHKEY_BETTER_AUTH_SECRET: vectors.secret,
+    LATCHKEY_REQUIRE_EMAIL_VERIFICATION: "true",
+  });
+  try {
+    const { cookie } = movedOver({ verified: false, on: strict });
+    const counter = counting();
+    const proxy = authProxy({ ...config, apiUrl: strict.url, fetch: counter.fetch, protect: ["/dashboard"] });
+    const request = () => new NextRequest(`${APP}/dashboard`, { headers: { cookie: `${NAME}=${cookie}` } });
+    const res = await proxy(request());
+    assert.equal(res.status, 307);
+    assert.deepEqual(setCookies(res), [], "the cookie stays, for after verification");
+    await proxy(request());
+    await proxy(request());
+    assert.equal(counter.calls, 1, "a 403 is believed for a while, per cookie");
+    // Another cookie is still asked about.
+    await proxy(new NextRequest(`${APP}/dashboard`, { headers: { cookie: `${NAME}=${movedOver({ verified: false, on: strict }).cookie}` } }));
+    assert.equal(counter.calls, 2);
+  } finally {
+    strict.stop();
+  }
+});
+
+test("only the cookie name of the app's scheme is read: the other is cleared, never exchanged", async () => {
+  const { id, cookie } = movedOver();
+  const https = createAuthHandler({ ...config, betterAuth: { secureCookies: true } });
+  const planted = await https.GET(new Request(`${APP}/api/auth/session`, { headers: { cookie: `${NAME}=${cookie}` } }));
+  assert.equal(planted.status, 401);
+  assert.deepEqual(setCookies(planted), [`${NAME}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax`]);
+  // Not spent: the http app, whose name it is, still exchanges it.
+  const http = await createAuthHandler(config).GET(new Request(`${APP}/api/auth/session`, { headers: { cookie: `${NAME}=${cookie}` } }));
+  assert.equal(http.status, 200);
+  assert.equal((await http.json()).user.id, id);
 });

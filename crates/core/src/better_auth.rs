@@ -97,22 +97,26 @@ fn decode_uri_component(text: &str) -> Option<String> {
 }
 
 /// Better Auth's session cookies under one cookie prefix, and on one cookie domain (Better
-/// Auth's `crossSubDomainCookies`; none by default): the two names, finding them in a
-/// request, and clearing them.
+/// Auth's `crossSubDomainCookies`; none by default), for an app served over https or http:
+/// the two names, finding the one to exchange in a request, and clearing them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionCookies {
     plain: String,
     secure: String,
     domain: Option<String>,
+    /// Better Auth wrote the `__Secure-` name (it does on https), so only that one is read.
+    https: bool,
 }
 
 /// Better Auth's session cookies found in one `Cookie` header.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Found<'a> {
-    /// The value to exchange: the `__Secure-` cookie's if the request sent it (Better
-    /// Auth's `getSessionCookie` prefers it too), else the plain one's. `None` when neither
-    /// was sent, or when one name came twice with different values: a cookie planted beside
-    /// the real one, and guessing which is real is how session fixation wins.
+    /// The value to exchange: the cookie under the one name Better Auth wrote on the app's
+    /// scheme (`__Secure-` on https, plain on http). The other name can only have been set
+    /// by someone else — any sibling subdomain can set a plain cookie for the parent domain —
+    /// and exchanging it would sign the browser in to their account. `None` when that name
+    /// was not sent, or came twice with different values: a cookie planted beside the real
+    /// one, and guessing which is real is how session fixation wins.
     pub value: Option<&'a str>,
     /// Every session cookie name the request sent (with a value), in the header's order:
     /// the ones to clear.
@@ -121,9 +125,11 @@ pub struct Found<'a> {
 
 impl SessionCookies {
     /// The cookies under `prefix` (Better Auth's `advanced.cookiePrefix`, by default
-    /// [`DEFAULT_COOKIE_PREFIX`]), set on `domain` if Better Auth set them on one. A prefix
-    /// or domain that cannot be part of a cookie line is [`Error::InvalidRequest`].
-    pub fn new(prefix: &str, domain: Option<&str>) -> Result<SessionCookies, Error> {
+    /// [`DEFAULT_COOKIE_PREFIX`]), set on `domain` if Better Auth set them on one, for an app
+    /// served over `https` (Better Auth's `advanced.useSecureCookies`, which follows its
+    /// base URL's scheme unless set). A prefix or domain that cannot be part of a cookie line
+    /// is [`Error::InvalidRequest`].
+    pub fn new(prefix: &str, domain: Option<&str>, https: bool) -> Result<SessionCookies, Error> {
         if prefix.is_empty() || !prefix.bytes().all(is_name_byte) {
             return Err(Error::InvalidRequest(
                 "the Better Auth cookie prefix must be letters, digits and -._".into(),
@@ -140,6 +146,7 @@ impl SessionCookies {
             secure: format!("__Secure-{plain}"),
             plain,
             domain: domain.map(str::to_owned),
+            https,
         })
     }
 
@@ -151,26 +158,25 @@ impl SessionCookies {
     /// The session cookies in a `Cookie` header.
     pub fn find<'a>(&self, cookie_header: &'a str) -> Found<'a> {
         let mut found = Found::default();
-        let mut values: [Option<&str>; 2] = [None, None];
-        let mut planted = [false, false];
+        let read = if self.https { &self.secure } else { &self.plain };
+        let mut planted = false;
         for (name, value) in parse_cookie_header(cookie_header) {
-            let Some(slot) = self.names().iter().position(|n| *n == name) else {
-                continue;
-            };
-            if value.is_empty() {
+            if value.is_empty() || !self.names().contains(&name) {
                 continue;
             }
             if !found.names.contains(&name) {
                 found.names.push(name);
             }
-            match values[slot] {
-                Some(previous) if previous != value => planted[slot] = true,
-                _ => values[slot] = Some(value),
+            if name != read {
+                continue;
+            }
+            match found.value {
+                Some(previous) if previous != value => planted = true,
+                _ => found.value = Some(value),
             }
         }
-        let [plain, secure] = values;
-        if !planted.contains(&true) {
-            found.value = secure.or(plain);
+        if planted {
+            found.value = None;
         }
         found
     }

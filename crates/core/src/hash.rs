@@ -21,7 +21,9 @@ pub mod argon2id;
 pub mod bcrypt;
 pub mod scrypt;
 
-pub use argon2id::{Cost, DEFAULT_COST, MAX_COST, Workspace, hash_password, hash_password_in};
+pub use argon2id::{
+    Cost, DEFAULT_COST, MAX_COST, MAX_WORK_KIB, Workspace, hash_password, hash_password_in,
+};
 
 use crate::Error;
 
@@ -53,7 +55,7 @@ impl Work {
 
     fn within_limits(&self) -> bool {
         match *self {
-            Work::Argon2id(cost) => cost.within(&MAX_COST),
+            Work::Argon2id(cost) => cost.within_limits(),
             Work::Bcrypt { cost } => cost <= bcrypt::MAX_COST,
             Work::Scrypt { log_n, r, p } => scrypt::Stored::within_limits(log_n, r, p),
         }

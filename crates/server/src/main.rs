@@ -86,14 +86,8 @@ enum ImportCommand {
     /// From Better Auth's database: its users and their password credentials, and with
     /// --sessions their live sessions (for the session-cookie exchange).
     BetterAuth {
-        /// Better Auth's database: sqlite://PATH or postgres://… (read only).
-        #[arg(
-            long,
-            value_name = "URL",
-            env = "LATCHKEY_IMPORT_FROM",
-            hide_env_values = true
-        )]
-        from: String,
+        #[command(flatten)]
+        from: ImportFrom,
         /// Import the live sessions too, so signed-in browsers stay signed in.
         #[arg(long)]
         sessions: bool,
@@ -103,14 +97,8 @@ enum ImportCommand {
     /// From a users table with the columns id, email, password_hash and created_at (the
     /// seeds' FastAPI app).
     Users {
-        /// The database holding it: postgres://… or sqlite://PATH (read only).
-        #[arg(
-            long,
-            value_name = "URL",
-            env = "LATCHKEY_IMPORT_FROM",
-            hide_env_values = true
-        )]
-        from: String,
+        #[command(flatten)]
+        from: ImportFrom,
         /// The table, optionally with its schema (auth.users).
         #[arg(long, default_value = "users")]
         table: String,
@@ -123,6 +111,19 @@ enum ImportCommand {
         #[command(flatten)]
         run: ImportRun,
     },
+}
+
+#[derive(clap::Args)]
+struct ImportFrom {
+    /// The database to read: sqlite://PATH or postgres://… (opened read only; in the
+    /// environment, it keeps its password out of the process list).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LATCHKEY_IMPORT_FROM",
+        hide_env_values = true
+    )]
+    from: String,
 }
 
 #[derive(clap::Args)]
@@ -343,11 +344,11 @@ async fn run_import(
             sessions,
             run,
         } => (
-            import::better_auth::open(&from, sessions, now_ms).await?,
+            import::better_auth::open(&from.from, sessions, now_ms).await?,
             options(run),
         ),
         ImportCommand::Users { from, table, run } => (
-            import::users_table::open(&from, &table).await?,
+            import::users_table::open(&from.from, &table).await?,
             options(run),
         ),
         ImportCommand::Jsonl { file, run } => (import::jsonl::open(&file)?, options(run)),

@@ -167,6 +167,20 @@ pub(crate) async fn insert_imported_sessions(
     Ok(inserted)
 }
 
+/// Ends these imported sessions (by token hash) if they are not exchanged yet, as
+/// [`forget_pending`] does; how many.
+pub(crate) async fn expire_pending(tx: &mut Tx, token_hashes: &[String]) -> Result<u64> {
+    let mut ended = 0;
+    for hash in token_hashes {
+        ended += sql("UPDATE imported_sessions SET expires_at = 0
+             WHERE token_hash = $1 AND exchanged_at IS NULL")
+        .bind(hash)
+        .execute(tx)
+        .await?;
+    }
+    Ok(ended)
+}
+
 /// Ends the user's imported sessions not yet exchanged, inside the transaction of the
 /// change that ends their sessions. The rows stay, expired rather than deleted: a re-run of
 /// the import writes a session only where its token hash is not already here, so a deleted

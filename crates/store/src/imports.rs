@@ -7,16 +7,31 @@
 //! changes nothing, and a password changed since in Latchkey is kept); any other overlap is
 //! a conflict, reported and not written. A dry run is the same batch rolled back, so what it
 //! reports is what a real run would do.
+//!
+//! Sessions are written where their token hash is not here yet (one exchanged stays
+//! spent). When a run brings a source's sessions, it brings every live one, so a session of
+//! an already-imported user that is no longer among them has ended in the source since the
+//! last run: it is ended here too, as signing out there meant.
 
-use crate::db::{On, Tx, sql};
+use std::collections::HashSet;
+
+use crate::db::{Tx, sql};
+use crate::imported_sessions::{expire_pending, insert_imported_sessions};
 use crate::streaks::clear_failures;
-use crate::{Result, SqlStore};
+use crate::{NewImportedSession, Result, SqlStore};
 
 #[async_trait::async_trait]
 pub trait Imports: Send + Sync {
     /// Writes `users` (each with a credential, and their sessions) in one transaction and
-    /// says what became of each, in order. With `dry_run` the transaction is rolled back.
-    async fn import_users(&self, users: &[ImportedUser], dry_run: bool) -> Result<BatchOutcome>;
+    /// says what became of each, in order. `sessions_from`: the source whose live sessions
+    /// this run brings (every one of them), if it brings any. With `dry_run` the transaction
+    /// is rolled back.
+    async fn import_users(
+        &self,
+        users: &[ImportedUser],
+        sessions_from: Option<&str>,
+        dry_run: bool,
+    ) -> Result<BatchOutcome>;
 }
 
 /// A user to import, already checked by the caller: the address parsed and normalised as
@@ -33,24 +48,11 @@ pub struct ImportedUser {
     pub email_verified: bool,
     pub created_at_ms: i64,
     pub password_hash: String,
-    /// Written only if the user is (or already was) here.
-    pub sessions: Vec<ImportedSession>,
+    /// Their live sessions, each with `user_id` this user's `id`. Written only if the user
+    /// is (or already was) here.
+    pub sessions: Vec<NewImportedSession>,
     /// When the import ran (the rows' `updated_at`).
     pub now_ms: i64,
-}
-
-/// A session of the other system, for the exchange to spend once. No `Debug`: the hash
-/// finds the session.
-#[derive(Clone)]
-pub struct ImportedSession {
-    /// What the exchange looks the old token up by (never the token itself).
-    pub token_hash: String,
-    /// The system it came from, e.g. `better-auth`.
-    pub source: &'static str,
-    pub created_at_ms: i64,
-    pub expires_at_ms: i64,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
 }
 
 /// What became of one user.
@@ -75,23 +77,29 @@ pub struct BatchOutcome {
     /// stays spent).
     pub sessions_inserted: u64,
     pub sessions_unchanged: u64,
+    /// Sessions imported before, not yet exchanged, and no longer live in the source: ended.
+    pub sessions_ended: u64,
 }
 
 #[async_trait::async_trait]
 impl Imports for SqlStore {
-    async fn import_users(&self, users: &[ImportedUser], dry_run: bool) -> Result<BatchOutcome> {
+    async fn import_users(
+        &self,
+        users: &[ImportedUser],
+        sessions_from: Option<&str>,
+        dry_run: bool,
+    ) -> Result<BatchOutcome> {
         let mut tx = self.db.begin().await?;
         let mut outcome = BatchOutcome::default();
         for user in users {
             let imported = import_user(&mut tx, user).await?;
             if matches!(imported, Imported::Inserted | Imported::Unchanged) {
-                for session in &user.sessions {
-                    if insert_session(&mut tx, &user.id, session).await? {
-                        outcome.sessions_inserted += 1;
-                    } else {
-                        outcome.sessions_unchanged += 1;
-                    }
-                }
+                let inserted = insert_imported_sessions(&mut tx, &user.sessions).await?;
+                outcome.sessions_inserted += inserted;
+                outcome.sessions_unchanged += user.sessions.len() as u64 - inserted;
+            }
+            if let (Imported::Unchanged, Some(source)) = (imported, sessions_from) {
+                outcome.sessions_ended += end_sessions_gone(&mut tx, user, source).await?;
             }
             outcome.users.push(imported);
         }
@@ -144,20 +152,20 @@ async fn import_user(tx: &mut Tx, user: &ImportedUser) -> Result<Imported> {
     })
 }
 
-/// Whether the session was written now (false: its hash is here already).
-async fn insert_session(on: &mut impl On, user_id: &str, s: &ImportedSession) -> Result<bool> {
-    let inserted = sql("INSERT INTO imported_sessions
-             (token_hash, source, user_id, created_at, expires_at, user_agent, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (token_hash) DO NOTHING")
-    .bind(&s.token_hash)
-    .bind(s.source)
-    .bind(user_id)
-    .bind(s.created_at_ms)
-    .bind(s.expires_at_ms)
-    .bind(&s.user_agent)
-    .bind(&s.ip)
-    .execute(on)
+/// Ends `user`'s sessions from `source` that are still waiting to be exchanged but are not
+/// among the live ones this run brought; how many.
+async fn end_sessions_gone(tx: &mut Tx, user: &ImportedUser, source: &str) -> Result<u64> {
+    let live: HashSet<&str> = user.sessions.iter().map(|s| s.token_hash.as_str()).collect();
+    let pending: Vec<(String,)> = sql("SELECT token_hash FROM imported_sessions
+         WHERE user_id = $1 AND source = $2 AND exchanged_at IS NULL AND expires_at > 0")
+    .bind(&user.id)
+    .bind(source)
+    .fetch_all(tx)
     .await?;
-    Ok(inserted == 1)
+    let gone: Vec<String> = pending
+        .into_iter()
+        .map(|(hash,)| hash)
+        .filter(|hash| !live.contains(hash.as_str()))
+        .collect();
+    expire_pending(tx, &gone).await
 }

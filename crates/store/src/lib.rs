@@ -57,7 +57,7 @@ pub use credentials::Credentials;
 pub use error::StoreError;
 pub use events::Events;
 pub use imported_sessions::{Exchange, ImportedSessions, NewImportedSession};
-pub use imports::{BatchOutcome, Imported, ImportedSession, ImportedUser, Imports};
+pub use imports::{BatchOutcome, Imported, ImportedUser, Imports};
 pub use kinds::EventKind;
 pub use latchkey_core::onetime::Purpose;
 pub use model::*;

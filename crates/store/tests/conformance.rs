@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use latchkey_store::{
-    Consume, EventKind, Exchange, Imported, ImportedSession, ImportedUser, NewEvent,
+    Consume, EventKind, Exchange, Imported, ImportedUser, NewEvent,
     NewImportedSession, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose,
     Rotation, Store,
 };
@@ -607,8 +607,8 @@ async fn deleting_an_account_takes_its_rows_with_it() {
 
 /// A user to import, `n` naming their id and address.
 fn imported(n: &str, sessions: &[&str]) -> ImportedUser {
+    let id = format!("ba{n}XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX");
     ImportedUser {
-        id: format!("ba{n}XXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
         email: format!("{n}@Example.com"),
         email_key: format!("{n}@example.com"),
         name: Some(n.to_owned()),
@@ -618,16 +618,10 @@ fn imported(n: &str, sessions: &[&str]) -> ImportedUser {
         password_hash: format!("hash-of-{n}"),
         sessions: sessions
             .iter()
-            .map(|token_hash| ImportedSession {
-                token_hash: (*token_hash).to_owned(),
-                source: "better-auth",
-                created_at_ms: NOW - HOUR,
-                expires_at_ms: NOW + HOUR,
-                user_agent: Some("UA".into()),
-                ip: None,
-            })
+            .map(|token_hash| imported_session(&id, token_hash, NOW + HOUR))
             .collect(),
         now_ms: NOW,
+        id,
     }
 }
 
@@ -642,7 +636,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             imported("bo", &[]),
             imported("cy", &[]),
         ];
-        let first = imports.import_users(&batch, false).await.unwrap();
+        let first = imports.import_users(&batch, None, false).await.unwrap();
         assert_eq!(
             first.users,
             [Inserted, Inserted, Inserted],
@@ -673,7 +667,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
                 "UPDATE imported_sessions SET exchanged_at = 1",
             )
             .await;
-        let again = imports.import_users(&batch, false).await.unwrap();
+        let again = imports.import_users(&batch, None, false).await.unwrap();
         assert_eq!(
             again.users,
             [Unchanged, Unchanged, Unchanged],
@@ -694,12 +688,53 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             "still spent"
         );
 
+        // A run that brings the source's live sessions ends those gone from it since.
+        let from = Some("better-auth");
+        let bo = |sessions: &[&str]| [imported("bo", sessions)];
+        let two = imports
+            .import_users(&bo(&["s-bo1", "s-bo2"]), from, false)
+            .await
+            .unwrap();
+        assert_eq!((two.sessions_inserted, two.sessions_ended), (2, 0));
+        let one = imports
+            .import_users(&bo(&["s-bo2"]), from, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (one.sessions_unchanged, one.sessions_ended),
+            (1, 1),
+            "{}",
+            backend.name
+        );
+        let live = |hash: &'static str| async move {
+            let sessions = &store.imported_sessions;
+            let found = sessions.find_imported_session(hash, "better-auth", NOW);
+            found.await.unwrap().is_some()
+        };
+        assert!(!live("s-bo1").await && live("s-bo2").await);
+        // Ended, the row stays, so a later run cannot bring it back.
+        let back = imports
+            .import_users(&bo(&["s-bo1", "s-bo2"]), from, false)
+            .await
+            .unwrap();
+        assert_eq!((back.sessions_inserted, back.sessions_ended), (0, 0));
+        assert!(!live("s-bo1").await);
+        // A run without sessions ends none; a spent one is not pending, so not ended either.
+        let without = imports.import_users(&bo(&[]), None, false).await.unwrap();
+        assert_eq!(without.sessions_ended, 0);
+        assert!(live("s-bo2").await);
+        let spent = imports
+            .import_users(&[imported("ann", &[])], from, false)
+            .await
+            .unwrap();
+        assert_eq!(spent.sessions_ended, 0);
+
         // Another address under a taken id, a taken address under another id.
         let mut moved = imported("ann", &["s-moved"]);
         moved.email_key = "ann@elsewhere.example".into();
         let mut twin = imported("dee", &[]);
         twin.email_key = "bo@example.com".into();
-        let conflicts = imports.import_users(&[moved, twin], false).await.unwrap();
+        let conflicts = imports.import_users(&[moved, twin], None, false).await.unwrap();
         assert_eq!(conflicts.users, [IdTaken, EmailTaken], "{}", backend.name);
         assert_eq!(
             conflicts.sessions_inserted, 0,
@@ -708,7 +743,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
 
         // A dry run answers as a real run would, and keeps nothing.
         let dry = imports
-            .import_users(&[imported("eve", &["s-eve"])], true)
+            .import_users(&[imported("eve", &["s-eve"])], None, true)
             .await
             .unwrap();
         assert_eq!((dry.users[0], dry.sessions_inserted), (Inserted, 1));
@@ -737,7 +772,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             )
             .await;
         let failing = [imported("fay", &["s-fay"]), imported("boom", &[])];
-        assert!(imports.import_users(&failing, false).await.is_err());
+        assert!(imports.import_users(&failing, None, false).await.is_err());
         let fay = &failing[0].id;
         assert!(
             store.accounts.find_user(fay).await.unwrap().is_none(),

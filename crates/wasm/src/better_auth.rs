@@ -17,16 +17,18 @@ pub struct BetterAuthCookies {
 #[wasm_bindgen]
 impl BetterAuthCookies {
     /// The cookies under `prefix` (Better Auth's `advanced.cookiePrefix`; default
-    /// `better-auth`) on `domain` (its `crossSubDomainCookies` domain; default none). Throws
-    /// a `LatchkeyError` (`invalid_request`) for a prefix or domain that cannot be in a
-    /// cookie line.
+    /// `better-auth`) on `domain` (its `crossSubDomainCookies` domain; default none), for an
+    /// app served over https when `secure` (default false): there only the `__Secure-` name is
+    /// read, on http only the plain one. Throws a `LatchkeyError` (`invalid_request`) for a
+    /// prefix or domain that cannot be in a cookie line.
     pub fn new(
         prefix: Option<String>,
         domain: Option<String>,
+        secure: Option<bool>,
     ) -> Result<BetterAuthCookies, JsValue> {
         let prefix = prefix.as_deref().unwrap_or(DEFAULT_COOKIE_PREFIX);
-        let cookies =
-            SessionCookies::new(prefix, domain.as_deref()).map_err(|e| out::thrown(&e))?;
+        let cookies = SessionCookies::new(prefix, domain.as_deref(), secure.unwrap_or(false))
+            .map_err(|e| out::thrown(&e))?;
         Ok(BetterAuthCookies { cookies })
     }
 
@@ -36,8 +38,8 @@ impl BetterAuthCookies {
     }
 
     /// Better Auth's session cookies in a `Cookie` header: `value`, the one to exchange (the
-    /// `__Secure-` one if sent, else the plain one; `null` if none, or if a name came twice
-    /// with different values), and `names`, every one sent, to clear.
+    /// one under the name of the app's scheme; `null` if it was not sent, or came twice with
+    /// different values), and `names`, every one sent, to clear.
     #[wasm_bindgen(unchecked_return_type = "BetterAuthFound")]
     pub fn find(
         &self,

@@ -49,10 +49,13 @@ export interface LatchkeyConfig {
    * Users moving from Better Auth: a request with Better Auth's session cookie and no
    * Latchkey session is signed in by exchanging that cookie through the server (see
    * `authProxy`). Give Better Auth's `advanced.cookiePrefix` and its `crossSubDomainCookies`
-   * domain if it had them; `false` turns the exchange off. Requests without the cookie never
-   * call the server for it.
+   * domain if it had them, and its `advanced.useSecureCookies` as `secureCookies` if it set
+   * it (by default Better Auth followed its URL's scheme, as this does: on https only the
+   * `__Secure-` cookie is read, on http only the plain one, since the other can only have
+   * been planted); `false` turns the exchange off. Requests without the cookie never call
+   * the server for it.
    */
-  betterAuth?: false | { cookiePrefix?: string; domain?: string };
+  betterAuth?: false | { cookiePrefix?: string; domain?: string; secureCookies?: boolean };
   /** Injected for tests: the fetch used to reach the server, and the clock (Unix seconds). */
   fetch?: typeof fetch;
   now?: () => number;
@@ -104,6 +107,13 @@ const JWKS_TTL_MS = 5 * 60 * 1000;
 const EXCHANGE_REUSE_SECS = 2;
 /** How long a server that said it does not exchange (404) is not asked again. */
 const EXCHANGE_OFF_SECS = 60;
+/**
+ * How long a cookie the server would not exchange yet (403: the address is not verified) is
+ * not sent again: every page load would otherwise ask, and spend the client's exchange limit.
+ */
+const EXCHANGE_DECLINED_SECS = 60;
+/** The most declined cookies remembered; past it the oldest are forgotten (asked again). */
+const EXCHANGE_DECLINED_MAX = 10_000;
 const JWKS_RETRY_MS = 30 * 1000;
 const env = (name: string): string | undefined =>
   typeof process === "undefined" ? undefined : process.env?.[name] || undefined;
@@ -118,9 +128,12 @@ export class Host {
   private readonly inFlight = new Map<string, Promise<Refreshed | Response>>();
   /** Better Auth cookie exchanges by cookie, with when they began (see EXCHANGE_REUSE_SECS). */
   private readonly exchanges = new Map<string, { at: number; result: Promise<Refreshed | Response> }>();
-  private betterAuthCookies?: BetterAuthCookies | null;
+  /** Better Auth's cookies as read on http (`false`) and on https (`true`) apps. */
+  private readonly betterAuthCookies = new Map<boolean, BetterAuthCookies>();
   /** Until when (Unix seconds) the server is taken at its word that it does not exchange. */
   private exchangeOffUntil = 0;
+  /** Cookies the server declined (403), with until when they are not sent again. */
+  private readonly declined = new Map<string, number>();
 
   constructor(config: LatchkeyConfig = {}) {
     this.config = config;
@@ -207,30 +220,52 @@ export class Host {
    * carries no such cookie or the exchange is off.
    */
   async exchange(header: string | null, cookies: AuthCookies, headers: HeadersInit = {}): Promise<Exchanged | null> {
-    const ba = this.betterAuth();
+    const ba = this.betterAuth(cookies.mode() === "secure");
     if (!ba || !header) return null;
     const { value, names } = ba.find(header);
     if (names.length === 0) return null;
     const clear = names.map((name) => ba.clearCookie(name));
     // One name sent twice with different values: a planted cookie; neither is tried.
     if (!value) return { tokens: null, clear, names };
-    if (this.now() < this.exchangeOffUntil) return { tokens: null, clear: [], names };
+    if (this.now() < this.exchangeOffUntil || this.isDeclined(value)) return { tokens: null, clear: [], names };
     const got = await this.exchangeOnce(value, cookies, headers);
     if (got instanceof Response && got.status === 404) {
       // No LATCHKEY_BETTER_AUTH_SECRET on the server: asking again on every request of
       // every such browser would change nothing for a while.
       this.exchangeOffUntil = this.now() + EXCHANGE_OFF_SECS;
     }
+    if (got instanceof Response && got.status === 403) this.decline(value);
     if (!(got instanceof Response)) return { tokens: got, clear, names };
     return { tokens: null, clear: got.status === 401 ? clear : [], names };
   }
 
-  private betterAuth(): BetterAuthCookies | null {
-    if (this.betterAuthCookies === undefined) {
-      const option = this.config.betterAuth;
-      this.betterAuthCookies = option === false ? null : betterAuthCookies(option?.cookiePrefix, option?.domain);
+  private isDeclined(cookie: string): boolean {
+    const until = this.declined.get(cookie);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.declined.delete(cookie);
+    return false;
+  }
+
+  private decline(cookie: string): void {
+    this.declined.delete(cookie);
+    // A Map iterates in insertion order: the first key is the oldest.
+    while (this.declined.size >= EXCHANGE_DECLINED_MAX) {
+      this.declined.delete(this.declined.keys().next().value as string);
     }
-    return this.betterAuthCookies;
+    this.declined.set(cookie, this.now() + EXCHANGE_DECLINED_SECS);
+  }
+
+  private betterAuth(https: boolean): BetterAuthCookies | null {
+    const option = this.config.betterAuth;
+    if (option === false) return null;
+    const secure = option?.secureCookies ?? https;
+    let cookies = this.betterAuthCookies.get(secure);
+    if (!cookies) {
+      cookies = betterAuthCookies(option?.cookiePrefix, option?.domain, secure);
+      this.betterAuthCookies.set(secure, cookies);
+    }
+    return cookies;
   }
 
   private exchangeOnce(cookie: string, cookies: AuthCookies, headers: HeadersInit): Promise<Refreshed | Response> {

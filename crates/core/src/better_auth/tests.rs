@@ -35,6 +35,7 @@ struct Clear {
 struct Read {
     name: String,
     prefix: String,
+    secure: bool,
     header: String,
     value: Option<String>,
     names: Vec<String>,
@@ -132,20 +133,20 @@ fn decoding_follows_decode_uri_component() {
 #[test]
 fn clearing_lines_are_better_auths_own() {
     for case in vectors().clear {
-        let cookies = SessionCookies::new(DEFAULT_COOKIE_PREFIX, case.domain.as_deref()).unwrap();
+        let cookies = SessionCookies::new(DEFAULT_COOKIE_PREFIX, case.domain.as_deref(), false).unwrap();
         assert_eq!(
             cookies.clear(&case.cookie_name).as_deref(),
             Ok(case.set_cookie.as_str())
         );
     }
-    let cookies = SessionCookies::new(DEFAULT_COOKIE_PREFIX, None).unwrap();
+    let cookies = SessionCookies::new(DEFAULT_COOKIE_PREFIX, None, false).unwrap();
     assert!(cookies.clear("latchkey.rt").is_err());
 }
 
 #[test]
 fn the_cookies_of_a_request_are_found_as_the_vectors_say() {
     for case in vectors().read {
-        let cookies = SessionCookies::new(&case.prefix, None).unwrap();
+        let cookies = SessionCookies::new(&case.prefix, None, case.secure).unwrap();
         let found = cookies.find(&case.header);
         assert_eq!(found.value, case.value.as_deref(), "{}", case.name);
         assert_eq!(found.names, case.names, "{}", case.name);
@@ -156,13 +157,13 @@ fn the_cookies_of_a_request_are_found_as_the_vectors_say() {
 fn a_prefix_that_cannot_be_a_cookie_name_is_refused() {
     for prefix in vectors().bad_prefixes {
         assert_eq!(
-            SessionCookies::new(&prefix, None).map_err(|e| e.code()),
+            SessionCookies::new(&prefix, None, false).map_err(|e| e.code()),
             Err("invalid_request"),
             "{prefix:?}"
         );
     }
-    assert!(SessionCookies::new("better-auth", Some("a;b")).is_err());
-    let acme = SessionCookies::new("acme", Some("")).unwrap();
+    assert!(SessionCookies::new("better-auth", Some("a;b"), true).is_err());
+    let acme = SessionCookies::new("acme", Some(""), false).unwrap();
     assert_eq!(
         acme.names(),
         ["acme.session_token", "__Secure-acme.session_token"]

@@ -25,12 +25,19 @@ pub const DEFAULT_COST: Cost = Cost {
     parallelism: 1,
 };
 
-/// The most work a stored hash may ask of a verification: 256 MiB, 16 passes, 16 lanes.
+/// The most work a stored hash may ask of a verification: 256 MiB, 16 passes, 16 lanes —
+/// each on its own; together they are held to [`MAX_WORK_KIB`].
 pub const MAX_COST: Cost = Cost {
     memory_kib: 256 * 1024,
     iterations: 16,
     parallelism: 16,
 };
+
+/// The most memory times passes a stored hash may ask (KiB): 1 GiB, about a second here,
+/// as bcrypt's and scrypt's limits are. 256 MiB × 4 passes or 64 MiB × 16 fit (RFC 9106's
+/// second choice, 64 MiB × 3, and every OWASP setting do); 256 MiB × 16, sixteen seconds of
+/// one core per attempt, does not.
+pub const MAX_WORK_KIB: u64 = 1 << 20;
 
 /// argon2's working memory (19 MiB at the default cost), kept from one hash to the next.
 ///
@@ -160,6 +167,13 @@ impl Stored {
 }
 
 impl Cost {
+    /// True when a stored hash at this cost may be run: within [`MAX_COST`] and
+    /// [`MAX_WORK_KIB`].
+    pub(super) fn within_limits(&self) -> bool {
+        self.within(&MAX_COST)
+            && u64::from(self.memory_kib) * u64::from(self.iterations) <= MAX_WORK_KIB
+    }
+
     /// True when no parameter is above `limit`'s.
     pub(super) fn within(&self, limit: &Cost) -> bool {
         self.memory_kib <= limit.memory_kib
@@ -263,10 +277,29 @@ mod tests {
             Err(Error::PasswordHashTooCostly)
         );
         eprintln!("refused a 4 GiB hash in {:?}", started.elapsed());
-        let slow = phc.replace("m=64,t=1,p=1", "m=64,t=1000,p=1");
-        assert_eq!(
-            verify_password("pw-pw-pw-pw", &slow),
-            Err(Error::PasswordHashTooCostly)
+        // Each parameter within its own limit, but together sixteen seconds of work.
+        for costly in ["m=64,t=1000,p=1", "m=262144,t=16,p=1", "m=131072,t=9,p=4"] {
+            let slow = phc.replace("m=64,t=1,p=1", costly);
+            assert_eq!(
+                verify_password("pw-pw-pw-pw", &slow),
+                Err(Error::PasswordHashTooCostly),
+                "{costly}"
+            );
+        }
+        // The heaviest that may run: RFC 9106's second recommendation is well inside it.
+        let rfc = Cost {
+            memory_kib: 64 * 1024,
+            iterations: 3,
+            parallelism: 4,
+        };
+        assert!(rfc.within_limits());
+        assert!(
+            Cost {
+                memory_kib: 256 * 1024,
+                iterations: 4,
+                parallelism: 1
+            }
+            .within_limits()
         );
     }
 }

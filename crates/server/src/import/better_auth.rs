@@ -9,13 +9,17 @@
 //! random strings, kept as they are. A user whose only account is another provider's is
 //! imported without a password: they set one with "forgot password".
 //!
+//! Better Auth's admin plugin adds `banned` and `"banExpires"` to `user`. Latchkey has no
+//! bans yet, so a user banned there now is refused (`banned`), not imported as free to sign
+//! in; a ban that has run out is no ban, as Better Auth itself reads it.
+//!
 //! A session is kept only as the hash the exchange looks it up by
 //! ([`latchkey_core::better_auth::session_token_hash`]), and only while it is live.
 
 use std::collections::HashMap;
 
 use latchkey_core::better_auth::session_token_hash;
-use latchkey_store::ImportedSession;
+use latchkey_store::NewImportedSession;
 
 use super::source::{SourceDb, millis, printable};
 use super::{Candidate, Feed, Origin, Refusal, Row};
@@ -23,7 +27,8 @@ use super::{Candidate, Feed, Origin, Refusal, Row};
 /// What `imported_sessions.source` says of these: the name the exchange looks them up by.
 use latchkey_core::better_auth::SOURCE;
 
-/// id, email, name, image, emailVerified (0/1), createdAt (as text), password.
+/// id, email, name, image, emailVerified (0/1), createdAt (as text), password, banned
+/// (0/1), banExpires (as text).
 type UserRow = (
     String,
     Option<String>,
@@ -31,6 +36,8 @@ type UserRow = (
     Option<String>,
     i64,
     Option<String>,
+    Option<String>,
+    i64,
     Option<String>,
 );
 
@@ -58,13 +65,15 @@ pub async fn open(from: &str, sessions: bool, now_ms: i64) -> anyhow::Result<Fee
     } else {
         (HashMap::new(), 0)
     };
-    let sql = users_sql(&db);
+    let bans = db.has_column("user", "banned").await?;
+    let sql = users_sql(&db, bans);
     let (send, mut feed) = Feed::channel(Some(total));
     feed.expired_sessions = expired;
+    feed.sessions_from = sessions.then_some(SOURCE);
     tokio::spawn(async move {
         let mut live = live;
         let read = db
-            .send(&sql, &send, |row: UserRow| user(row, &mut live))
+            .send(&sql, &send, |row: UserRow| user(row, &mut live, now_ms))
             .await;
         if let Err(err) = read {
             let _ = send
@@ -75,9 +84,17 @@ pub async fn open(from: &str, sessions: bool, now_ms: i64) -> anyhow::Result<Fee
     Ok(feed)
 }
 
-/// Users with their credential's hash, if they have one. Ordered by id, so a re-run meets
-/// them in the same order.
-fn users_sql(db: &SourceDb) -> String {
+/// Users with their credential's hash, if they have one, and their ban where the admin
+/// plugin keeps one (`bans`). Ordered by id, so a re-run meets them in the same order.
+fn users_sql(db: &SourceDb, bans: bool) -> String {
+    let (banned, ban_expires) = if bans {
+        (
+            r#"CAST(CASE WHEN u.banned THEN 1 ELSE 0 END AS BIGINT)"#.to_owned(),
+            db.date(r#"u."banExpires""#),
+        )
+    } else {
+        ("CAST(0 AS BIGINT)".to_owned(), "CAST(NULL AS TEXT)".to_owned())
+    };
     format!(
         r#"SELECT u.id, u.email, u.name, u.image,
                   CAST(CASE WHEN u."emailVerified" THEN 1 ELSE 0 END AS BIGINT),
@@ -85,15 +102,27 @@ fn users_sql(db: &SourceDb) -> String {
                   (SELECT a.password FROM account a
                    WHERE a."userId" = u.id AND a."providerId" = 'credential'
                      AND a.password IS NOT NULL
-                   ORDER BY a."createdAt" LIMIT 1)
+                   ORDER BY a."createdAt" LIMIT 1),
+                  {banned}, {ban_expires}
            FROM "user" u ORDER BY u.id"#,
         created = db.date(r#"u."createdAt""#)
     )
 }
 
-fn user(row: UserRow, sessions: &mut HashMap<String, Vec<ImportedSession>>) -> Row {
-    let (id, email, name, image, email_verified, created_at, password) = row;
+fn user(row: UserRow, sessions: &mut HashMap<String, Vec<NewImportedSession>>, now_ms: i64) -> Row {
+    let (id, email, name, image, email_verified, created_at, password, banned, ban_expires) = row;
     let origin = Origin::Id(id.clone());
+    // As Better Auth reads a ban: one with an end in the past is over.
+    let ban_over = ban_expires.as_deref().and_then(millis).is_some_and(|at| at <= now_ms);
+    if banned != 0 && !ban_over {
+        return Row {
+            origin,
+            read: Err(Refusal::new(
+                "banned",
+                "banned in Better Auth; Latchkey has no bans yet, so the user is left out",
+            )),
+        };
+    }
     let Some(email) = email else {
         return Row {
             origin,
@@ -121,7 +150,7 @@ fn user(row: UserRow, sessions: &mut HashMap<String, Vec<ImportedSession>>) -> R
 async fn read_sessions(
     db: &SourceDb,
     now_ms: i64,
-) -> anyhow::Result<(HashMap<String, Vec<ImportedSession>>, u64)> {
+) -> anyhow::Result<(HashMap<String, Vec<NewImportedSession>>, u64)> {
     let sql = format!(
         r#"SELECT s."userId", s.token, {created}, {expires}, s."ipAddress", s."userAgent"
            FROM session s"#,
@@ -140,9 +169,10 @@ async fn read_sessions(
             expired += 1;
             continue;
         };
-        live.entry(user_id).or_default().push(ImportedSession {
+        live.entry(user_id.clone()).or_default().push(NewImportedSession {
             token_hash: session_token_hash(&token),
-            source: SOURCE,
+            source: SOURCE.to_owned(),
+            user_id,
             created_at_ms: created_at.as_deref().and_then(millis).unwrap_or(now_ms),
             expires_at_ms,
             user_agent: printable(user_agent),

@@ -29,7 +29,7 @@ pub mod users_table;
 use std::fmt;
 use std::time::Instant;
 
-use latchkey_store::{Imported, ImportedSession, ImportedUser, Store};
+use latchkey_store::{Imported, ImportedUser, NewImportedSession, Store};
 use tokio::sync::mpsc;
 
 pub use progress::Progress;
@@ -51,7 +51,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Line(line) => write!(f, "line {line}"),
-            Origin::Id(id) => write!(f, "id {id}"),
+            Origin::Id(id) => write!(f, "id {}", report::escaped(id)),
         }
     }
 }
@@ -68,8 +68,8 @@ pub struct Candidate {
     pub created_at_ms: Option<i64>,
     /// `None`: no password (another provider's sign-in only); they get one by resetting it.
     pub password_hash: Option<String>,
-    /// Their sessions, expired ones included (the check leaves those out and counts them).
-    pub sessions: Vec<ImportedSession>,
+    /// Their live sessions (the source leaves out and counts the expired ones).
+    pub sessions: Vec<NewImportedSession>,
 }
 
 /// Why a row is not imported: a stable snake_case code and a sentence for the operator.
@@ -102,6 +102,9 @@ pub struct Feed {
     pub rows: mpsc::Receiver<anyhow::Result<Row>>,
     /// Sessions the source left out because they were over.
     pub expired_sessions: u64,
+    /// The source whose live sessions the rows carry, all of them, when it brings any: an
+    /// imported session no longer among them has ended there since the last run.
+    pub sessions_from: Option<&'static str>,
 }
 
 impl Feed {
@@ -114,6 +117,7 @@ impl Feed {
                 total,
                 rows,
                 expired_sessions: 0,
+                sessions_from: None,
             },
         )
     }
@@ -159,7 +163,7 @@ pub async fn run(
         let row = match feed.rows.recv().await {
             Some(Ok(row)) => row,
             Some(Err(err)) => break Some(format!("reading the source failed: {err:#}")),
-            None => match write(store, &mut batch, options, &mut report).await {
+            None => match write(store, &mut batch, &feed, options, &mut report).await {
                 Ok(()) => break None,
                 Err(failure) => break Some(failure),
             },
@@ -171,7 +175,7 @@ pub async fn run(
             Err(err) => break Some(format!("{err:#}")),
         }
         if batch.users.len() >= batch_size
-            && let Err(failure) = write(store, &mut batch, options, &mut report).await
+            && let Err(failure) = write(store, &mut batch, &feed, options, &mut report).await
         {
             break Some(failure);
         }
@@ -205,6 +209,7 @@ impl Batch {
 async fn write(
     store: &Store,
     batch: &mut Batch,
+    feed: &Feed,
     options: &Options,
     report: &mut Report,
 ) -> Result<(), String> {
@@ -216,7 +221,9 @@ async fn write(
     let (Some(first), Some(last)) = (origins.first(), origins.last()) else {
         return Ok(());
     };
-    let outcome = match store.imports.import_users(&users, options.dry_run).await {
+    let imports = &store.imports;
+    let written = imports.import_users(&users, feed.sessions_from, options.dry_run);
+    let outcome = match written.await {
         Ok(outcome) => outcome,
         Err(err) => {
             return Err(format!(
@@ -254,5 +261,6 @@ async fn write(
     }
     report.sessions.inserted += outcome.sessions_inserted;
     report.sessions.unchanged += outcome.sessions_unchanged;
+    report.sessions.ended += outcome.sessions_ended;
     Ok(())
 }

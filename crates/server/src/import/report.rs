@@ -49,11 +49,13 @@ pub struct SessionCounts {
     pub expired: u64,
     /// Of users who were refused: left out.
     pub of_refused: u64,
+    /// Imported by an earlier run, not exchanged, and over in the source since: ended.
+    pub ended: u64,
 }
 
 impl SessionCounts {
     fn any(&self) -> bool {
-        self.inserted + self.unchanged + self.expired + self.of_refused > 0
+        self.inserted + self.unchanged + self.expired + self.of_refused + self.ended > 0
     }
 }
 
@@ -133,8 +135,11 @@ impl Report {
                 thousands(s.expired),
                 thousands(s.of_refused)
             );
+            if s.ended > 0 {
+                let _ = write!(line, ", {} ended since the last run", thousands(s.ended));
+            }
         }
-        if !self.dry_run && self.failure.is_none() && self.inserted + s.inserted == 0 {
+        if !self.dry_run && self.failure.is_none() && self.inserted + s.inserted + s.ended == 0 {
             line.push_str("; nothing changed");
         }
         let _ = write!(line, " in {:.1} s", self.elapsed.as_secs_f64());
@@ -142,20 +147,38 @@ impl Report {
     }
 
     /// Every refusal and note, one per line, then the failure if any, then the summary.
+    /// What came from the source is [`escaped`]: one line per row, and nothing a terminal
+    /// would act on.
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (origin, refusal) in &self.refused {
-            let _ = writeln!(out, "{origin}: {}: {}", refusal.code, refusal.detail);
+            let detail = escaped(&refusal.detail);
+            let _ = writeln!(out, "{origin}: {}: {detail}", refusal.code);
         }
         for (origin, note) in &self.notes {
-            let _ = writeln!(out, "{origin}: {note}");
+            let _ = writeln!(out, "{origin}: {}", escaped(note));
         }
         if let Some(failure) = &self.failure {
-            let _ = writeln!(out, "import stopped: {failure}");
+            let _ = writeln!(out, "import stopped: {}", escaped(failure));
         }
         let _ = writeln!(out, "{}", self.summary());
         out
     }
+}
+
+/// `text` as it may be printed to an operator's terminal: control characters (an escape
+/// sequence in an id read from another system could rewrite the screen) written as
+/// `\u{1b}`, the rest as it is.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `1234567` → `1,234,567`.
@@ -204,6 +227,21 @@ mod tests {
         assert_eq!(report.exit_code(), EXIT_REFUSED);
         report.failure = Some("the database went away".into());
         assert_eq!(report.exit_code(), EXIT_STOPPED);
+    }
+
+    #[test]
+    fn control_characters_from_a_source_are_printed_escaped() {
+        let mut report = Report::default();
+        report.refuse(
+            Origin::Id("ab\u{1b}[2Jcd\n".into()),
+            Refusal::new("invalid_email", "\u{1b}]0;x\u{7}"),
+        );
+        let out = report.render();
+        assert!(
+            out.starts_with("id ab\\u{1b}[2Jcd\\u{a}: invalid_email: \\u{1b}]0;x\\u{7}\n"),
+            "{out}"
+        );
+        assert_eq!(escaped("Zoë <z@example.com>"), "Zoë <z@example.com>");
     }
 
     #[test]

@@ -90,6 +90,32 @@ impl SourceDb {
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
+    /// Whether `table` (in the schemas the connection sees) has `column`: for the columns a
+    /// plugin adds.
+    pub async fn has_column(&self, table: &str, column: &str) -> anyhow::Result<bool> {
+        let found: i64 = match self {
+            SourceDb::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2")
+                    .bind(table)
+                    .bind(column)
+                    .fetch_one(pool)
+                    .await?
+            }
+            SourceDb::Postgres(pool) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.columns
+                     WHERE table_name = $1 AND column_name = $2
+                       AND table_schema = ANY (current_schemas(false))",
+                )
+                .bind(table)
+                .bind(column)
+                .fetch_one(pool)
+                .await?
+            }
+        };
+        Ok(found > 0)
+    }
+
     /// Every row of `sql`, in memory (for the small tables read whole, such as sessions).
     pub async fn all<T: SourceRow>(&self, sql: &str) -> anyhow::Result<Vec<T>> {
         let sql = AssertSqlSafe(sql.to_owned());

@@ -99,17 +99,22 @@ fn quiet_postgres(url: &str) -> sqlx::postgres::PgConnectOptions {
 
 /// Runs `sqlite` or `postgres` on the app's database, beside the server.
 async fn execute(app: &TestApp, sqlite: &str, postgres: &str) {
-    if app.database_url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect_with(quiet_sqlite(&app.database_url))
+    let url = &app.database_url;
+    execute_at(url, if url.starts_with("sqlite") { sqlite } else { postgres }).await;
+}
+
+/// Runs `sql` on the database at `url` (the app's, or a source's).
+async fn execute_at(url: &str, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect_with(quiet_sqlite(url))
             .await
             .unwrap();
-        let sql = sqlx::AssertSqlSafe(sqlite.to_owned());
         sqlx::raw_sql(sql).execute(&pool).await.unwrap();
     } else {
-        let pool = sqlx::PgPool::connect_with(quiet_postgres(&app.database_url))
+        let pool = sqlx::PgPool::connect_with(quiet_postgres(url))
             .await
             .unwrap();
-        let sql = sqlx::AssertSqlSafe(postgres.to_owned());
         sqlx::raw_sql(sql).execute(&pool).await.unwrap();
     }
 }
@@ -188,20 +193,42 @@ INSERT INTO session VALUES ('s3', '2027-01-06T00:00:00.000Z', 'xPzSpobJ6hcns4mkj
     )
 }
 
+/// The admin plugin's columns (better-auth 1.7, `admin()`), on SQLite and PostgreSQL.
+const ADMIN_PLUGIN_SQLITE: &str = r#"
+ALTER TABLE "user" ADD COLUMN "role" text;
+ALTER TABLE "user" ADD COLUMN "banned" integer;
+ALTER TABLE "user" ADD COLUMN "banReason" text;
+ALTER TABLE "user" ADD COLUMN "banExpires" date;
+"#;
+
+const ADMIN_PLUGIN_POSTGRES: &str = r#"
+ALTER TABLE "user" ADD COLUMN "role" text, ADD COLUMN "banned" boolean,
+    ADD COLUMN "banReason" text, ADD COLUMN "banExpires" timestamptz;
+"#;
+
+/// With the admin plugin: Ben banned for good, Cat's ban over by the app's clock
+/// (2027-01-01), Dan's not yet, Eve never banned and signed in on two browsers.
+const ADMIN_PLUGIN_ROWS: &str = r#"
+INSERT INTO "user" (id, name, email, "emailVerified", "createdAt", "updatedAt", banned, "banExpires") VALUES
+    ('BeN0000000000000000000000000000b', 'Ben', 'ben@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, NULL),
+    ('CaT0000000000000000000000000000c', 'Cat', 'cat@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, '2026-12-01T00:00:00.000Z'),
+    ('DaN0000000000000000000000000000d', 'Dan', 'dan@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, '2027-02-01T00:00:00.000Z'),
+    ('EvE0000000000000000000000000000e', 'Eve', 'eve@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', FALSE, NULL);
+INSERT INTO session VALUES
+    ('e1', '2027-01-05T00:00:00.000Z', 'EveLaptop000000000000000000000e1', '2026-12-29T00:00:00.000Z', '2026-12-29T00:00:00.000Z', NULL, NULL, 'EvE0000000000000000000000000000e'),
+    ('e2', '2027-01-05T00:00:00.000Z', 'EvePhone0000000000000000000000e2', '2026-12-29T00:00:00.000Z', '2026-12-29T00:00:00.000Z', NULL, NULL, 'EvE0000000000000000000000000000e');
+"#;
+
+/// A Better Auth SQLite file made by `sql`; its URL.
+async fn sqlite_source(sql: &str) -> (String, std::path::PathBuf) {
+    let path = temp_dir("import-ba").join(format!("{}.db", unique()));
+    execute_at(&format!("sqlite://{}?mode=rwc", path.display()), sql).await;
+    (format!("sqlite://{}", path.display()), path)
+}
+
 /// A Better Auth SQLite file holding [`better_auth_rows`]; its URL.
 async fn better_auth_sqlite(ann_hash: &str) -> (String, std::path::PathBuf) {
-    let path = temp_dir("import-ba").join(format!("{}.db", unique()));
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let pool = sqlx::SqlitePool::connect_with(quiet_sqlite(&url))
-        .await
-        .unwrap();
-    let sql = format!("{BETTER_AUTH_SQLITE}{}", better_auth_rows(ann_hash));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    (format!("sqlite://{}", path.display()), path)
+    sqlite_source(&format!("{BETTER_AUTH_SQLITE}{}", better_auth_rows(ann_hash))).await
 }
 
 /// A schema of its own in the test PostgreSQL, made by `sql`; its URL and name, or `None`
@@ -236,6 +263,40 @@ async fn drop_postgres_source(schema: &str) {
         .execute(&admin)
         .await
         .unwrap();
+}
+
+/// What both Better Auth sources with the admin plugin must give: users banned now left
+/// out; and a re-run ends a session signed out in Better Auth since the first.
+async fn better_auth_bans_and_ended_sessions(app: &TestApp, from: &str) {
+    let feed = import::better_auth::open(from, true, app.clock_ms());
+    let report = run(app, feed.await.unwrap(), Options::default()).await;
+    assert_eq!(report.inserted, 2, "Cat and Eve: {}", report.render());
+    assert_eq!(report.refused_for("banned"), 2, "Ben and Dan");
+    assert_eq!(report.sessions.inserted, 2);
+    assert!(app.state.store.accounts.find_user("BeN0000000000000000000000000000b").await.unwrap().is_none());
+
+    execute_at(from, "DELETE FROM session WHERE id = 'e1'").await;
+    let feed = import::better_auth::open(from, true, app.clock_ms());
+    let again = run(app, feed.await.unwrap(), Options::default()).await;
+    let s = again.sessions;
+    assert_eq!((s.inserted, s.unchanged, s.ended), (0, 1, 1), "{}", again.render());
+    assert!(again.summary().contains(", 1 ended since the last run"), "{}", again.summary());
+    let live = |token: &str| {
+        let hash = session_token_hash(token);
+        let now = app.clock_ms();
+        async move {
+            let found = app.state.store.imported_sessions.find_imported_session(&hash, "better-auth", now);
+            found.await.unwrap().is_some()
+        }
+    };
+    assert!(!live("EveLaptop000000000000000000000e1").await, "signed out in Better Auth");
+    assert!(live("EvePhone0000000000000000000000e2").await);
+
+    // Without --sessions, a run says nothing about sessions and ends none.
+    let feed = import::better_auth::open(from, false, app.clock_ms());
+    let plain = run(app, feed.await.unwrap(), Options::default()).await;
+    assert_eq!(plain.sessions.ended, 0);
+    assert!(live("EvePhone0000000000000000000000e2").await);
 }
 
 /// What both Better Auth sources must give: Ann with her id, hash and live session, Gil
@@ -576,6 +637,20 @@ both_backends! {
         let sql = format!("{BETTER_AUTH_POSTGRES}{}", better_auth_rows(&ann_hash));
         let Some((from, schema)) = postgres_source(&sql).await else { return };
         better_auth_import_checks(&app, &from, &ann_hash).await;
+        drop_postgres_source(&schema).await;
+    }
+
+    async fn better_auth_on_sqlite_with_the_admin_plugin_leaves_out_bans_and_ended_sessions(app) {
+        let sql = format!("{BETTER_AUTH_SQLITE}{ADMIN_PLUGIN_SQLITE}{ADMIN_PLUGIN_ROWS}");
+        let (from, path) = sqlite_source(&sql).await;
+        better_auth_bans_and_ended_sessions(&app, &from).await;
+        std::fs::remove_file(path).ok();
+    }
+
+    async fn better_auth_on_postgres_with_the_admin_plugin_leaves_out_bans_and_ended_sessions(app) {
+        let sql = format!("{BETTER_AUTH_POSTGRES}{ADMIN_PLUGIN_POSTGRES}{ADMIN_PLUGIN_ROWS}");
+        let Some((from, schema)) = postgres_source(&sql).await else { return };
+        better_auth_bans_and_ended_sessions(&app, &from).await;
         drop_postgres_source(&schema).await;
     }
 
