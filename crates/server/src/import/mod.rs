@@ -70,6 +70,8 @@ pub struct Candidate {
     pub password_hash: Option<String>,
     /// Their live sessions (the source leaves out and counts the expired ones).
     pub sessions: Vec<NewImportedSession>,
+    /// What the source changed of the user on the way, for the report.
+    pub note: Option<String>,
 }
 
 /// Why a row is not imported: a stable snake_case code and a sentence for the operator.
