@@ -115,8 +115,10 @@ pub struct SessionCookies {
 pub struct Found<'a> {
     /// The value to exchange: the cookie under the one name Better Auth wrote on the app's
     /// scheme (`__Secure-` on https, plain on http). The other name can only have been set
-    /// by someone else — any sibling subdomain can set a plain cookie for the parent domain —
-    /// and exchanging it would sign the browser in to their account. `None` when that name
+    /// by someone else — any sibling subdomain, even on http, can set a plain cookie for the
+    /// parent domain — and exchanging it would sign the browser in to their account. (A
+    /// sibling on https can still set a `__Secure-` one for the parent domain: the exchange
+    /// is as exposed to that as Better Auth itself was.) `None` when that name
     /// was not sent, or came twice with different values: a cookie planted beside the real
     /// one, and guessing which is real is how session fixation wins. `None` too when the
     /// request carries Better Auth's `dont_remember` cookie: that session was to end with the

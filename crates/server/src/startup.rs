@@ -103,6 +103,8 @@ const RELEARN_HASH_KINDS: Duration = Duration::from_secs(5 * 60);
 /// those there were then). A failure is logged and tried again next time.
 async fn relearn_hash_kinds(state: Arc<AppState>) {
     let mut every = tokio::time::interval(RELEARN_HASH_KINDS);
+    // After a stall (a slow database), one look, not a burst of full scans.
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick is at once, and start-up has just done this.
     every.tick().await;
     loop {

@@ -341,6 +341,15 @@ fn better_auths_secret_is_refused_as_the_apps_even_through_the_alias() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Nor may the server's secret be Better Auth's: it derives refresh tokens and links.
+    env[2] = ("LATCHKEY_SERVER_SECRET", old);
+    let out = latchkey(&dir, &env, &["config"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("LATCHKEY_SERVER_SECRET must differ from LATCHKEY_BETTER_AUTH_SECRET"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
