@@ -158,7 +158,11 @@ impl SessionCookies {
     /// The session cookies in a `Cookie` header.
     pub fn find<'a>(&self, cookie_header: &'a str) -> Found<'a> {
         let mut found = Found::default();
-        let read = if self.https { &self.secure } else { &self.plain };
+        let read = if self.https {
+            &self.secure
+        } else {
+            &self.plain
+        };
         let mut planted = false;
         for (name, value) in parse_cookie_header(cookie_header) {
             if value.is_empty() || !self.names().contains(&name) {

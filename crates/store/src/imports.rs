@@ -155,7 +155,11 @@ async fn import_user(tx: &mut Tx, user: &ImportedUser) -> Result<Imported> {
 /// Ends `user`'s sessions from `source` that are still waiting to be exchanged but are not
 /// among the live ones this run brought; how many.
 async fn end_sessions_gone(tx: &mut Tx, user: &ImportedUser, source: &str) -> Result<u64> {
-    let live: HashSet<&str> = user.sessions.iter().map(|s| s.token_hash.as_str()).collect();
+    let live: HashSet<&str> = user
+        .sessions
+        .iter()
+        .map(|s| s.token_hash.as_str())
+        .collect();
     let pending: Vec<(String,)> = sql("SELECT token_hash FROM imported_sessions
          WHERE user_id = $1 AND source = $2 AND exchanged_at IS NULL AND expires_at > 0")
     .bind(&user.id)

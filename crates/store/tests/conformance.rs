@@ -7,9 +7,8 @@
 use std::sync::Arc;
 
 use latchkey_store::{
-    Consume, EventKind, Exchange, Imported, ImportedUser, NewEvent,
-    NewImportedSession, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose,
-    Rotation, Store,
+    Consume, EventKind, Exchange, Imported, ImportedUser, NewEvent, NewImportedSession, NewMail,
+    NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose, Rotation, Store,
 };
 use tokio::task::JoinSet;
 
@@ -734,7 +733,10 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
         moved.email_key = "ann@elsewhere.example".into();
         let mut twin = imported("dee", &[]);
         twin.email_key = "bo@example.com".into();
-        let conflicts = imports.import_users(&[moved, twin], None, false).await.unwrap();
+        let conflicts = imports
+            .import_users(&[moved, twin], None, false)
+            .await
+            .unwrap();
         assert_eq!(conflicts.users, [IdTaken, EmailTaken], "{}", backend.name);
         assert_eq!(
             conflicts.sessions_inserted, 0,

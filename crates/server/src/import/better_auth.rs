@@ -93,7 +93,10 @@ fn users_sql(db: &SourceDb, bans: bool) -> String {
             db.date(r#"u."banExpires""#),
         )
     } else {
-        ("CAST(0 AS BIGINT)".to_owned(), "CAST(NULL AS TEXT)".to_owned())
+        (
+            "CAST(0 AS BIGINT)".to_owned(),
+            "CAST(NULL AS TEXT)".to_owned(),
+        )
     };
     format!(
         r#"SELECT u.id, u.email, u.name, u.image,
@@ -113,7 +116,10 @@ fn user(row: UserRow, sessions: &mut HashMap<String, Vec<NewImportedSession>>, n
     let (id, email, name, image, email_verified, created_at, password, banned, ban_expires) = row;
     let origin = Origin::Id(id.clone());
     // As Better Auth reads a ban: one with an end in the past is over.
-    let ban_over = ban_expires.as_deref().and_then(millis).is_some_and(|at| at <= now_ms);
+    let ban_over = ban_expires
+        .as_deref()
+        .and_then(millis)
+        .is_some_and(|at| at <= now_ms);
     if banned != 0 && !ban_over {
         return Row {
             origin,
@@ -169,15 +175,17 @@ async fn read_sessions(
             expired += 1;
             continue;
         };
-        live.entry(user_id.clone()).or_default().push(NewImportedSession {
-            token_hash: session_token_hash(&token),
-            source: SOURCE.to_owned(),
-            user_id,
-            created_at_ms: created_at.as_deref().and_then(millis).unwrap_or(now_ms),
-            expires_at_ms,
-            user_agent: printable(user_agent),
-            ip: printable(ip),
-        });
+        live.entry(user_id.clone())
+            .or_default()
+            .push(NewImportedSession {
+                token_hash: session_token_hash(&token),
+                source: SOURCE.to_owned(),
+                user_id,
+                created_at_ms: created_at.as_deref().and_then(millis).unwrap_or(now_ms),
+                expires_at_ms,
+                user_agent: printable(user_agent),
+                ip: printable(ip),
+            });
     }
     Ok((live, expired))
 }

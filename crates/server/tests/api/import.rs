@@ -100,7 +100,15 @@ fn quiet_postgres(url: &str) -> sqlx::postgres::PgConnectOptions {
 /// Runs `sqlite` or `postgres` on the app's database, beside the server.
 async fn execute(app: &TestApp, sqlite: &str, postgres: &str) {
     let url = &app.database_url;
-    execute_at(url, if url.starts_with("sqlite") { sqlite } else { postgres }).await;
+    execute_at(
+        url,
+        if url.starts_with("sqlite") {
+            sqlite
+        } else {
+            postgres
+        },
+    )
+    .await;
 }
 
 /// Runs `sql` on the database at `url` (the app's, or a source's).
@@ -228,7 +236,11 @@ async fn sqlite_source(sql: &str) -> (String, std::path::PathBuf) {
 
 /// A Better Auth SQLite file holding [`better_auth_rows`]; its URL.
 async fn better_auth_sqlite(ann_hash: &str) -> (String, std::path::PathBuf) {
-    sqlite_source(&format!("{BETTER_AUTH_SQLITE}{}", better_auth_rows(ann_hash))).await
+    sqlite_source(&format!(
+        "{BETTER_AUTH_SQLITE}{}",
+        better_auth_rows(ann_hash)
+    ))
+    .await
 }
 
 /// A schema of its own in the test PostgreSQL, made by `sql`; its URL and name, or `None`
@@ -273,23 +285,47 @@ async fn better_auth_bans_and_ended_sessions(app: &TestApp, from: &str) {
     assert_eq!(report.inserted, 2, "Cat and Eve: {}", report.render());
     assert_eq!(report.refused_for("banned"), 2, "Ben and Dan");
     assert_eq!(report.sessions.inserted, 2);
-    assert!(app.state.store.accounts.find_user("BeN0000000000000000000000000000b").await.unwrap().is_none());
+    assert!(
+        app.state
+            .store
+            .accounts
+            .find_user("BeN0000000000000000000000000000b")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     execute_at(from, "DELETE FROM session WHERE id = 'e1'").await;
     let feed = import::better_auth::open(from, true, app.clock_ms());
     let again = run(app, feed.await.unwrap(), Options::default()).await;
     let s = again.sessions;
-    assert_eq!((s.inserted, s.unchanged, s.ended), (0, 1, 1), "{}", again.render());
-    assert!(again.summary().contains(", 1 ended since the last run"), "{}", again.summary());
+    assert_eq!(
+        (s.inserted, s.unchanged, s.ended),
+        (0, 1, 1),
+        "{}",
+        again.render()
+    );
+    assert!(
+        again.summary().contains(", 1 ended since the last run"),
+        "{}",
+        again.summary()
+    );
     let live = |token: &str| {
         let hash = session_token_hash(token);
         let now = app.clock_ms();
         async move {
-            let found = app.state.store.imported_sessions.find_imported_session(&hash, "better-auth", now);
+            let found =
+                app.state
+                    .store
+                    .imported_sessions
+                    .find_imported_session(&hash, "better-auth", now);
             found.await.unwrap().is_some()
         }
     };
-    assert!(!live("EveLaptop000000000000000000000e1").await, "signed out in Better Auth");
+    assert!(
+        !live("EveLaptop000000000000000000000e1").await,
+        "signed out in Better Auth"
+    );
     assert!(live("EvePhone0000000000000000000000e2").await);
 
     // Without --sessions, a run says nothing about sessions and ends none.
