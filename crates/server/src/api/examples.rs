@@ -146,7 +146,7 @@ impl Example for CreateTaskRequest {
 impl Example for UpdateTaskRequest {
     fn example() -> Self {
         UpdateTaskRequest {
-            title: None,
+            title: Some(text("Buy oat milk")),
             description: MaybeUndefined::Undefined,
             completed: Some(true),
         }
