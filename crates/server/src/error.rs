@@ -1,7 +1,8 @@
 //! Errors become HTTP here, and only here.
 //!
 //! Handlers return [`Failure<S>`], a core [`Error`] tagged with the set `S` of statuses the
-//! operation documents; [`status_of`] decides the status; [`into_json_response`] writes the
+//! operation documents (how they are written in the contract is `api/failures.rs`);
+//! [`status_of`] decides the status; [`into_json_response`] writes the
 //! one error shape, `{"error": code, "message": text, "requestId": id}`. Errors raised by poem itself (bad
 //! JSON, wrong content type, unknown route) are rewritten into the same shape by
 //! [`normalize`], installed around the whole app. A 5xx logs its detail and answers with a
@@ -13,20 +14,19 @@ use latchkey_core::Error;
 use latchkey_store::StoreError;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
-use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
-use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::Object;
 
+use crate::api::failures::ErrorCode;
 use crate::observe::RequestId;
 
 /// The body of every 4xx and 5xx answer.
 #[derive(Debug, Object, serde::Serialize)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
-    /// A stable snake_case code, e.g. `invalid_credentials`, `token_expired`, `email_taken`,
-    /// `password_too_short`, `not_found`, `invalid_request`. Match on this, not on `message`.
-    pub error: String,
+    // No doc comment: poem-openapi would wrap the `$ref` in an `allOf` to carry it, and
+    // generators then name the type less plainly. `ErrorCode`'s schema says it.
+    pub error: ErrorCode,
     /// A human-readable sentence; wording may change between releases.
     pub message: String,
     /// This request's id, also in the `X-Request-Id` response header and on every server
@@ -36,9 +36,9 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// The body for `code` and `message`, naming the request being served.
-    pub fn new(code: &str, message: String) -> ErrorBody {
+    pub fn new(error: &Error, message: String) -> ErrorBody {
         ErrorBody {
-            error: code.to_owned(),
+            error: ErrorCode::of(error),
             message,
             // Outside a request (never while serving one) an id of its own, so the field
             // is never empty.
@@ -108,7 +108,7 @@ pub fn into_json_response(error: &Error) -> Response {
     } else {
         error.to_string()
     };
-    let body = ErrorBody::new(error.code(), message);
+    let body = ErrorBody::new(error, message);
     let mut response = poem::web::Json(body).with_status(status).into_response();
     // RFC 7235 §3.1: every 401 names the scheme that would be accepted.
     if status == StatusCode::UNAUTHORIZED {
@@ -179,98 +179,6 @@ impl<S> From<Failure<S>> for poem::Error {
     fn from(failure: Failure<S>) -> Self {
         poem::Error::from(ApiError(failure.error))
     }
-}
-
-/// A set of error statuses an operation can answer with.
-pub trait Statuses: Send + Sync + 'static {
-    const STATUSES: &'static [u16];
-}
-
-/// Declares a marker type listing the error statuses of one or more operations.
-#[macro_export]
-macro_rules! statuses {
-    ($($name:ident = [$($status:literal),+ $(,)?];)+) => {$(
-        pub struct $name;
-        impl $crate::error::Statuses for $name {
-            const STATUSES: &'static [u16] = &[$($status),+];
-        }
-    )+};
-}
-
-fn describe(status: u16) -> &'static str {
-    match status {
-        400 => {
-            "The input breaks a rule; `error` names it (e.g. `invalid_email`, `password_too_short`, `invalid_request`, `invalid_or_expired_token`)."
-        }
-        401 => {
-            "Not authenticated: `missing_token`, `malformed_token`, `invalid_signature`, `token_expired`, `session_revoked`, `session_expired`, `invalid_refresh_token`, `refresh_token_reused`, `invalid_credentials`, …"
-        }
-        403 => {
-            "Refused: a cookie-authenticated change from an origin that is not trusted (`csrf_rejected`; send `Origin` from an origin in LATCHKEY_TRUSTED_ORIGINS, or use a bearer token), or sign-in before the address is verified (`email_not_verified`)."
-        }
-        404 => "No such resource for this user (`not_found`).",
-        409 => "Conflicts with existing data (`email_taken`, `email_already_verified`).",
-        429 => {
-            "Too many requests (`rate_limited`); the `Retry-After` header says how many seconds to wait."
-        }
-        413 => "The request body is over 1 MiB (`payload_too_large`).",
-        415 => "The request body is not `application/json` (`unsupported_media_type`).",
-        503 => {
-            "A dependency is unavailable: the database (`unavailable`) or the rate-limit store (`rate_limit_unavailable`)."
-        }
-        _ => "An unexpected server error (`internal_error`); the details are in the server log.",
-    }
-}
-
-impl<S: Statuses> ApiResponse for Failure<S> {
-    fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: S::STATUSES
-                .iter()
-                .map(|&status| MetaResponse {
-                    description: describe(status),
-                    status: Some(status),
-                    status_range: None,
-                    content: vec![MetaMediaType {
-                        content_type: "application/json; charset=utf-8",
-                        schema: ErrorBody::schema_ref(),
-                    }],
-                    headers: if status == 429 {
-                        rate_limit_headers()
-                    } else {
-                        vec![]
-                    },
-                })
-                .collect(),
-        }
-    }
-
-    fn register(registry: &mut Registry) {
-        ErrorBody::register(registry);
-    }
-}
-
-/// The headers of a 429, documented on every rate-limited operation.
-fn rate_limit_headers() -> Vec<MetaHeader> {
-    let header = |name: &str, description: &str| MetaHeader {
-        name: name.into(),
-        description: Some(description.into()),
-        required: true,
-        deprecated: false,
-        schema: u64::schema_ref(),
-    };
-    vec![
-        header("Retry-After", "Seconds to wait before trying again."),
-        header(
-            "RateLimit-Limit",
-            "The limit that was reached (events per window).",
-        ),
-        header("RateLimit-Remaining", "Events left in the window: 0."),
-        header(
-            "RateLimit-Reset",
-            "Seconds until the limit allows another event.",
-        ),
-    ]
 }
 
 /// Rewrites any error that escaped a handler into the JSON error shape.

@@ -10,7 +10,6 @@ use latchkey_core::Error;
 use latchkey_store::ProfilePatch;
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 
@@ -20,6 +19,7 @@ use super::dto::{
     Accepted, AuthSession, ChangeEmailRequest, ChangePasswordRequest, Text, TokenRequest,
     UpdateProfileRequest, UserView,
 };
+use super::json::Json;
 use super::transport::WithCookies;
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
@@ -224,8 +224,8 @@ impl AccountApi {
 }
 
 /// A patch field: absent leaves it, `null` clears it, a value goes through `parse`.
-fn patch_field(
-    field: MaybeUndefined<Text>,
+fn patch_field<F>(
+    field: MaybeUndefined<Text<F>>,
     parse: impl FnOnce(String) -> Result<Option<String>, Error>,
 ) -> Result<Option<Option<String>>, Error> {
     match field {

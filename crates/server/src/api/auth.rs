@@ -8,12 +8,12 @@ use poem::Request;
 use poem::http::header::ACCEPT_LANGUAGE;
 use poem::web::Data;
 use poem_openapi::param::Header;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::dto::{Accepted, AuthSession, RefreshRequest, RegisterRequest, SignInRequest, Text};
 use super::held::{held_session, session_of_refresh_cookie};
+use super::json::Json;
 use super::transport::{Transport, WithCookies};
 use crate::auth::{ClientInfo, MaybeCaller, check_csrf, cookie_header};
 use crate::error::Failure;

@@ -1,89 +1,13 @@
-//! Request and response bodies (JSON, camelCase).
-
-use std::borrow::Cow;
+//! Request and response bodies (JSON, camelCase). Every one carries an example in the
+//! contract (`api/examples.rs`).
 
 use latchkey_store::{SessionInfo, Task, User};
 use poem_openapi::Object;
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-use poem_openapi::types::{MaybeUndefined, ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
-use serde_json::Value;
+use poem_openapi::types::MaybeUndefined;
 
+pub use super::text::Text;
+use super::text::{Email, Uri, Uuid};
 use crate::mail::locale::Locale;
-
-/// A request field that must be a JSON string, as the contract (`type: string`) says.
-///
-/// poem-openapi's `String` also takes a number or a boolean and turns it into text (`5`
-/// becomes `"5"`); contract fuzzing (tests/hardening/contract_fuzz.py) caught the server
-/// accepting `{"name": -10755}` that way. Request bodies use this instead, so such input is
-/// the same 400 `invalid_request` as any other type error. The schema is plain `string`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Text(pub String);
-
-impl Text {
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl std::ops::Deref for Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<Text> for String {
-    fn from(text: Text) -> String {
-        text.0
-    }
-}
-
-impl Type for Text {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl ParseFromJSON for Text {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value.unwrap_or_default() {
-            Value::String(text) => Ok(Text(text)),
-            other => Err(ParseError::expected_type(other)),
-        }
-    }
-}
-
-impl ToJSON for Text {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.clone()))
-    }
-}
 
 /// Milliseconds since the epoch as an RFC 3339 timestamp.
 pub type Timestamp = time::OffsetDateTime;
@@ -95,9 +19,9 @@ pub fn timestamp(ms: i64) -> Timestamp {
 
 // The request bodies that carry a password do not derive `Debug`, so they cannot be logged.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct RegisterRequest {
-    pub email: Text,
+    pub email: Text<Email>,
     /// 8–128 characters (the minimum is configurable), not a common password, and not
     /// containing the email's name.
     #[oai(validator(max_length = 1024))]
@@ -108,24 +32,25 @@ pub struct RegisterRequest {
 }
 
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct SignInRequest {
-    pub email: Text,
+    pub email: Text<Email>,
     /// Capped well above any password the policy allows, so no request buys a costly hash.
     #[oai(validator(max_length = 1024))]
     pub password: Text,
 }
 
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct UserView {
+    /// Not always a UUID: an imported user keeps the id the old system gave them.
     pub id: String,
-    pub email: String,
+    pub email: Text<Email>,
     #[oai(nullable)]
     pub name: Option<String>,
     /// A picture URL (http or https) the app may show; Latchkey never fetches it.
     #[oai(nullable)]
-    pub image: Option<String>,
+    pub image: Option<Text<Uri>>,
     pub email_verified: bool,
     pub created_at: Timestamp,
     /// The language of the user's emails (`en`, `de`): chosen at registration from
@@ -137,9 +62,9 @@ impl From<User> for UserView {
     fn from(user: User) -> Self {
         UserView {
             id: user.id,
-            email: user.email,
+            email: user.email.into(),
             name: user.name,
-            image: user.image,
+            image: user.image.map(Text::from),
             email_verified: user.email_verified,
             created_at: timestamp(user.created_at),
             locale: Locale::or_default(user.locale.as_deref())
@@ -151,7 +76,7 @@ impl From<User> for UserView {
 
 /// What register, sign-in and refresh return. No `Debug`: it carries tokens.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct AuthSession {
     pub user: UserView,
     /// A JWT (`typ: at+jwt`, HS256 or EdDSA) to send as `Authorization: Bearer …`. Absent
@@ -173,7 +98,7 @@ pub struct AuthSession {
 
 /// The refresh token to trade. Leave it out (send `{}`) to use the refresh cookie.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct RefreshRequest {
     #[oai(validator(max_length = 256), nullable)]
     pub refresh_token: Option<Text>,
@@ -181,7 +106,7 @@ pub struct RefreshRequest {
 
 /// A Better Auth session cookie to exchange. No `Debug`: it is a credential.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ExchangeRequest {
     /// The value of the `better-auth.session_token` cookie (`__Secure-better-auth.session_token`
     /// on https) exactly as the browser sent it: the session token, a dot and its signature,
@@ -191,9 +116,9 @@ pub struct ExchangeRequest {
 
 /// One of the caller's live sessions (a signed-in device). Never carries a token.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct SessionView {
-    pub id: String,
+    pub id: Text<Uuid>,
     pub created_at: Timestamp,
     /// When the session last signed in or refreshed.
     pub last_used_at: Timestamp,
@@ -211,7 +136,7 @@ impl SessionView {
     pub fn new(session: SessionInfo, current_id: &str) -> Self {
         SessionView {
             current: session.id == current_id,
-            id: session.id,
+            id: session.id.into(),
             created_at: timestamp(session.created_at),
             last_used_at: timestamp(session.last_seen_at),
             expires_at: timestamp(session.expires_at),
@@ -223,14 +148,15 @@ impl SessionView {
 
 /// How many sessions were revoked.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct RevokedCount {
     pub revoked: i64,
 }
 
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct TaskView {
-    pub id: String,
+    pub id: Text<Uuid>,
     pub title: String,
     #[oai(nullable)]
     pub description: Option<String>,
@@ -242,7 +168,7 @@ pub struct TaskView {
 impl From<Task> for TaskView {
     fn from(task: Task) -> Self {
         TaskView {
-            id: task.id,
+            id: task.id.into(),
             title: task.title,
             description: task.description,
             completed: task.completed,
@@ -253,7 +179,7 @@ impl From<Task> for TaskView {
 }
 
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct CreateTaskRequest {
     #[oai(validator(min_length = 1, max_length = 200))]
     pub title: Text,
@@ -264,7 +190,7 @@ pub struct CreateTaskRequest {
 
 /// Fields left out stay as they are; `"description": null` clears the description.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct UpdateTaskRequest {
     /// `null` is the same as leaving it out.
     #[oai(validator(min_length = 1, max_length = 200), nullable)]
@@ -278,6 +204,7 @@ pub struct UpdateTaskRequest {
 
 /// The request was taken; what happens next arrives by email.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Accepted {
     /// A sentence to show the user. It is the same whether or not an account exists.
     pub message: String,
@@ -292,13 +219,14 @@ impl Accepted {
 }
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ForgotPasswordRequest {
-    pub email: Text,
+    pub email: Text<Email>,
 }
 
 /// No `Debug`: it carries a password and a token.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ResetPasswordRequest {
     /// The token from the emailed link (the part after `#token=`).
     #[oai(validator(max_length = 256))]
@@ -310,6 +238,7 @@ pub struct ResetPasswordRequest {
 
 /// The token from an emailed link (the part after `#token=`). No `Debug`.
 #[derive(Object)]
+#[oai(example)]
 pub struct TokenRequest {
     #[oai(validator(max_length = 256))]
     pub token: Text,
@@ -317,12 +246,13 @@ pub struct TokenRequest {
 
 /// Fields left out stay as they are; `null` clears one.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct UpdateProfileRequest {
     #[oai(validator(max_length = 100), nullable)]
     pub name: MaybeUndefined<Text>,
     /// An `https://` (or `http://`) URL of at most 2048 characters.
     #[oai(validator(max_length = 2048), nullable)]
-    pub image: MaybeUndefined<Text>,
+    pub image: MaybeUndefined<Text<Uri>>,
     /// The language of the user's emails: one of the server's locales (`en`, `de`), else
     /// 400 `unsupported_locale`. `null` goes back to the default, `en`.
     #[oai(nullable)]
@@ -331,7 +261,7 @@ pub struct UpdateProfileRequest {
 
 /// No `Debug`: it carries passwords.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ChangePasswordRequest {
     #[oai(validator(max_length = 1024))]
     pub current_password: Text,
@@ -346,9 +276,9 @@ pub struct ChangePasswordRequest {
 
 /// No `Debug`: it carries a password.
 #[derive(Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct ChangeEmailRequest {
-    pub new_email: Text,
+    pub new_email: Text<Email>,
     /// The current password, so a borrowed session cannot take the account.
     #[oai(validator(max_length = 1024))]
     pub password: Text,

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Header;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::{respond, wants_cookies};
 use super::dto::{AuthSession, ExchangeRequest};
 use super::held::held_session;
+use super::json::Json;
 use super::transport::{Transport, WithCookies};
 use crate::auth::ClientInfo;
 use crate::error::Failure;

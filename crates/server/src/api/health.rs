@@ -4,21 +4,23 @@ use std::sync::Arc;
 
 use latchkey_core::Error;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
+use super::failures::ErrorCode;
+use super::json::Json;
 use crate::error::ErrorBody;
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct Health {
     /// `ok`.
     pub status: String,
 }
 
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct Readiness {
     /// `ok`.
     pub status: String,
@@ -47,10 +49,10 @@ pub enum Live {
 
 /// Which dependencies are failing.
 #[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
+#[oai(rename_all = "camelCase", example)]
 pub struct NotReady {
     /// `unavailable`.
-    pub error: String,
+    pub error: ErrorCode,
     /// A sentence naming the failing dependencies.
     pub message: String,
     /// This request's id (as in every error body).
@@ -109,7 +111,7 @@ impl HealthApi {
         }
         if !failing.is_empty() {
             let body = ErrorBody::new(
-                Error::Unavailable.code(),
+                &Error::Unavailable,
                 format!("Not ready: {} failing.", failing.join(", ")),
             );
             return Ready::Unavailable(Json(NotReady {

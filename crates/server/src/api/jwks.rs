@@ -7,20 +7,22 @@ use std::sync::Arc;
 
 use latchkey_core::keys::Jwks;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::ApiTags;
+use super::json::Json;
 use crate::state::AppState;
 
 /// A JSON Web Key Set (RFC 7517) of Ed25519 public keys.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct JwkSet {
     pub keys: Vec<JwkView>,
 }
 
 /// One Ed25519 public key (RFC 8037).
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct JwkView {
     /// `OKP`.
     pub kty: String,

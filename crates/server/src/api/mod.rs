@@ -5,13 +5,17 @@
 pub mod account;
 pub mod auth;
 pub mod dto;
+mod examples;
 pub mod exchange;
+pub mod failures;
 pub mod health;
 mod held;
+pub mod json;
 pub mod jwks;
 pub mod recovery;
 pub mod sessions;
 pub mod tasks;
+pub mod text;
 pub mod transport;
 pub mod unblock;
 

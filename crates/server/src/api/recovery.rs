@@ -10,11 +10,11 @@ use std::sync::Arc;
 use latchkey_core::{Email, Error};
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::dto::{Accepted, ForgotPasswordRequest, ResetPasswordRequest, TokenRequest, UserView};
+use super::json::Json;
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
 use crate::flows::{Ctx, recovery, verification};

@@ -9,12 +9,13 @@ use latchkey_core::Error;
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::AuthenticatedErrors;
 use super::dto::{RevokedCount, SessionView};
+use super::json::Json;
+use super::text::{Text, Uuid};
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
 use crate::flows::{self, Ctx, ids::canonical};
@@ -83,7 +84,7 @@ impl SessionsApi {
         state: Data<&Arc<AppState>>,
         req: &Request,
         auth: Caller,
-        id: Path<String>,
+        id: Path<Text<Uuid>>,
     ) -> Result<SessionRevoked, Failure<RevokeErrors>> {
         let me = auth.0;
         let id = canonical(&id.0).ok_or(Error::NotFound)?;

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use latchkey_store::TaskPatch;
 use poem::web::Data;
 use poem_openapi::param::Path;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::auth::AuthenticatedErrors;
 use super::dto::{CreateTaskRequest, TaskView, Text, UpdateTaskRequest};
+use super::json::Json;
+use super::text::Uuid;
 use crate::auth::{Caller, ClientInfo};
 use crate::error::Failure;
 use crate::flows::Ctx;
@@ -93,7 +94,7 @@ impl TasksApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Caller,
-        id: Path<String>,
+        id: Path<Text<Uuid>>,
     ) -> Result<TaskFound, Failure<FindErrors>> {
         let task = tasks::find(&ctx(&state), &auth.0.user_id, &id.0).await?;
         Ok(TaskFound::Ok(Json(task.into())))
@@ -105,7 +106,7 @@ impl TasksApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Caller,
-        id: Path<String>,
+        id: Path<Text<Uuid>>,
         body: Json<UpdateTaskRequest>,
     ) -> Result<TaskFound, Failure<UpdateErrors>> {
         let UpdateTaskRequest {
@@ -132,7 +133,7 @@ impl TasksApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Caller,
-        id: Path<String>,
+        id: Path<Text<Uuid>>,
     ) -> Result<TaskDeleted, Failure<DeleteErrors>> {
         tasks::delete(&ctx(&state), &auth.0.user_id, &id.0).await?;
         Ok(TaskDeleted::NoContent)

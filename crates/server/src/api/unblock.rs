@@ -14,11 +14,11 @@ use std::sync::Arc;
 
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::ApiTags;
 use super::dto::TokenRequest;
+use super::json::Json;
 use crate::auth::ClientInfo;
 use crate::error::Failure;
 use crate::flows::{Ctx, unblock};

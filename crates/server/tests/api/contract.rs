@@ -89,21 +89,188 @@ fn every_operation_documents_its_error_statuses_with_the_error_shape() {
             }
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
-                    let schema =
-                        &response["content"]["application/json; charset=utf-8"]["schema"]["$ref"];
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
                     // Readiness's 503 is the error shape plus the list of what is failing.
                     let expected = if path == "/readyz" && status == "503" {
-                        "#/components/schemas/NotReady"
+                        "#/components/schemas/NotReady".to_owned()
                     } else {
-                        "#/components/schemas/ErrorBody"
+                        format!("#/components/schemas/{}", error_schema_of(status))
                     };
-                    assert_eq!(schema, expected, "{method} {path} {status}");
+                    assert_eq!(
+                        schema.as_str(),
+                        Some(expected.as_str()),
+                        "{method} {path} {status}"
+                    );
                 }
             }
             checked += 1;
         }
     }
     assert!(checked >= 10, "only {checked} operations");
+}
+
+/// The schema each error status's responses point at.
+fn error_schema_of(status: &str) -> &'static str {
+    match status {
+        "400" => "BadRequestError",
+        "401" => "UnauthorizedError",
+        "403" => "ForbiddenError",
+        "404" => "NotFoundError",
+        "409" => "ConflictError",
+        "413" => "PayloadTooLargeError",
+        "415" => "UnsupportedMediaTypeError",
+        "429" => "TooManyRequestsError",
+        "500" => "InternalServerError",
+        "503" => "ServiceUnavailableError",
+        other => panic!("no error schema for {other}"),
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `ErrorBody.error` is the enum of every stable code, exactly the golden list; each status's
+/// schema is `ErrorBody` narrowed to the codes of that status, and together they cover every
+/// code once.
+#[test]
+fn error_codes_are_an_enum_narrowed_per_status() {
+    let spec: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/../../tests/vectors/error-codes.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        schemas["ErrorBody"]["properties"]["error"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+    let every = strings(&schemas["ErrorCode"]["enum"]);
+    assert_eq!(every, strings(&golden["codes"]));
+    let mut covered = Vec::new();
+    for status in [
+        "400", "401", "403", "404", "409", "413", "415", "429", "500", "503",
+    ] {
+        let schema = &schemas[error_schema_of(status)];
+        assert_eq!(schema["allOf"][0]["$ref"], "#/components/schemas/ErrorBody");
+        let narrowed = strings(&schema["allOf"][1]["properties"]["error"]["enum"]);
+        assert!(!narrowed.is_empty(), "{status}");
+        let example = schema["example"]["error"].as_str().unwrap().to_owned();
+        assert!(narrowed.contains(&example), "{status}: {example}");
+        covered.extend(narrowed);
+    }
+    // 405 answers routes outside the contract only; the rest is covered once.
+    covered.push("method_not_allowed".into());
+    covered.sort();
+    let mut every = every;
+    every.sort();
+    assert_eq!(covered, every);
+    let unauthorized =
+        strings(&schemas["UnauthorizedError"]["allOf"][1]["properties"]["error"]["enum"]);
+    assert!(unauthorized.contains(&"invalid_credentials".to_owned()));
+    assert!(!unauthorized.contains(&"email_taken".to_owned()));
+}
+
+/// Generators key JSON bodies by the media type: it is plain `application/json` everywhere
+/// (the answers' `Content-Type` header may still name the charset).
+#[test]
+fn every_body_is_plain_application_json_with_an_example() {
+    let spec: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let example_of = |schema: &Value| -> Value {
+        let schema = schema.get("items").unwrap_or(schema);
+        match schema["$ref"].as_str() {
+            Some(name) => {
+                schemas[name.trim_start_matches("#/components/schemas/")]["example"].clone()
+            }
+            None => schema["example"].clone(),
+        }
+    };
+    let mut bodies = 0;
+    for (path, ops) in spec["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let mut contents: Vec<&Value> = op
+                .get("requestBody")
+                .map(|b| &b["content"])
+                .into_iter()
+                .collect();
+            for response in op["responses"].as_object().unwrap().values() {
+                if let Some(content) = response.get("content") {
+                    contents.push(content);
+                }
+            }
+            for content in contents {
+                let keys: Vec<&String> = content.as_object().unwrap().keys().collect();
+                assert_eq!(keys, ["application/json"], "{method} {path}");
+                let example = example_of(&content["application/json"]["schema"]);
+                assert!(example.is_object(), "{method} {path}: no example");
+                bodies += 1;
+            }
+        }
+    }
+    assert!(bodies >= 60, "only {bodies} bodies");
+}
+
+/// Session and task ids are UUIDs; user ids are not always (an imported user keeps the id
+/// the old system gave them), so they carry no format.
+#[test]
+fn ids_emails_and_urls_name_their_format() {
+    let spec: Value = serde_json::from_str(&committed("openapi.json")).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let format = |schema: &str, field: &str| schemas[schema]["properties"][field]["format"].clone();
+    for (schema, field, expected) in [
+        ("SessionView", "id", json!("uuid")),
+        ("TaskView", "id", json!("uuid")),
+        ("UserView", "id", Value::Null),
+        ("UserView", "email", json!("email")),
+        ("UserView", "image", json!("uri")),
+        ("RegisterRequest", "email", json!("email")),
+        ("SignInRequest", "email", json!("email")),
+        ("ForgotPasswordRequest", "email", json!("email")),
+        ("ChangeEmailRequest", "newEmail", json!("email")),
+        ("UpdateProfileRequest", "image", json!("uri")),
+    ] {
+        assert_eq!(format(schema, field), expected, "{schema}.{field}");
+    }
+    for path in ["/api/v1/sessions/{id}", "/api/v1/tasks/{id}"] {
+        for op in spec["paths"][path].as_object().unwrap().values() {
+            assert_eq!(op["parameters"][0]["schema"]["format"], "uuid", "{path}");
+        }
+    }
+}
+
+/// The format is a label: the server's own checks still name the rule an input broke.
+#[tokio::test]
+async fn input_that_breaks_a_format_still_gets_the_rules_own_code() {
+    let app = TestApp::sqlite().await;
+    let res = app
+        .post(
+            "/api/v1/auth/register",
+            &json!({ "email": "not an address", "password": "correct horse battery staple" }),
+            None,
+        )
+        .await;
+    assert_error(res, StatusCode::BAD_REQUEST, "invalid_email").await;
+    let token = app.signed_up("formats@example.com").await;
+    let res = app.get("/api/v1/tasks/not-a-uuid", Some(&token)).await;
+    assert_error(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = app
+        .patch(
+            "/api/v1/auth/me",
+            &json!({ "image": "javascript:alert(1)" }),
+            &token,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
