@@ -2,7 +2,8 @@
  * `<LatchkeyProvider>` and `useSession()`: the signed-in user for client components, read from
  * the bridge's `GET /api/auth/session` and kept fresh: when an action here or in another tab
  * changes the session (a sign-out in one tab signs out the others' UI at once), and when the
- * window regains focus (a session revoked from another device, an expiry while away).
+ * window regains focus: then the server is asked (`fresh`), so a session revoked from another
+ * device or expired while away shows at once.
  */
 import { type ReactNode, createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 
@@ -100,7 +101,8 @@ export function LatchkeyProvider(props: LatchkeyProviderProps): ReactNode {
       const now = Date.now();
       if (now - lastFocusRead.current < FOCUS_THROTTLE_MS) return;
       lastFocusRead.current = now;
-      void refresh();
+      // Asked of the server: a session revoked while the tab was away shows now, not at expiry.
+      void refresh({ fresh: true });
     };
     window.addEventListener("focus", onFocus);
     document.addEventListener("visibilitychange", onFocus);
