@@ -102,7 +102,11 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
     const { value: rt } = host.read(cookies, request.headers.get("cookie"), "refresh");
     if (!rt) return { bearer: null, setCookies: [] };
     const got = await host.refresh(rt, cookies, passOn(request, null));
-    return got instanceof Response ? { bearer: null, setCookies: [] } : { bearer: got.access, setCookies: got.setCookies };
+    if (!(got instanceof Response)) return { bearer: got.access, setCookies: got.setCookies };
+    // 401: the session is over (revoked, expired, reused): its cookies go, so the browser
+    // stops presenting them. Anything else (429, an outage) keeps them for a later try.
+    const clear = got.status === 401 ? [cookies.clearCookie("access"), cookies.clearCookie("refresh")] : [];
+    return { bearer: null, setCookies: clear };
   };
 
   /** The user's call to the server, with any refreshed cookies on its answer. */
@@ -115,7 +119,7 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
   };
 
   /** `GET /session`: who the cookies say is signed in (`fresh`: as the server says it now). */
-  const session = async (request: Request): Promise<Response> => {
+  const readSession = async (request: Request): Promise<Response> => {
     const fresh = new URL(request.url).searchParams.get("fresh") === "1";
     const { bearer, setCookies } = await userBearer(request);
     const found = fresh ? await host.freshSession(bearer, passOn(request, null)) : await host.session(bearer);
@@ -146,7 +150,7 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
           return res;
         }
       }
-      return session(request);
+      return readSession(request);
     }
     if (op === "sessions") return asUser(request, "GET", "/api/v1/sessions", null);
     return asUser(request, "GET", `/api/v1/auth/${op}`, null);
