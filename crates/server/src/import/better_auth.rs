@@ -161,7 +161,7 @@ async fn read_sessions(
         .all(&sql)
         .await
         .map_err(|err| anyhow::anyhow!("reading Better Auth's sessions: {err}"))?;
-    let mut live: HashMap<String, Vec<ImportedSession>> = HashMap::new();
+    let mut live: HashMap<String, Vec<NewImportedSession>> = HashMap::new();
     let mut expired = 0;
     for (user_id, token, created_at, expires_at, ip, user_agent) in rows {
         let expires_at_ms = expires_at.as_deref().and_then(millis);
