@@ -148,7 +148,8 @@ export function createAuthClient(options: ClientOptions = {}): AuthClient {
       if (scope === "all") revoked = await call<{ revoked: number }>("DELETE", "sessions");
       // This browser signs out whatever the other step said: the user asked to leave.
       const here = await signOutHere();
-      announce("signed-out");
+      // The bridge clears the cookies on every answer but a refusal of the request itself.
+      if (!here.error) announce("signed-out");
       if (here.error || !revoked) return here;
       if (revoked.error) {
         // Signed out here, but the other devices may not be: say so, as sign-out does.
