@@ -13,7 +13,10 @@ export async function startApp(server, files = {}) {
   const http = createServer();
   await new Promise((r) => http.listen(0, "127.0.0.1", r));
   const url = `http://localhost:${http.address().port}`;
-  const latchkey = createLatchkey({ apiUrl: server.url, appUrl: url, secret: SECRET, clientAddress: () => "198.51.100.9" });
+  // Each test browser is a client of its own (as the platform would say): the server's
+  // per-address limits then count each one apart, as they would real users.
+  const clientAddress = (request) => request.headers.get("x-test-client") ?? "198.51.100.9";
+  const latchkey = createLatchkey({ apiUrl: server.url, appUrl: url, secret: SECRET, clientAddress });
   http.on("request", async (req, res) => {
     try {
       const path = new URL(req.url, url).pathname;
@@ -53,15 +56,21 @@ export async function startApp(server, files = {}) {
 
 /**
  * A fetch that behaves as a browser on `origin` does for same-origin calls: it keeps the
- * cookies the answers set, sends them back, and adds `Origin` to everything but GET.
+ * cookies the answers set, sends them back, and adds `Origin` to everything but GET. Each
+ * one comes from an address of its own.
  */
+let clients = 0;
+
 export function browserFetch(origin) {
   const jar = new Map();
+  const n = ++clients;
+  const address = `10.${(n >> 8) & 255}.${n & 255}.${1 + (process.pid % 250)}`;
   const fetcher = async (input, init = {}) => {
     const url = new URL(String(input), origin);
     const headers = new Headers(init.headers);
     const method = (init.method ?? "GET").toUpperCase();
     if (method !== "GET" && method !== "HEAD") headers.set("origin", origin);
+    headers.set("x-test-client", address);
     if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
     const res = await fetch(url, { ...init, headers });
     for (const line of res.headers.getSetCookie()) {

@@ -165,6 +165,10 @@ test("useSession outside a provider says what is missing", async () => {
   }
   const errors = [];
   const root = createRoot(document.createElement("div"), { onUncaughtError: (e) => errors.push(e) });
-  await act(async () => root.render(React.createElement(Lonely))).catch((e) => errors.push(e));
+  try {
+    await act(async () => root.render(React.createElement(Lonely)));
+  } catch (err) {
+    errors.push(err);
+  }
   assert.match(String(errors[0] ?? ""), /needs a <LatchkeyProvider>/);
 });

@@ -13,7 +13,7 @@ const compile = (file) =>
   spawnSync(
     process.execPath,
     [tsc, "--noEmit", "--strict", "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler",
-      "--lib", "ES2022,DOM", `${dir}${file}`],
+      "--lib", "ESNext,DOM", "--types", "react", `${dir}${file}`],
     { encoding: "utf8", cwd: dir },
   );
 

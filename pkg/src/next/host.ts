@@ -239,7 +239,7 @@ export class Host {
    * carries no such cookie or the exchange is off.
    */
   async exchange(header: string | null, cookies: AuthCookies, headers: HeadersInit = {}): Promise<Exchanged | null> {
-    const ba = this.betterAuth(cookies.mode() === "secure");
+    const ba = this.betterAuth(cookies.mode === "secure");
     if (!ba || !header) return null;
     const { value, names } = ba.find(header);
     if (names.length === 0) return null;
