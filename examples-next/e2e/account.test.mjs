@@ -215,7 +215,8 @@ test("a tab left idle past the access token's life still saves: the refresh cook
   page.on("request", (r) => r.url().endsWith("/api/auth/refresh") && renewals.push(r.method()));
   await page.getByRole("button", { name: "Save name" }).click();
   await page.getByText("Saved.").waitFor();
-  assert.deepEqual(renewals, ["POST"], "the form renewed the session once, then saved");
+  // The bridge renews an expired access cookie on the way, so the save needs no retry.
+  assert.deepEqual(renewals, [], "the bridge renewed the session inside the save");
   assert.deepEqual((await context.cookies()).map((c) => c.name).sort(), ["latchkey.at", "latchkey.rt"]);
   await page.goto("/dashboard");
   await page.getByRole("heading", { name: "Fay's tasks" }).waitFor();
