@@ -133,3 +133,31 @@ test("applySetCookies sets a bridge answer's cookies through a cookies() store, 
   assert.equal(parseSetCookie("=nameless"), null);
   assert.equal(parseSetCookie("a=b; Max-Age=soon; SameSite=odd").maxAge, undefined);
 });
+
+test("serverAction runs a bridge operation as the browser's request and sets the cookies it answers with", async () => {
+  const { email, cookie } = await signedUp();
+  const set = [];
+  const cookies = { set: (c) => set.push(c) };
+  const as = (cookieHeader) => ({ headers: new Headers({ cookie: cookieHeader, host: "localhost:3000" }), cookies });
+
+  const changed = await latchkey.serverAction(
+    "change-password",
+    { body: { currentPassword: PASSWORD, newPassword: "a brand new passphrase" } },
+    as(cookie),
+  );
+  assert.equal(changed.status, 200);
+  assert.equal((await changed.json()).user.email, email);
+  assert.deepEqual(set.map((c) => c.name).sort(), ["latchkey.at", "latchkey.rt"]);
+  assert.ok(set.every((c) => c.value.length > 20 && c.httpOnly));
+  const renewed = set.map((c) => `${c.name}=${c.value}`).join("; ");
+  assert.equal((await latchkey.getSession({ fresh: true, source: renewed })).user.email, email);
+
+  const listed = await latchkey.serverAction("sessions", { method: "GET" }, as(renewed));
+  assert.equal((await listed.json()).length, 1);
+
+  set.length = 0;
+  const out = await latchkey.serverAction("signout", {}, as(renewed));
+  assert.equal(out.status, 204);
+  assert.ok(set.length === 2 && set.every((c) => c.value === "" && c.maxAge === 0));
+  assert.equal(await latchkey.getSession({ fresh: true, source: renewed }), null);
+});
