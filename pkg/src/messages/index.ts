@@ -18,6 +18,7 @@ import { fr } from "./fr.js";
 
 export type { Catalogue, ErrorCode, Message, MessageParams };
 export { de, en, fr };
+export { ERROR_CODES, isErrorCode } from "../codes.js";
 
 /** The languages shipped, by their BCP 47 primary tag. */
 export const LOCALES = ["en", "fr", "de"] as const;
