@@ -119,10 +119,11 @@ export function authCookies(publicUrl: string): glue.AuthCookies {
 /**
  * Better Auth's session cookies (for apps moving from it): `prefix` is its
  * `advanced.cookiePrefix` (default `better-auth`), `domain` its `crossSubDomainCookies`
- * domain if it used one, `secure` whether the app is served over https (Better Auth then
- * wrote only the `__Secure-` name, and only that one is read; on http only the plain one).
+ * domain if it used one, `secure` whether the app is served over https (default `true`:
+ * Better Auth then wrote only the `__Secure-` name, and only that one is read; on http only
+ * the plain one).
  */
-export function betterAuthCookies(prefix?: string, domain?: string, secure = false): glue.BetterAuthCookies {
+export function betterAuthCookies(prefix?: string, domain?: string, secure = true): glue.BetterAuthCookies {
   init();
   return glue.BetterAuthCookies.new(prefix, domain, secure);
 }

@@ -65,6 +65,24 @@ test("jwks.json: EdDSA verification against a JWKS, and documents to refuse", ()
   });
 });
 
+test("verifyJwt hands another issuer's big numbers over as JSON.parse reads them", async () => {
+  const { generateKeyPair, exportJWK, SignJWT } = await import("jose");
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: "a-random-kid", alg: "EdDSA", use: "sig" };
+  const issuer = "https://ba.example.com";
+  const token = await new SignJWT({ big: 12345678901234567890, nested: { low: -9007199254740993, list: [2 ** 60] } })
+    .setProtectedHeader({ alg: "EdDSA", kid: jwk.kid })
+    .setIssuer(issuer)
+    .setAudience(issuer)
+    .setSubject("Xk3pQ9vTz7LmN2bR8sYw4HdJ6cFa1EgU")
+    .setIssuedAt()
+    .setExpirationTime("5m")
+    .sign(privateKey);
+  const got = latchkey.jwksVerifier({ keys: [jwk] }, { issuer, audience: issuer }).verifyJwt(token);
+  assert.equal(got.ok, true, JSON.stringify(got));
+  assert.deepEqual(got.claims, JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()));
+});
+
 test("assess.json: valid, refresh or refuse", () => {
   const t = vectors("tokens.json");
   const verifier = latchkey.hs256Verifier(t.secret, { issuer: t.issuer, audience: t.audience, leewaySecs: t.leeway });

@@ -103,6 +103,8 @@ fn decode_uri_component(text: &str) -> Option<String> {
 pub struct SessionCookies {
     plain: String,
     secure: String,
+    /// `<prefix>.dont_remember`: "remember me" was unticked at sign-in.
+    dont_remember: String,
     domain: Option<String>,
     /// Better Auth wrote the `__Secure-` name (it does on https), so only that one is read.
     https: bool,
@@ -113,10 +115,15 @@ pub struct SessionCookies {
 pub struct Found<'a> {
     /// The value to exchange: the cookie under the one name Better Auth wrote on the app's
     /// scheme (`__Secure-` on https, plain on http). The other name can only have been set
-    /// by someone else — any sibling subdomain can set a plain cookie for the parent domain —
-    /// and exchanging it would sign the browser in to their account. `None` when that name
+    /// by someone else — any sibling subdomain, even on http, can set a plain cookie for the
+    /// parent domain — and exchanging it would sign the browser in to their account. (A
+    /// sibling on https can still set a `__Secure-` one for the parent domain: the exchange
+    /// is as exposed to that as Better Auth itself was.) `None` when that name
     /// was not sent, or came twice with different values: a cookie planted beside the real
-    /// one, and guessing which is real is how session fixation wins.
+    /// one, and guessing which is real is how session fixation wins. `None` too when the
+    /// request carries Better Auth's `dont_remember` cookie: that session was to end with the
+    /// browser, and Latchkey's sessions last (on a shared computer, the next person would be
+    /// signed in); the user signs in again.
     pub value: Option<&'a str>,
     /// Every session cookie name the request sent (with a value), in the header's order:
     /// the ones to clear.
@@ -145,6 +152,7 @@ impl SessionCookies {
         Ok(SessionCookies {
             secure: format!("__Secure-{plain}"),
             plain,
+            dont_remember: format!("{prefix}.dont_remember"),
             domain: domain.map(str::to_owned),
             https,
         })
@@ -158,10 +166,21 @@ impl SessionCookies {
     /// The session cookies in a `Cookie` header.
     pub fn find<'a>(&self, cookie_header: &'a str) -> Found<'a> {
         let mut found = Found::default();
-        let read = if self.https { &self.secure } else { &self.plain };
+        let read = if self.https {
+            &self.secure
+        } else {
+            &self.plain
+        };
         let mut planted = false;
+        let mut dont_remember = false;
         for (name, value) in parse_cookie_header(cookie_header) {
-            if value.is_empty() || !self.names().contains(&name) {
+            if value.is_empty() {
+                continue;
+            }
+            if name.strip_prefix("__Secure-").unwrap_or(name) == self.dont_remember {
+                dont_remember = true;
+            }
+            if !self.names().contains(&name) {
                 continue;
             }
             if !found.names.contains(&name) {
@@ -175,7 +194,7 @@ impl SessionCookies {
                 _ => found.value = Some(value),
             }
         }
-        if planted {
+        if planted || dont_remember {
             found.value = None;
         }
         found

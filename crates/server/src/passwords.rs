@@ -13,6 +13,7 @@
 
 mod parity;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,6 +39,8 @@ pub struct Hasher {
     verifications: AtomicU64,
     /// What verifying each kind of stored hash takes, and so how long a refusal must.
     parity: Parity,
+    /// The formats of unusable stored hashes already warned about.
+    unusable: Mutex<HashSet<&'static str>>,
     /// How long each hash waited for a slot (registered in the app's metrics).
     queue_wait: Histogram,
 }
@@ -52,6 +55,7 @@ impl Hasher {
             dummy: OnceCell::new(),
             verifications: AtomicU64::new(0),
             parity: Parity::new(Work::Argon2id(cost)),
+            unusable: Mutex::default(),
             queue_wait: crate::observe::metrics::hash_wait(),
         }
     }
@@ -103,19 +107,25 @@ impl Hasher {
 
     /// Makes the dummy hash, so that no unknown-email sign-in ever pays for creating it, and
     /// times a wrong password on one stored hash of each kind in `stored_kinds` (from the
-    /// store), so that from the first request every refusal takes as long as the slowest.
+    /// store) not timed yet, so that from the first request every refusal takes as long as
+    /// the slowest. Run at start-up and again now and then (an import may have brought new
+    /// kinds); it logs only what it had not seen before.
     pub async fn warm_up(&self, stored_kinds: &[String]) -> Result<(), Error> {
         self.dummy().await?;
+        let floor_before = self.parity.floor().map(|(_, work)| work);
         let guess = format!("{:?}", random::bytes::<16>()?);
         for stored in stored_kinds {
             let work = match hash::work(stored) {
                 Ok(work) => work,
                 Err(error) => {
-                    tracing::warn!(
-                        format = hash::label(stored),
-                        error = error.code(),
-                        "some stored password hashes cannot be used: those accounts cannot sign in until their password is reset"
-                    );
+                    let format = hash::label(stored);
+                    if self.lock_unusable().insert(format) {
+                        tracing::warn!(
+                            format,
+                            error = error.code(),
+                            "some stored password hashes cannot be used: those accounts cannot sign in until their password is reset"
+                        );
+                    }
                     continue;
                 }
             };
@@ -128,7 +138,7 @@ impl Hasher {
                 .await?;
             self.parity.observe(work, took);
         }
-        if self.parity.floor().is_some() {
+        if floor_before.is_none() && self.parity.floor().is_some() {
             // Timed only now: a store of today's argon2id alone needs no floor.
             let dummy = self.dummy().await?.clone();
             let (_, took) = self
@@ -136,7 +146,9 @@ impl Hasher {
                 .await?;
             self.parity.observe(self.parity.baseline(), took);
         }
-        if let Some((floor, slowest)) = self.parity.floor() {
+        if let Some((floor, slowest)) = self.parity.floor()
+            && Some(slowest) != floor_before
+        {
             tracing::info!(
                 floor_ms = floor.as_millis(),
                 slowest = ?slowest,
@@ -144,6 +156,13 @@ impl Hasher {
             );
         }
         Ok(())
+    }
+
+    fn lock_unusable(&self) -> std::sync::MutexGuard<'_, HashSet<&'static str>> {
+        // A panic elsewhere while holding it left a set of names, still good to read.
+        self.unusable
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Spends the same work as a real verification, then says no.
@@ -226,5 +245,42 @@ impl Hasher {
         })
         .await
         .map_err(|_| Error::Internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `bcrypt.hashpw(b"ab", bcrypt.gensalt(4))` in Python's `bcrypt` 4.3.
+    const BCRYPT: &str = "$2b$04$NRyIDPZ/ubF06ducaDCLB.G0170l8f0NaiZICxEBtXpKliBFd4PkG";
+
+    #[tokio::test]
+    async fn a_later_warm_up_learns_the_kinds_an_import_brought() {
+        let cheap = Cost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let hasher = Hasher::new(cheap);
+        let today = hasher.hash("pw".into()).await.unwrap();
+        hasher.warm_up(std::slice::from_ref(&today)).await.unwrap();
+        assert!(hasher.parity.floor().is_none(), "argon2id alone");
+        // An import added bcrypt and a format nobody verifies; the next look times bcrypt.
+        let kinds = [
+            today,
+            BCRYPT.to_owned(),
+            "$6$rounds=5000$salt$hash".to_owned(),
+        ];
+        hasher.warm_up(&kinds).await.unwrap();
+        assert!(hasher.parity.knows(Work::Bcrypt { cost: 4 }));
+        assert!(
+            hasher.parity.floor().is_some(),
+            "a floor once bcrypt is seen"
+        );
+        assert!(hasher.lock_unusable().contains("sha512-crypt"));
+        // Looking again changes nothing and warns about nothing new.
+        hasher.warm_up(&kinds).await.unwrap();
+        assert_eq!(hasher.lock_unusable().len(), 1);
     }
 }

@@ -94,6 +94,36 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         })
 }
 
+/// How often a serving instance looks again at the kinds of stored password hash: an
+/// import run while it serves brings kinds it has not timed, and until it times them a wrong
+/// password on an imported account would answer later than an unknown address does.
+const RELEARN_HASH_KINDS: Duration = Duration::from_secs(5 * 60);
+
+/// Every [`RELEARN_HASH_KINDS`], times the kinds of stored hash not timed yet (start-up timed
+/// those there were then). A failure is logged and tried again next time.
+async fn relearn_hash_kinds(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(RELEARN_HASH_KINDS);
+    // After a stall (a slow database), one look, not a burst of full scans.
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is at once, and start-up has just done this.
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let failed = match state.store.credentials.hash_kinds().await {
+            Ok(kinds) => state
+                .hasher
+                .warm_up(&kinds)
+                .await
+                .err()
+                .map(|e| e.to_string()),
+            Err(err) => Some(err.to_string()),
+        };
+        if let Some(error) = failed {
+            tracing::warn!(%error, "could not look again at the stored password hashes");
+        }
+    }
+}
+
 /// Serves the app on `listener`, with the mail outbox worker beside it, until `shutdown`
 /// completes; then drains requests for up to 10 s and stops the worker.
 pub async fn run(
@@ -114,6 +144,7 @@ pub async fn run_with_metrics(
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(state.outbox.clone().run(stopped.clone()));
+    let relearn = tokio::spawn(relearn_hash_kinds(state.clone()));
     let metrics = metrics.map(|listener| {
         let mut stopped = stopped;
         let until_stopped = async move {
@@ -129,6 +160,7 @@ pub async fn run_with_metrics(
         .run_with_graceful_shutdown(routes(state), shutdown, Some(Duration::from_secs(10)))
         .await;
     let _ = stop.send(true);
+    relearn.abort();
     // A message being sent right now finishes, or its lease lets the next start retry it.
     let _ = worker.await;
     if let Some(metrics) = metrics {

@@ -9,9 +9,10 @@
 //! reports is what a real run would do.
 //!
 //! Sessions are written where their token hash is not here yet (one exchanged stays
-//! spent). When a run brings a source's sessions, it brings every live one, so a session of
-//! an already-imported user that is no longer among them has ended in the source since the
-//! last run: it is ended here too, as signing out there meant.
+//! spent). A run that brings a source's sessions brings every live one, so once it has read
+//! the whole source, a session imported before and still waiting to be exchanged that it did
+//! not bring has ended there since — signed out, revoked, its user banned or deleted — and is
+//! ended here too ([`Imports::end_sessions_not_brought`]).
 
 use std::collections::HashSet;
 
@@ -23,15 +24,18 @@ use crate::{NewImportedSession, Result, SqlStore};
 #[async_trait::async_trait]
 pub trait Imports: Send + Sync {
     /// Writes `users` (each with a credential, and their sessions) in one transaction and
-    /// says what became of each, in order. `sessions_from`: the source whose live sessions
-    /// this run brings (every one of them), if it brings any. With `dry_run` the transaction
-    /// is rolled back.
-    async fn import_users(
+    /// says what became of each, in order. With `dry_run` the transaction is rolled back.
+    async fn import_users(&self, users: &[ImportedUser], dry_run: bool) -> Result<BatchOutcome>;
+
+    /// Ends, in one transaction, every session from `source` still waiting to be exchanged
+    /// whose token hash is not in `brought` (the sessions a complete run found live); how
+    /// many. With `dry_run`, only counts them.
+    async fn end_sessions_not_brought(
         &self,
-        users: &[ImportedUser],
-        sessions_from: Option<&str>,
+        source: &str,
+        brought: &HashSet<String>,
         dry_run: bool,
-    ) -> Result<BatchOutcome>;
+    ) -> Result<u64>;
 }
 
 /// A user to import, already checked by the caller: the address parsed and normalised as
@@ -77,18 +81,11 @@ pub struct BatchOutcome {
     /// stays spent).
     pub sessions_inserted: u64,
     pub sessions_unchanged: u64,
-    /// Sessions imported before, not yet exchanged, and no longer live in the source: ended.
-    pub sessions_ended: u64,
 }
 
 #[async_trait::async_trait]
 impl Imports for SqlStore {
-    async fn import_users(
-        &self,
-        users: &[ImportedUser],
-        sessions_from: Option<&str>,
-        dry_run: bool,
-    ) -> Result<BatchOutcome> {
+    async fn import_users(&self, users: &[ImportedUser], dry_run: bool) -> Result<BatchOutcome> {
         let mut tx = self.db.begin().await?;
         let mut outcome = BatchOutcome::default();
         for user in users {
@@ -98,9 +95,6 @@ impl Imports for SqlStore {
                 outcome.sessions_inserted += inserted;
                 outcome.sessions_unchanged += user.sessions.len() as u64 - inserted;
             }
-            if let (Imported::Unchanged, Some(source)) = (imported, sessions_from) {
-                outcome.sessions_ended += end_sessions_gone(&mut tx, user, source).await?;
-            }
             outcome.users.push(imported);
         }
         if dry_run {
@@ -109,6 +103,32 @@ impl Imports for SqlStore {
             tx.commit().await?;
         }
         Ok(outcome)
+    }
+
+    async fn end_sessions_not_brought(
+        &self,
+        source: &str,
+        brought: &HashSet<String>,
+        dry_run: bool,
+    ) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        let pending: Vec<(String,)> = sql("SELECT token_hash FROM imported_sessions
+             WHERE source = $1 AND exchanged_at IS NULL AND expires_at > 0")
+        .bind(source)
+        .fetch_all(&mut tx)
+        .await?;
+        let gone: Vec<String> = pending
+            .into_iter()
+            .map(|(hash,)| hash)
+            .filter(|hash| !brought.contains(hash))
+            .collect();
+        if dry_run {
+            tx.rollback().await?;
+            return Ok(gone.len() as u64);
+        }
+        let ended = expire_pending(&mut tx, &gone).await?;
+        tx.commit().await?;
+        Ok(ended)
     }
 }
 
@@ -150,22 +170,4 @@ async fn import_user(tx: &mut Tx, user: &ImportedUser) -> Result<Imported> {
         Some(_) => Imported::IdTaken,
         None => Imported::EmailTaken,
     })
-}
-
-/// Ends `user`'s sessions from `source` that are still waiting to be exchanged but are not
-/// among the live ones this run brought; how many.
-async fn end_sessions_gone(tx: &mut Tx, user: &ImportedUser, source: &str) -> Result<u64> {
-    let live: HashSet<&str> = user.sessions.iter().map(|s| s.token_hash.as_str()).collect();
-    let pending: Vec<(String,)> = sql("SELECT token_hash FROM imported_sessions
-         WHERE user_id = $1 AND source = $2 AND exchanged_at IS NULL AND expires_at > 0")
-    .bind(&user.id)
-    .bind(source)
-    .fetch_all(tx)
-    .await?;
-    let gone: Vec<String> = pending
-        .into_iter()
-        .map(|(hash,)| hash)
-        .filter(|hash| !live.contains(hash.as_str()))
-        .collect();
-    expire_pending(tx, &gone).await
 }

@@ -4,12 +4,12 @@
 //! claimed by one worker, a counter never loses a hit, an imported session is exchanged
 //! once, and an account's rows go with it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use latchkey_store::{
-    Consume, EventKind, Exchange, Imported, ImportedUser, NewEvent,
-    NewImportedSession, NewMail, NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose,
-    Rotation, Store,
+    Consume, EventKind, Exchange, Imported, ImportedUser, NewEvent, NewImportedSession, NewMail,
+    NewOneTimeToken, NewSession, NewTask, NewUser, Outgoing, Purpose, Rotation, Store,
 };
 use tokio::task::JoinSet;
 
@@ -636,7 +636,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             imported("bo", &[]),
             imported("cy", &[]),
         ];
-        let first = imports.import_users(&batch, None, false).await.unwrap();
+        let first = imports.import_users(&batch, false).await.unwrap();
         assert_eq!(
             first.users,
             [Inserted, Inserted, Inserted],
@@ -667,7 +667,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
                 "UPDATE imported_sessions SET exchanged_at = 1",
             )
             .await;
-        let again = imports.import_users(&batch, None, false).await.unwrap();
+        let again = imports.import_users(&batch, false).await.unwrap();
         assert_eq!(
             again.users,
             [Unchanged, Unchanged, Unchanged],
@@ -688,53 +688,41 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             "still spent"
         );
 
-        // A run that brings the source's live sessions ends those gone from it since.
-        let from = Some("better-auth");
-        let bo = |sessions: &[&str]| [imported("bo", sessions)];
-        let two = imports
-            .import_users(&bo(&["s-bo1", "s-bo2"]), from, false)
-            .await
-            .unwrap();
-        assert_eq!((two.sessions_inserted, two.sessions_ended), (2, 0));
-        let one = imports
-            .import_users(&bo(&["s-bo2"]), from, false)
-            .await
-            .unwrap();
-        assert_eq!(
-            (one.sessions_unchanged, one.sessions_ended),
-            (1, 1),
-            "{}",
-            backend.name
-        );
+        // What a complete run did not bring has ended in the source: ended here too, but
+        // never one already exchanged (Ann's); a dry run only counts.
+        let source = "better-auth";
+        let bo = [imported("bo", &["s-bo1", "s-bo2"])];
+        let written = imports.import_users(&bo, false).await.unwrap();
+        assert_eq!(written.sessions_inserted, 2);
         let live = |hash: &'static str| async move {
             let sessions = &store.imported_sessions;
-            let found = sessions.find_imported_session(hash, "better-auth", NOW);
+            let found = sessions.find_imported_session(hash, source, NOW);
             found.await.unwrap().is_some()
         };
+        let brought: HashSet<String> = ["s-bo2".to_owned()].into();
+        let counted = imports.end_sessions_not_brought(source, &brought, true);
+        assert_eq!(counted.await.unwrap(), 1, "{}", backend.name);
+        assert!(live("s-bo1").await, "a dry run ends nothing");
+        let ended = imports.end_sessions_not_brought(source, &brought, false);
+        assert_eq!(ended.await.unwrap(), 1, "{}", backend.name);
+        // One: Ann's session, not brought either, is spent, so not pending.
         assert!(!live("s-bo1").await && live("s-bo2").await);
         // Ended, the row stays, so a later run cannot bring it back.
-        let back = imports
-            .import_users(&bo(&["s-bo1", "s-bo2"]), from, false)
-            .await
-            .unwrap();
-        assert_eq!((back.sessions_inserted, back.sessions_ended), (0, 0));
+        let back = imports.import_users(&bo, false).await.unwrap();
+        assert_eq!(back.sessions_inserted, 0);
         assert!(!live("s-bo1").await);
-        // A run without sessions ends none; a spent one is not pending, so not ended either.
-        let without = imports.import_users(&bo(&[]), None, false).await.unwrap();
-        assert_eq!(without.sessions_ended, 0);
+        // Another source's sessions are not this one's to end.
+        let none = HashSet::new();
+        let other = imports.end_sessions_not_brought("other", &none, false);
+        assert_eq!(other.await.unwrap(), 0);
         assert!(live("s-bo2").await);
-        let spent = imports
-            .import_users(&[imported("ann", &[])], from, false)
-            .await
-            .unwrap();
-        assert_eq!(spent.sessions_ended, 0);
 
         // Another address under a taken id, a taken address under another id.
         let mut moved = imported("ann", &["s-moved"]);
         moved.email_key = "ann@elsewhere.example".into();
         let mut twin = imported("dee", &[]);
         twin.email_key = "bo@example.com".into();
-        let conflicts = imports.import_users(&[moved, twin], None, false).await.unwrap();
+        let conflicts = imports.import_users(&[moved, twin], false).await.unwrap();
         assert_eq!(conflicts.users, [IdTaken, EmailTaken], "{}", backend.name);
         assert_eq!(
             conflicts.sessions_inserted, 0,
@@ -743,7 +731,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
 
         // A dry run answers as a real run would, and keeps nothing.
         let dry = imports
-            .import_users(&[imported("eve", &["s-eve"])], None, true)
+            .import_users(&[imported("eve", &["s-eve"])], true)
             .await
             .unwrap();
         assert_eq!((dry.users[0], dry.sessions_inserted), (Inserted, 1));
@@ -772,7 +760,7 @@ async fn an_import_batch_is_one_transaction_and_a_rerun_changes_nothing() {
             )
             .await;
         let failing = [imported("fay", &["s-fay"]), imported("boom", &[])];
-        assert!(imports.import_users(&failing, None, false).await.is_err());
+        assert!(imports.import_users(&failing, false).await.is_err());
         let fay = &failing[0].id;
         assert!(
             store.accounts.find_user(fay).await.unwrap().is_none(),

@@ -18,8 +18,8 @@ pub struct BetterAuthCookies {
 impl BetterAuthCookies {
     /// The cookies under `prefix` (Better Auth's `advanced.cookiePrefix`; default
     /// `better-auth`) on `domain` (its `crossSubDomainCookies` domain; default none), for an
-    /// app served over https when `secure` (default false): there only the `__Secure-` name is
-    /// read, on http only the plain one. Throws a `LatchkeyError` (`invalid_request`) for a
+    /// app served over https when `secure` (default true, the safe guess: there only the
+    /// `__Secure-` name is read; on http only the plain one). Throws a `LatchkeyError` (`invalid_request`) for a
     /// prefix or domain that cannot be in a cookie line.
     pub fn new(
         prefix: Option<String>,
@@ -27,7 +27,7 @@ impl BetterAuthCookies {
         secure: Option<bool>,
     ) -> Result<BetterAuthCookies, JsValue> {
         let prefix = prefix.as_deref().unwrap_or(DEFAULT_COOKIE_PREFIX);
-        let cookies = SessionCookies::new(prefix, domain.as_deref(), secure.unwrap_or(false))
+        let cookies = SessionCookies::new(prefix, domain.as_deref(), secure.unwrap_or(true))
             .map_err(|e| out::thrown(&e))?;
         Ok(BetterAuthCookies { cookies })
     }

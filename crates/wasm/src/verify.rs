@@ -102,7 +102,14 @@ impl Verifier {
             let token = out::opt_string(&token).ok_or(Error::MalformedToken)?;
             self.tokens.verify_jwt(&token, now)
         });
-        out::result(answer.map(|claims| Claims { claims }))
+        out::result(answer.map(|claims| {
+            Claims {
+                claims: claims
+                    .into_iter()
+                    .map(|(name, value)| (name, as_javascript_reads(value)))
+                    .collect(),
+            }
+        }))
     }
 
     /// What to do with a request's access token at `now` (default: the current time):
@@ -189,4 +196,33 @@ pub fn error_codes() -> Vec<String> {
         .iter()
         .map(|e| e.code().to_owned())
         .collect()
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A claim as JavaScript's `JSON.parse` reads it: an integer beyond 2^53 becomes the nearest
+/// double. Another issuer may put one in a token (a numeric id, say); handed over exactly it
+/// could not become a JavaScript value at all, and the result would be no result.
+fn as_javascript_reads(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::{Number, Value};
+    match value {
+        Value::Number(n)
+            if n.as_u64()
+                .or(n.as_i64().map(i64::unsigned_abs))
+                .is_some_and(|m| m > MAX_SAFE_INTEGER) =>
+        {
+            n.as_f64()
+                .and_then(Number::from_f64)
+                .map_or(Value::Null, Value::Number)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(as_javascript_reads).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name, as_javascript_reads(value)))
+                .collect(),
+        ),
+        other => other,
+    }
 }

@@ -153,6 +153,8 @@ const read = [
   ["one name twice with different values: a planted cookie beside the real one; none is exchanged, the name is cleared", "better-auth", false, `${NAME}=${v}; ${NAME}=${w}`, null, [NAME]],
   ["an https app: two values under the plain name do not matter, it is not read", "better-auth", true, `${NAME}=${v}; ${NAME}=${w}; ${S}=${v}`, v, [NAME, S]],
   ["a quoted value loses its quotes (RFC 6265)", "better-auth", false, `${NAME}="${v}"`, v, [NAME]],
+  ["\"remember me\" unticked (dont_remember): that session was to end with the browser, so it is not exchanged for a lasting one; cleared", "better-auth", false, `${NAME}=${v}; better-auth.dont_remember=true.c2lnbmF0dXJl`, null, [NAME]],
+  ["dont_remember on https", "better-auth", true, `__Secure-better-auth.dont_remember=true.c2lnbmF0dXJl; ${S}=${v}`, null, [S]],
   ["advanced.cookiePrefix acme: only acme's cookie", "acme", false, `${NAME}=${w}; acme.session_token=${v}`, v, ["acme.session_token"]],
   ["the cookie cache (session_data) is not the session", "better-auth", false, `better-auth.session_data=${v}`, null, []],
   ["an empty value is no cookie", "better-auth", false, `${NAME}=`, null, []],

@@ -133,7 +133,8 @@ fn decoding_follows_decode_uri_component() {
 #[test]
 fn clearing_lines_are_better_auths_own() {
     for case in vectors().clear {
-        let cookies = SessionCookies::new(DEFAULT_COOKIE_PREFIX, case.domain.as_deref(), false).unwrap();
+        let cookies =
+            SessionCookies::new(DEFAULT_COOKIE_PREFIX, case.domain.as_deref(), false).unwrap();
         assert_eq!(
             cookies.clear(&case.cookie_name).as_deref(),
             Ok(case.set_cookie.as_str())

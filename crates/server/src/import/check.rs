@@ -89,6 +89,7 @@ impl Checker {
             created_at_ms,
             password_hash,
             sessions,
+            note,
         } = candidate;
         if let Err(refusal) = check_id(&id) {
             return Ok(Err(refusal));
@@ -139,6 +140,9 @@ impl Checker {
                     })
                     .ok()
             });
+        if let Some(note) = note {
+            report.note(origin, note);
+        }
         let passwordless = password_hash.is_none();
         let password_hash = match password_hash {
             Some(hash) => hash,

@@ -97,7 +97,7 @@ fn candidate(line: &[u8]) -> Result<Candidate, Refusal> {
         email_verified,
         created_at_ms,
         password_hash: text(&object, "password_hash")?,
-        sessions: Vec::new(),
+        ..Candidate::default()
     })
 }
 

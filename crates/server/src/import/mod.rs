@@ -26,6 +26,7 @@ pub mod report;
 pub mod source;
 pub mod users_table;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::time::Instant;
 
@@ -70,6 +71,8 @@ pub struct Candidate {
     pub password_hash: Option<String>,
     /// Their live sessions (the source leaves out and counts the expired ones).
     pub sessions: Vec<NewImportedSession>,
+    /// What the source changed of the user on the way, for the report.
+    pub note: Option<String>,
 }
 
 /// Why a row is not imported: a stable snake_case code and a sentence for the operator.
@@ -102,8 +105,9 @@ pub struct Feed {
     pub rows: mpsc::Receiver<anyhow::Result<Row>>,
     /// Sessions the source left out because they were over.
     pub expired_sessions: u64,
-    /// The source whose live sessions the rows carry, all of them, when it brings any: an
-    /// imported session no longer among them has ended there since the last run.
+    /// The source whose live sessions the rows carry, all of them, when it brings any: once
+    /// the whole source is read, an imported session not among them has ended there since
+    /// the last run (and its user may have been banned, deleted or refused this time).
     pub sessions_from: Option<&'static str>,
 }
 
@@ -158,12 +162,14 @@ pub async fn run(
     let mut checker = check::Checker::new(now_ms);
     let batch_size = options.batch_size.max(1);
     let mut batch = Batch::default();
+    // The sessions of the users imported or already here, as a complete run found them.
+    let mut brought = HashSet::new();
     progress.start(feed.total);
     let failure = loop {
         let row = match feed.rows.recv().await {
             Some(Ok(row)) => row,
             Some(Err(err)) => break Some(format!("reading the source failed: {err:#}")),
-            None => match write(store, &mut batch, &feed, options, &mut report).await {
+            None => match write(store, &mut batch, &mut brought, options, &mut report).await {
                 Ok(()) => break None,
                 Err(failure) => break Some(failure),
             },
@@ -175,13 +181,30 @@ pub async fn run(
             Err(err) => break Some(format!("{err:#}")),
         }
         if batch.users.len() >= batch_size
-            && let Err(failure) = write(store, &mut batch, &feed, options, &mut report).await
+            && let Err(failure) = write(store, &mut batch, &mut brought, options, &mut report).await
         {
             break Some(failure);
         }
         progress.update(report.read);
     };
     progress.finish();
+    // Only a run that read the whole source knows which sessions are no longer live there.
+    let failure = match (failure, feed.sessions_from) {
+        (None, Some(source)) => {
+            let imports = &store.imports;
+            let ended = imports.end_sessions_not_brought(source, &brought, options.dry_run);
+            match ended.await {
+                Ok(ended) => {
+                    report.sessions.ended = ended;
+                    None
+                }
+                Err(err) => Some(format!(
+                    "every user was written, but ending the sessions over in the source failed: {err}"
+                )),
+            }
+        }
+        (failure, _) => failure,
+    };
     report.failure = failure;
     report.elapsed = started.elapsed();
     report
@@ -209,7 +232,7 @@ impl Batch {
 async fn write(
     store: &Store,
     batch: &mut Batch,
-    feed: &Feed,
+    brought: &mut HashSet<String>,
     options: &Options,
     report: &mut Report,
 ) -> Result<(), String> {
@@ -222,7 +245,7 @@ async fn write(
         return Ok(());
     };
     let imports = &store.imports;
-    let written = imports.import_users(&users, feed.sessions_from, options.dry_run);
+    let written = imports.import_users(&users, options.dry_run);
     let outcome = match written.await {
         Ok(outcome) => outcome,
         Err(err) => {
@@ -257,10 +280,11 @@ async fn write(
         }
         if matches!(imported, Imported::EmailTaken | Imported::IdTaken) {
             report.sessions.of_refused += user.sessions.len() as u64;
+        } else {
+            brought.extend(user.sessions.iter().map(|s| s.token_hash.clone()));
         }
     }
     report.sessions.inserted += outcome.sessions_inserted;
     report.sessions.unchanged += outcome.sessions_unchanged;
-    report.sessions.ended += outcome.sessions_ended;
     Ok(())
 }

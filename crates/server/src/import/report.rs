@@ -49,7 +49,8 @@ pub struct SessionCounts {
     pub expired: u64,
     /// Of users who were refused: left out.
     pub of_refused: u64,
-    /// Imported by an earlier run, not exchanged, and over in the source since: ended.
+    /// Imported by an earlier run, not exchanged, and over in the source since (or their
+    /// user was refused this time): ended.
     pub ended: u64,
 }
 
@@ -167,12 +168,13 @@ impl Report {
 }
 
 /// `text` as it may be printed to an operator's terminal: control characters (an escape
-/// sequence in an id read from another system could rewrite the screen) written as
-/// `\u{1b}`, the rest as it is.
+/// sequence in an id read from another system could rewrite the screen) and the marks that
+/// reorder text (U+202E would show an id backwards) written as `\u{1b}`, the rest as it is.
 pub fn escaped(text: &str) -> String {
+    let reorders = |c: char| matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() {
+        if c.is_control() || reorders(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);
@@ -242,6 +244,7 @@ mod tests {
             "{out}"
         );
         assert_eq!(escaped("Zoë <z@example.com>"), "Zoë <z@example.com>");
+        assert_eq!(escaped("ab\u{202e}cd"), "ab\\u{202e}cd");
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub async fn open(from: &str, table: &str) -> anyhow::Result<Feed> {
         .await
         .map_err(|err| anyhow::anyhow!("reading the table {table}: {err}"))?;
     let sql = format!(
-        "SELECT CAST(id AS TEXT), email, password_hash, {created} FROM {quoted} ORDER BY id",
+        // Oldest first: of two addresses that are one once normalised, the first row wins,
+        // and a look-alike registered later must not take the address.
+        "SELECT CAST(id AS TEXT), email, password_hash, {created} FROM {quoted}
+         ORDER BY created_at, id",
         created = db.date("created_at")
     );
     let (send, feed) = Feed::channel(Some(total));

@@ -206,6 +206,22 @@ impl Settings {
                  LATCHKEY_SECRET, and must not be able to derive refresh tokens or emailed links"
             );
         }
+        // Better Auth's secret is in every place Better Auth ran (old deployments, CI,
+        // backups) and lives on after the switch; signing our tokens with it would let anyone
+        // who kept a copy mint a session for any user. (`LATCHKEY_SECRET` falls back to
+        // `BETTER_AUTH_SECRET`, so this is easy to do by accident.)
+        if let Some(better_auth) = &self.secrets.better_auth {
+            let old = better_auth.expose().as_bytes().trim_ascii();
+            for (name, ours) in [("LATCHKEY_SECRET", app), ("LATCHKEY_SERVER_SECRET", server)] {
+                if old == ours.expose().trim_ascii() {
+                    anyhow::bail!(
+                        "{name} must differ from LATCHKEY_BETTER_AUTH_SECRET: give Latchkey new \
+                         secrets of its own (LATCHKEY_SECRET is also read from \
+                         BETTER_AUTH_SECRET when it is not set)"
+                    );
+                }
+            }
+        }
         // The tests' secret is public: a production server keyed with it (an embedding
         // program that started from `for_tests`) would let anyone reading the database mint
         // refresh tokens and links.

@@ -312,6 +312,48 @@ fn production_refuses_a_missing_short_or_shared_server_secret() {
 }
 
 #[test]
+fn better_auths_secret_is_refused_as_the_apps_even_through_the_alias() {
+    let dir = temp_dir("better-auth-secret");
+    let old = "better-auth-secret-that-the-old-deployments-all-hold";
+    // LATCHKEY_SECRET unset: BETTER_AUTH_SECRET stands in for it, as the seeds' apps set it.
+    let env = [
+        ("BETTER_AUTH_SECRET", old),
+        ("LATCHKEY_BETTER_AUTH_SECRET", old),
+        ("LATCHKEY_SERVER_SECRET", STRONG),
+    ];
+    let out = latchkey(&dir, &env, &["config"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("LATCHKEY_SECRET must differ from LATCHKEY_BETTER_AUTH_SECRET"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(old), "the secret leaked: {stderr}");
+    // A new secret of its own: accepted.
+    let mut env = env.to_vec();
+    env.push((
+        "LATCHKEY_SECRET",
+        "a-new-secret-for-latchkey-alone-0123456789",
+    ));
+    let out = latchkey(&dir, &env, &["config"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nor may the server's secret be Better Auth's: it derives refresh tokens and links.
+    env[2] = ("LATCHKEY_SERVER_SECRET", old);
+    let out = latchkey(&dir, &env, &["config"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("LATCHKEY_SERVER_SECRET must differ from LATCHKEY_BETTER_AUTH_SECRET"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn development_generates_a_server_secret_beside_the_apps_and_reuses_it() {
     use latchkey_server::settings::{Environment, Settings};
     let dir = temp_dir("dev-server");

@@ -100,7 +100,15 @@ fn quiet_postgres(url: &str) -> sqlx::postgres::PgConnectOptions {
 /// Runs `sqlite` or `postgres` on the app's database, beside the server.
 async fn execute(app: &TestApp, sqlite: &str, postgres: &str) {
     let url = &app.database_url;
-    execute_at(url, if url.starts_with("sqlite") { sqlite } else { postgres }).await;
+    execute_at(
+        url,
+        if url.starts_with("sqlite") {
+            sqlite
+        } else {
+            postgres
+        },
+    )
+    .await;
 }
 
 /// Runs `sql` on the database at `url` (the app's, or a source's).
@@ -193,30 +201,39 @@ INSERT INTO session VALUES ('s3', '2027-01-06T00:00:00.000Z', 'xPzSpobJ6hcns4mkj
     )
 }
 
-/// The admin plugin's columns (better-auth 1.7, `admin()`), on SQLite and PostgreSQL.
-const ADMIN_PLUGIN_SQLITE: &str = r#"
+/// The columns of the admin and two-factor plugins (better-auth 1.7, `admin()`,
+/// `twoFactor()`), on SQLite and PostgreSQL.
+const PLUGINS_SQLITE: &str = r#"
 ALTER TABLE "user" ADD COLUMN "role" text;
 ALTER TABLE "user" ADD COLUMN "banned" integer;
 ALTER TABLE "user" ADD COLUMN "banReason" text;
 ALTER TABLE "user" ADD COLUMN "banExpires" date;
+ALTER TABLE "user" ADD COLUMN "twoFactorEnabled" integer;
+ALTER TABLE "session" ADD COLUMN "impersonatedBy" text;
 "#;
 
-const ADMIN_PLUGIN_POSTGRES: &str = r#"
+const PLUGINS_POSTGRES: &str = r#"
 ALTER TABLE "user" ADD COLUMN "role" text, ADD COLUMN "banned" boolean,
-    ADD COLUMN "banReason" text, ADD COLUMN "banExpires" timestamptz;
+    ADD COLUMN "banReason" text, ADD COLUMN "banExpires" timestamptz,
+    ADD COLUMN "twoFactorEnabled" boolean;
+ALTER TABLE "session" ADD COLUMN "impersonatedBy" text;
 "#;
 
-/// With the admin plugin: Ben banned for good, Cat's ban over by the app's clock
-/// (2027-01-01), Dan's not yet, Eve never banned and signed in on two browsers.
-const ADMIN_PLUGIN_ROWS: &str = r#"
-INSERT INTO "user" (id, name, email, "emailVerified", "createdAt", "updatedAt", banned, "banExpires") VALUES
-    ('BeN0000000000000000000000000000b', 'Ben', 'ben@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, NULL),
-    ('CaT0000000000000000000000000000c', 'Cat', 'cat@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, '2026-12-01T00:00:00.000Z'),
-    ('DaN0000000000000000000000000000d', 'Dan', 'dan@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, '2027-02-01T00:00:00.000Z'),
-    ('EvE0000000000000000000000000000e', 'Eve', 'eve@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', FALSE, NULL);
-INSERT INTO session VALUES
-    ('e1', '2027-01-05T00:00:00.000Z', 'EveLaptop000000000000000000000e1', '2026-12-29T00:00:00.000Z', '2026-12-29T00:00:00.000Z', NULL, NULL, 'EvE0000000000000000000000000000e'),
-    ('e2', '2027-01-05T00:00:00.000Z', 'EvePhone0000000000000000000000e2', '2026-12-29T00:00:00.000Z', '2026-12-29T00:00:00.000Z', NULL, NULL, 'EvE0000000000000000000000000000e');
+/// With the plugins: Ben banned for good, Cat's ban over by the app's clock (2027-01-01)
+/// and a second factor on, Dan's ban not over yet, Eve never banned and signed in on two
+/// browsers, and impersonated by an admin on a third.
+const PLUGINS_ROWS: &str = r#"
+INSERT INTO "user" (id, name, email, "emailVerified", "createdAt", "updatedAt", banned, "banExpires", "twoFactorEnabled") VALUES
+    ('BeN0000000000000000000000000000b', 'Ben', 'ben@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, NULL, FALSE),
+    ('CaT0000000000000000000000000000c', 'Cat', 'cat@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, '2026-12-01T00:00:00.000Z', TRUE),
+    ('DaN0000000000000000000000000000d', 'Dan', 'dan@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', TRUE, '2027-02-01T00:00:00.000Z', FALSE),
+    ('EvE0000000000000000000000000000e', 'Eve', 'eve@example.com', TRUE, '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z', FALSE, NULL, NULL);
+INSERT INTO account (id, "accountId", "providerId", "userId", password, "createdAt", "updatedAt") VALUES
+    ('acc-cat', 'CaT0000000000000000000000000000c', 'credential', 'CaT0000000000000000000000000000c', '442e635a47226d6e86a8b340e3674f1b:717088ac00b2a27dc45738b5a129a963fc2c73853e27bed718586adc0247f787a9a75704283e71bf727aaed5328f9464838a10026e5fab1a5378298c67c7e745', '2026-04-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z');
+INSERT INTO session ("id", "expiresAt", "token", "createdAt", "updatedAt", "userId", "impersonatedBy") VALUES
+    ('e1', '2027-01-05T00:00:00.000Z', 'EveLaptop000000000000000000000e1', '2026-12-29T00:00:00.000Z', '2026-12-29T00:00:00.000Z', 'EvE0000000000000000000000000000e', NULL),
+    ('e2', '2027-01-05T00:00:00.000Z', 'EvePhone0000000000000000000000e2', '2026-12-29T00:00:00.000Z', '2026-12-29T00:00:00.000Z', 'EvE0000000000000000000000000000e', NULL),
+    ('e3', '2027-01-01T01:00:00.000Z', 'AdminAsEve000000000000000000000e3', '2026-12-31T23:30:00.000Z', '2026-12-31T23:30:00.000Z', 'EvE0000000000000000000000000000e', 'BeN0000000000000000000000000000b');
 "#;
 
 /// A Better Auth SQLite file made by `sql`; its URL.
@@ -228,7 +245,11 @@ async fn sqlite_source(sql: &str) -> (String, std::path::PathBuf) {
 
 /// A Better Auth SQLite file holding [`better_auth_rows`]; its URL.
 async fn better_auth_sqlite(ann_hash: &str) -> (String, std::path::PathBuf) {
-    sqlite_source(&format!("{BETTER_AUTH_SQLITE}{}", better_auth_rows(ann_hash))).await
+    sqlite_source(&format!(
+        "{BETTER_AUTH_SQLITE}{}",
+        better_auth_rows(ann_hash)
+    ))
+    .await
 }
 
 /// A schema of its own in the test PostgreSQL, made by `sql`; its URL and name, or `None`
@@ -265,31 +286,79 @@ async fn drop_postgres_source(schema: &str) {
         .unwrap();
 }
 
-/// What both Better Auth sources with the admin plugin must give: users banned now left
-/// out; and a re-run ends a session signed out in Better Auth since the first.
-async fn better_auth_bans_and_ended_sessions(app: &TestApp, from: &str) {
+/// What both Better Auth sources with plugins must give: users banned now left out, a
+/// second factor's user without a password, no impersonation; and a re-run ends a session
+/// signed out in Better Auth since the first.
+async fn better_auth_plugins_and_ended_sessions(app: &TestApp, from: &str) {
     let feed = import::better_auth::open(from, true, app.clock_ms());
     let report = run(app, feed.await.unwrap(), Options::default()).await;
     assert_eq!(report.inserted, 2, "Cat and Eve: {}", report.render());
     assert_eq!(report.refused_for("banned"), 2, "Ben and Dan");
-    assert_eq!(report.sessions.inserted, 2);
-    assert!(app.state.store.accounts.find_user("BeN0000000000000000000000000000b").await.unwrap().is_none());
+    assert_eq!(
+        report.sessions.inserted, 2,
+        "Eve's own two, not the admin's"
+    );
+    assert!(
+        app.state
+            .store
+            .accounts
+            .find_user("BeN0000000000000000000000000000b")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        report.without_password, 2,
+        "Cat (two-factor) and Eve (none)"
+    );
+    assert!(
+        report
+            .render()
+            .contains("id CaT0000000000000000000000000000c: had two-factor sign-in"),
+        "{}",
+        report.render()
+    );
+    let cat = app
+        .state
+        .store
+        .credentials
+        .find_login("cat@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!cat.password_hash.contains(':'), "not Better Auth's hash");
 
     execute_at(from, "DELETE FROM session WHERE id = 'e1'").await;
     let feed = import::better_auth::open(from, true, app.clock_ms());
     let again = run(app, feed.await.unwrap(), Options::default()).await;
     let s = again.sessions;
-    assert_eq!((s.inserted, s.unchanged, s.ended), (0, 1, 1), "{}", again.render());
-    assert!(again.summary().contains(", 1 ended since the last run"), "{}", again.summary());
+    assert_eq!(
+        (s.inserted, s.unchanged, s.ended),
+        (0, 1, 1),
+        "{}",
+        again.render()
+    );
+    assert!(
+        again.summary().contains(", 1 ended since the last run"),
+        "{}",
+        again.summary()
+    );
     let live = |token: &str| {
         let hash = session_token_hash(token);
         let now = app.clock_ms();
         async move {
-            let found = app.state.store.imported_sessions.find_imported_session(&hash, "better-auth", now);
+            let found =
+                app.state
+                    .store
+                    .imported_sessions
+                    .find_imported_session(&hash, "better-auth", now);
             found.await.unwrap().is_some()
         }
     };
-    assert!(!live("EveLaptop000000000000000000000e1").await, "signed out in Better Auth");
+    assert!(
+        !live("EveLaptop000000000000000000000e1").await,
+        "signed out in Better Auth"
+    );
     assert!(live("EvePhone0000000000000000000000e2").await);
 
     // Without --sessions, a run says nothing about sessions and ends none.
@@ -640,17 +709,17 @@ both_backends! {
         drop_postgres_source(&schema).await;
     }
 
-    async fn better_auth_on_sqlite_with_the_admin_plugin_leaves_out_bans_and_ended_sessions(app) {
-        let sql = format!("{BETTER_AUTH_SQLITE}{ADMIN_PLUGIN_SQLITE}{ADMIN_PLUGIN_ROWS}");
+    async fn better_auth_on_sqlite_with_plugins_gives_no_one_an_easier_way_in(app) {
+        let sql = format!("{BETTER_AUTH_SQLITE}{PLUGINS_SQLITE}{PLUGINS_ROWS}");
         let (from, path) = sqlite_source(&sql).await;
-        better_auth_bans_and_ended_sessions(&app, &from).await;
+        better_auth_plugins_and_ended_sessions(&app, &from).await;
         std::fs::remove_file(path).ok();
     }
 
-    async fn better_auth_on_postgres_with_the_admin_plugin_leaves_out_bans_and_ended_sessions(app) {
-        let sql = format!("{BETTER_AUTH_POSTGRES}{ADMIN_PLUGIN_POSTGRES}{ADMIN_PLUGIN_ROWS}");
+    async fn better_auth_on_postgres_with_plugins_gives_no_one_an_easier_way_in(app) {
+        let sql = format!("{BETTER_AUTH_POSTGRES}{PLUGINS_POSTGRES}{PLUGINS_ROWS}");
         let Some((from, schema)) = postgres_source(&sql).await else { return };
-        better_auth_bans_and_ended_sessions(&app, &from).await;
+        better_auth_plugins_and_ended_sessions(&app, &from).await;
         drop_postgres_source(&schema).await;
     }
 
