@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "react";
 import { Alert } from "@/components/form";
 import { auth, refreshSession } from "@/lib/api/browser";
 import { describeError } from "@/lib/errors";
-import { useLinkToken } from "@/lib/link-token";
+import { useLinkToken } from "latchkey/react";
 
 type Op = "/api/v1/auth/verify-email" | "/api/v1/auth/confirm-email-change";
 

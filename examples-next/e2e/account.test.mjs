@@ -19,10 +19,12 @@ async function signUp(email, password) {
   return u;
 }
 
-test("every error code the server can send has a sentence in the app", () => {
+test("every error code the server can send has a sentence in the app", async () => {
   const { codes } = JSON.parse(readFileSync(new URL("../../tests/vectors/error-codes.json", import.meta.url), "utf8"));
-  const source = readFileSync(new URL("../lib/errors.ts", import.meta.url), "utf8");
-  const missing = codes.filter((code) => !new RegExp(`^\\s+${code}: `, "m").test(source));
+  // lib/errors.ts words every code with latchkey/messages' English catalogue.
+  const { messages } = await import("latchkey/messages");
+  const catalogue = messages("en");
+  const missing = codes.filter((code) => !catalogue[code]);
   assert.deepEqual(missing, []);
 });
 
@@ -215,7 +217,8 @@ test("a tab left idle past the access token's life still saves: the refresh cook
   page.on("request", (r) => r.url().endsWith("/api/auth/refresh") && renewals.push(r.method()));
   await page.getByRole("button", { name: "Save name" }).click();
   await page.getByText("Saved.").waitFor();
-  assert.deepEqual(renewals, ["POST"], "the form renewed the session once, then saved");
+  // The bridge renews an expired access cookie on the way, so the save needs no retry.
+  assert.deepEqual(renewals, [], "the bridge renewed the session inside the save");
   assert.deepEqual((await context.cookies()).map((c) => c.name).sort(), ["latchkey.at", "latchkey.rt"]);
   await page.goto("/dashboard");
   await page.getByRole("heading", { name: "Fay's tasks" }).waitFor();

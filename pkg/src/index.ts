@@ -204,3 +204,5 @@ export function clientFromHeader(value: string | null, trustedHops = 1): string 
   init();
   return glue.clientFromHeader(value, trustedHops);
 }
+
+export { ERROR_CODES, type ErrorCode, isErrorCode } from "./codes.js";

@@ -49,8 +49,11 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** Why something was refused: `code` is stable (see the README's error codes); `message` is for people. */
-export interface Failure { code: string; message: string }
+/**
+ * Why something was refused: `code` is stable (see the README's error codes; `ErrorCode` is
+ * generated next to this file by scripts/build-pkg); `message` is for people.
+ */
+export interface Failure { code: import("./error-codes.js").ErrorCode; message: string }
 /** The claims of a verified Latchkey access token. Times are Unix seconds. */
 export interface AccessClaims {
   iss: string; aud: string; sub: string; sid: string; email: string; email_verified: boolean;

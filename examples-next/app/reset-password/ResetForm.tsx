@@ -4,7 +4,7 @@ import Link from "next/link";
 
 import { Alert, ApiForm, DoneThenSignIn, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
-import { useLinkToken } from "@/lib/link-token";
+import { useLinkToken } from "latchkey/react";
 import { passwordProblem } from "@/lib/validate";
 
 export function ResetForm() {

@@ -4,7 +4,7 @@ import Link from "next/link";
 
 import { Alert, ApiForm, DoneThenSignIn, SubmitButton, useSubmit } from "@/components/form";
 import { auth } from "@/lib/api/browser";
-import { useLinkToken } from "@/lib/link-token";
+import { useLinkToken } from "latchkey/react";
 
 /**
  * Spends the unblock link's token only when its owner clicks: mail scanners that open links

@@ -19,21 +19,35 @@ export interface AuthHandlerConfig extends LatchkeyConfig {
   clientAddress?: ClientAddressSource;
 }
 
-type RouteHandler = (request: Request) => Promise<Response>;
+export type RouteHandler = (request: Request) => Promise<Response>;
+
+/** The route's methods: `export const { GET, POST, PATCH, DELETE } = createAuthHandler()`. */
+export interface AuthHandlers {
+  GET: RouteHandler;
+  POST: RouteHandler;
+  PATCH: RouteHandler;
+  DELETE: RouteHandler;
+}
 
 /** The largest body passed on; the server's own limit is higher, this route needs far less. */
 const MAX_BODY_BYTES = 64 * 1024;
 const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
+/** `sessions/<id>`: one of the user's sessions, by its UUID. */
+const ONE_SESSION = /^sessions\/([0-9a-fA-F-]{1,64})$/;
 
 /**
- * `export const { GET, POST, PATCH } = createAuthHandler({ apiUrl })` in
+ * `export const { GET, POST, PATCH, DELETE } = createAuthHandler({ apiUrl })` in
  * `app/api/auth/[...all]/route.ts`. `POST /api/auth/<op>` goes to the server's
  * `/api/v1/auth/<op>` (sign-in, register, refresh, sign-out, forgot/reset password, verify
  * email, change password or email, and the rest); tokens in the answer become cookies and
- * leave the body. `PATCH /api/auth/me` updates the profile. `GET /api/auth/session` answers
- * from the access cookie, verified locally (with no Latchkey cookie but Better Auth's session
- * cookie, it exchanges that first, as `authProxy` does); other GETs are forwarded with the
- * access token as a bearer.
+ * leave the body. `PATCH /api/auth/me` updates the profile. `GET /api/auth/sessions` lists the
+ * user's sessions, `DELETE /api/auth/sessions/<id>` revokes one and `DELETE /api/auth/sessions`
+ * all the others. `GET /api/auth/session` answers from the access cookie, verified locally
+ * (`?fresh=1`: asked of the server, so a revoked session is seen at once); an expired access
+ * cookie is refreshed first, and with no Latchkey cookie but Better Auth's session cookie it
+ * exchanges that first, as `authProxy` does. Other GETs are forwarded with the access token
+ * as a bearer. A call that needs the user and finds the access cookie expired refreshes it
+ * on the way, so a page left open past the token's lifetime keeps working.
  *
  * `POST /api/auth/signout` always clears both cookies. It answers 204 when the session ended
  * on the server too (or had already ended), and otherwise 200 with
@@ -43,11 +57,7 @@ const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
  * with 413 `payload_too_large`; a server that cannot be reached is 503 `unavailable`.
  * Nothing the browser sends about its own address is passed on: see `clientAddress`.
  */
-export function createAuthHandler(config: AuthHandlerConfig = {}): {
-  GET: RouteHandler;
-  POST: RouteHandler;
-  PATCH: RouteHandler;
-} {
+export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers {
   const host = new Host(config);
   const client = new ClientAddress(config.clientAddress, host.sharedSecret(), () => host.now());
   const base = (config.basePath ?? "/api/auth").replace(/\/+$/, "");
@@ -57,6 +67,13 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
     if (!path.startsWith(`${base}/`)) return null;
     const op = path.slice(base.length + 1);
     return OPERATION.test(op) ? op : null;
+  };
+
+  /** The path after `base` when it names one session (`sessions/<id>`), else null. */
+  const oneSession = (request: Request): string | null => {
+    const path = new URL(request.url).pathname;
+    if (!path.startsWith(`${base}/`)) return null;
+    return ONE_SESSION.exec(path.slice(base.length + 1))?.[1] ?? null;
   };
 
   const passOn = (request: Request, bearer: string | null): Headers => {
@@ -71,6 +88,46 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
     const { value } = host.read(cookies, request.headers.get("cookie"), "access");
     const verdict = await host.assess(value);
     return verdict.action === "refuse" || !verdict.claims ? null : value;
+  };
+
+  /**
+   * The bearer for a call made as the user: the live access cookie, or, once it has expired,
+   * a new one from the refresh cookie (its `Set-Cookie` lines go on the answer). A refresh
+   * the server refuses leaves the call without a bearer: the server's 401 says why.
+   */
+  const userBearer = async (request: Request): Promise<{ bearer: string | null; setCookies: string[] }> => {
+    const bearer = await liveAccess(request);
+    if (bearer) return { bearer, setCookies: [] };
+    const cookies = host.cookies(request.url);
+    const { value: rt } = host.read(cookies, request.headers.get("cookie"), "refresh");
+    if (!rt) return { bearer: null, setCookies: [] };
+    const got = await host.refresh(rt, cookies, passOn(request, null));
+    if (!(got instanceof Response)) return { bearer: got.access, setCookies: got.setCookies };
+    // 401: the session is over (revoked, expired, reused): its cookies go, so the browser
+    // stops presenting them. Anything else (429, an outage) keeps them for a later try.
+    const clear = got.status === 401 ? [cookies.clearCookie("access"), cookies.clearCookie("refresh")] : [];
+    return { bearer: null, setCookies: clear };
+  };
+
+  /** The user's call to the server, with any refreshed cookies on its answer. */
+  const asUser = async (request: Request, method: string, path: string, body: string | null): Promise<Response> => {
+    const { bearer, setCookies } = await userBearer(request);
+    const res = await host.call(method, path, body, passOn(request, bearer));
+    const keep = new Headers();
+    for (const line of setCookies) keep.append("set-cookie", line);
+    return relay(res, await res.text(), keep);
+  };
+
+  /** `GET /session`: who the cookies say is signed in (`fresh`: as the server says it now). */
+  const readSession = async (request: Request): Promise<Response> => {
+    const fresh = new URL(request.url).searchParams.get("fresh") === "1";
+    const { bearer, setCookies } = await userBearer(request);
+    const found = fresh ? await host.freshSession(bearer, passOn(request, null)) : await host.session(bearer);
+    const res = found
+      ? Response.json({ user: found.user, claims: found.claims }, { headers: { "cache-control": "no-store" } })
+      : errorResponse(401, "missing_token", new Headers({ "cache-control": "no-store" }));
+    for (const line of setCookies) res.headers.append("set-cookie", line);
+    return res;
   };
 
   const GET: RouteHandler = async (request) => {
@@ -93,12 +150,10 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
           return res;
         }
       }
-      const session = await host.session(access.value);
-      if (!session) return errorResponse(401, "missing_token");
-      return Response.json(session, { headers: { "cache-control": "no-store" } });
+      return readSession(request);
     }
-    const res = await host.call("GET", `/api/v1/auth/${op}`, null, passOn(request, await liveAccess(request)));
-    return relay(res, await res.text());
+    if (op === "sessions") return asUser(request, "GET", "/api/v1/sessions", null);
+    return asUser(request, "GET", `/api/v1/auth/${op}`, null);
   };
 
   const POST: RouteHandler = async (request) => {
@@ -155,16 +210,11 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
       return new Response(null, { status: 204, headers: cleared });
     }
 
-    let bearer = await liveAccess(request);
-    let refreshed: string[] = [];
-    const { value: rt } = host.read(cookies, cookieHeader, "refresh");
-    if (!bearer && rt && (op === "signin" || op === "register")) {
-      // Signing in again replaces the session this browser holds, and the server ends the
-      // one the request names. Once the access cookie has expired only a refresh names it;
-      // that spends the old refresh cookie, so a refused sign-in keeps the refreshed ones.
-      const got = await host.refresh(rt, cookies, passOn(request, null));
-      if (!(got instanceof Response)) [bearer, refreshed] = [got.access, got.setCookies];
-    }
+    // Once the access cookie has expired only a refresh names the session: for the calls
+    // made as the user, and for signing in again, which replaces the session this browser
+    // holds (the server ends the one the request names). A refresh spends the old refresh
+    // cookie, so a refused call keeps the refreshed ones.
+    const { bearer, setCookies: refreshed } = await userBearer(request);
     const res = await host.call("POST", `/api/v1/auth/${op}`, body || null, passOn(request, bearer));
     const text = await res.text();
     if (res.ok && text) {
@@ -186,11 +236,23 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): {
     if (!csrf.ok) return errorResponse(403, csrf.error.code);
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === null) return errorResponse(413, "payload_too_large");
-    const res = await host.call("PATCH", "/api/v1/auth/me", body || null, passOn(request, await liveAccess(request)));
-    return relay(res, await res.text());
+    return asUser(request, "PATCH", "/api/v1/auth/me", body || null);
   };
 
-  return { GET: guarded(GET), POST: guarded(POST), PATCH: guarded(PATCH) };
+  /** `DELETE /sessions/<id>` revokes one session; `DELETE /sessions`, every other one. */
+  const DELETE: RouteHandler = async (request) => {
+    const id = oneSession(request);
+    const op = operation(request);
+    if (id === null && op !== "sessions") return errorResponse(404, "not_found");
+    const csrf = host
+      .origins(request.url)
+      .check("DELETE", request.headers.get("origin"), request.headers.get("sec-fetch-site"));
+    if (!csrf.ok) return errorResponse(403, csrf.error.code);
+    const path = id === null ? "/api/v1/sessions" : `/api/v1/sessions/${encodeURIComponent(id)}`;
+    return asUser(request, "DELETE", path, null);
+  };
+
+  return { GET: guarded(GET), POST: guarded(POST), PATCH: guarded(PATCH), DELETE: guarded(DELETE) };
 }
 
 /** The server's keys out of reach is an outage: 503 `unavailable`, as the server says it. */

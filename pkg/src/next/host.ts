@@ -195,6 +195,25 @@ export class Host {
   }
 
   /**
+   * The session as the server sees it now (`GET /api/v1/auth/me` with the token): `null` once
+   * it has been revoked or has ended, even while the token would still verify. The token is
+   * verified locally first, so garbage never reaches the server. When the server cannot
+   * answer (5xx, out of reach) the local answer stands, as it does in the proxy.
+   */
+  async freshSession(token: string | null, headers: HeadersInit = {}): Promise<Session | null> {
+    const local = await this.session(token);
+    if (!local || !token) return null;
+    const h = new Headers(headers);
+    h.set("authorization", `Bearer ${token}`);
+    const res = await this.call("GET", "/api/v1/auth/me", null, h);
+    if (res.status === 401 || res.status === 403) return null;
+    if (!res.ok) return local;
+    const user = (await res.json().catch(() => null)) as Partial<Session["user"]> | null;
+    if (!user || user.id !== local.user.id || typeof user.email !== "string") return local;
+    return { user: { id: user.id, email: user.email, emailVerified: user.emailVerified === true }, claims: local.claims };
+  }
+
+  /**
    * Exchanges a refresh token for new tokens, once per token however many requests ask at
    * the same moment. Returns the new tokens and their cookies, or the server's error answer.
    */

@@ -9,7 +9,14 @@ import { type LatchkeyConfig, type Session, Host } from "./host.js";
 export type CookieSource = Request | Headers | string | undefined;
 
 let defaultHost: Host | undefined;
-const hostFor = (config?: LatchkeyConfig): Host => (config ? new Host(config) : (defaultHost ??= new Host()));
+/** One Host per config object: its verifier and fetched JWKS are kept between calls. */
+const hosts = new WeakMap<LatchkeyConfig, Host>();
+const hostFor = (config?: LatchkeyConfig): Host => {
+  if (!config) return (defaultHost ??= new Host());
+  let host = hosts.get(config);
+  if (!host) hosts.set(config, (host = new Host(config)));
+  return host;
+};
 
 async function cookieHeaderOf(source: CookieSource): Promise<{ header: string | null; url?: string }> {
   if (typeof source === "string") return { header: source };
@@ -23,12 +30,33 @@ async function cookieHeaderOf(source: CookieSource): Promise<{ header: string | 
   return { header: h.get("cookie"), url: host ? `${proto}://${host}` : undefined };
 }
 
-/** The signed-in user, verified locally from the access cookie, or `null`. */
-export async function getSession(source?: CookieSource, config?: LatchkeyConfig): Promise<Session | null> {
+export interface SessionOptions {
+  /**
+   * Ask the server too (one call), so a session revoked from another device reads as signed
+   * out at once rather than when its access token expires. When the server cannot answer,
+   * the local answer stands. Default `false`: local verification only, no call.
+   */
+  fresh?: boolean;
+  /** Where the cookies come from (default: the current Next.js request). */
+  source?: CookieSource;
+}
+
+const isOptions = (value: unknown): value is SessionOptions =>
+  typeof value === "object" && value !== null && !(value instanceof Headers) && !(value instanceof Request);
+
+/**
+ * The signed-in user, verified locally from the access cookie, or `null`:
+ * `getSession()`, `getSession(request)`, or `getSession({ fresh: true })` to ask the server.
+ */
+export async function getSession(
+  sourceOrOptions?: CookieSource | SessionOptions,
+  config?: LatchkeyConfig,
+): Promise<Session | null> {
+  const options = isOptions(sourceOrOptions) ? sourceOrOptions : { source: sourceOrOptions };
   const host = hostFor(config);
-  const { header, url } = await cookieHeaderOf(source);
+  const { header, url } = await cookieHeaderOf(options.source);
   const { value } = host.read(host.cookies(url), header, "access");
-  return host.session(value);
+  return options.fresh ? host.freshSession(value) : host.session(value);
 }
 
 /**

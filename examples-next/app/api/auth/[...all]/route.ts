@@ -5,4 +5,4 @@
 // counts each browser's own address (see the README: Deploying the bridge).
 import { createAuthHandler } from "latchkey/next";
 
-export const { GET, POST, PATCH } = createAuthHandler();
+export const { GET, POST, PATCH, DELETE } = createAuthHandler();

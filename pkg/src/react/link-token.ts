@@ -1,5 +1,3 @@
-"use client";
-
 import { useEffect, useState } from "react";
 
 /**
@@ -11,7 +9,7 @@ export function useLinkToken(): string | null | undefined {
   const [token, setToken] = useState<string | null | undefined>(undefined);
   useEffect(() => {
     const value = new URLSearchParams(window.location.hash.slice(1)).get("token");
-    if (value) window.history.replaceState(null, "", window.location.pathname);
+    if (value) window.history.replaceState(null, "", `${window.location.pathname}${window.location.search}`);
     setToken((seen) => seen ?? value ?? null);
   }, []);
   return token;
