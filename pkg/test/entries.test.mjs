@@ -27,9 +27,12 @@ test("React is an optional peer dependency, and every entry is exported with its
   assert.equal(pkg.peerDependenciesMeta.react.optional, true);
   for (const entry of [".", "./next", "./forms", "./react", "./messages"]) {
     const e = pkg.exports[entry];
-    for (const kind of ["types", "import", "require"]) {
-      assert.ok(e?.[kind], `${entry} ${kind}`);
-      readFileSync(new URL(`../${e[kind]}`, import.meta.url));
+    // ESM code with ESM types, CommonJS code with CommonJS types (.d.cts), each file built.
+    for (const [kind, code, types] of [["import", ".js", ".d.ts"], ["require", ".cjs", ".d.cts"]]) {
+      assert.ok(e?.[kind]?.default?.endsWith(code), `${entry} ${kind}`);
+      assert.ok(e[kind].types?.endsWith(types), `${entry} ${kind} types`);
+      readFileSync(new URL(`../${e[kind].default}`, import.meta.url));
+      readFileSync(new URL(`../${e[kind].types}`, import.meta.url));
     }
   }
 });
