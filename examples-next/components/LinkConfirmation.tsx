@@ -1,22 +1,22 @@
 "use client";
 
+import { confirmEmailChange, useLinkToken, useSession, verifyEmail } from "latchkey/react";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 
 import { Alert } from "@/components/form";
-import { auth, refreshSession } from "@/lib/api/browser";
-import { describeError } from "@/lib/errors";
-import { useLinkToken } from "latchkey/react";
+import { describe } from "@/lib/errors";
 
-type Op = "/api/v1/auth/verify-email" | "/api/v1/auth/confirm-email-change";
+const ACTIONS = { "verify-email": verifyEmail, "confirm-email-change": confirmEmailChange };
 
 /**
  * Spends the token of a verification or email-change link as soon as the page has it (once,
- * even under React's strict double effects), then refreshes the session so the new address
- * or its verified state is in the access token the app reads.
+ * even under React's strict double effects), then renews the session's cookies so the new
+ * address or its verified state is in the access token the app's server components read.
  */
-export function LinkConfirmation({ op, success }: { op: Op; success: string }) {
+export function LinkConfirmation({ op, success }: { op: keyof typeof ACTIONS; success: string }) {
   const token = useLinkToken();
+  const { refresh } = useSession();
   const sent = useRef(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
 
@@ -24,17 +24,15 @@ export function LinkConfirmation({ op, success }: { op: Op; success: string }) {
     if (!token || sent.current) return;
     sent.current = true;
     void (async () => {
-      try {
-        const { error, response } = await auth.POST(op, { body: { token } });
-        if (error !== undefined || !response.ok) return setOutcome({ ok: false, text: describeError(error, response) });
-        // Signed in on this device? Then pick up the change now rather than at the next refresh.
-        await refreshSession().catch(() => 0);
-        setOutcome({ ok: true, text: success });
-      } catch {
-        setOutcome({ ok: false, text: "The app could not reach the server. Reload the page to try again." });
-      }
+      const { error } = await ACTIONS[op]({ token });
+      if (error) return setOutcome({ ok: false, text: describe(error) });
+      // Signed in on this device? Then pick up the change now rather than at the next refresh.
+      // latchkey/react has no action for the bridge's `POST refresh`, so it is called here.
+      await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => undefined);
+      await refresh();
+      setOutcome({ ok: true, text: success });
     })();
-  }, [token, op, success]);
+  }, [token, op, success, refresh]);
 
   if (token === null) return <Alert kind="error">This page needs the link from your email.</Alert>;
   if (!outcome) return <p className="muted" role="status">Checking your link…</p>;

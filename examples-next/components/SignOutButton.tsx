@@ -1,9 +1,9 @@
 "use client";
 
+import { signOut } from "latchkey/react";
 import { useState } from "react";
 
 import { useHydrated } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 
 export function SignOutButton() {
   const hydrated = useHydrated();
@@ -15,8 +15,8 @@ export function SignOutButton() {
       disabled={!hydrated || busy}
       onClick={async () => {
         setBusy(true);
-        // The bridge revokes the session on the server and clears both cookies.
-        await auth.POST("/api/v1/auth/signout").catch(() => undefined);
+        // The bridge revokes the session on the server and clears both cookies; other tabs hear.
+        await signOut();
         // A full navigation, so every server component re-reads the (now absent) session.
         window.location.assign("/signin");
       }}

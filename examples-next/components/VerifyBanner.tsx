@@ -1,7 +1,8 @@
 "use client";
 
+import { resendVerification } from "latchkey/react";
+
 import { useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 
 /** Shown while the address is unconfirmed, with a way to get the link again. */
 export function VerifyBanner({ email }: { email: string }) {
@@ -25,7 +26,7 @@ export function VerifyBanner({ email }: { email: string }) {
         onClick={() =>
           void submit.run(
             () => null,
-            () => auth.POST("/api/v1/auth/resend-verification"),
+            () => resendVerification(),
             () => "A new link is on its way.",
           )
         }

@@ -3,8 +3,9 @@
 import Link from "next/link";
 import { type FormEvent, type InputHTMLAttributes, type ReactNode, useEffect, useId, useRef, useState } from "react";
 
-import { refreshSession } from "@/lib/api/browser";
-import { PASSWORD_MIN_CHARS, describeError, errorCode } from "@/lib/errors";
+import type { Result } from "latchkey/react";
+
+import { PASSWORD_MIN_CHARS, describe } from "@/lib/errors";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -76,11 +77,6 @@ export function useHydrated(): boolean {
   return hydrated;
 }
 
-/** What an API call through the generated client gives back. */
-export interface Answer {
-  error?: unknown;
-  response: Response;
-}
 
 export interface Submit {
   /** False until the page is hydrated: a form sent before that would bypass its handler. */
@@ -89,14 +85,15 @@ export interface Submit {
   error: string | null;
   done: string | null;
   /**
-   * Runs `check` (a sentence if the form is wrong, else null), then `send`; an API error
-   * becomes its sentence, and success runs `then`, whose result (if a string) is shown.
-   * Ignored while a previous run is still going.
+   * Runs `check` (a sentence if the form is wrong, else null), then `send` (an action of
+   * `latchkey/react`); its error becomes the sentence from `latchkey/messages`, and success
+   * runs `then` with the data, whose result (if a string) is shown. Ignored while a previous
+   * run is still going.
    */
-  run(
+  run<T>(
     check: () => Promise<string | null> | string | null,
-    send: () => Promise<Answer>,
-    then?: (answer: Answer) => Promise<string | void> | string | void,
+    send: () => Promise<Result<T>>,
+    then?: (data: T) => Promise<string | void> | string | void,
   ): Promise<void>;
   /** Loads `url` in full (new cookies, fresh layout); the form stays busy until it goes. */
   leave(url: string): void;
@@ -141,20 +138,19 @@ export function useSubmit(overrides?: Record<string, string>): Submit {
       try {
         const problem = await check();
         if (problem) return setError(problem);
-        let answer = await send();
-        // The bridge sends the access cookie only while it verifies. In a tab left idle past
-        // its lifetime, trade the refresh cookie for a new one and send once more.
-        if (sessionRefused(answer) && (await refreshSession()) === 200) answer = await send();
-        if (answer.error !== undefined || !answer.response.ok) {
-          if (sessionRefused(answer)) {
+        // The bridge renews an expired access cookie on the way, so a 401 here is final.
+        const answer = await send();
+        if (answer.error) {
+          if (answer.error.status === 401 && answer.error.code !== "invalid_credentials") {
             // The session ended on the server (revoked from another device, say).
             return leave(`/signin?${new URLSearchParams({ next: window.location.pathname, ended: "1" })}`);
           }
-          return setError(describeError(answer.error, answer.response, overrides));
+          return setError(describe(answer.error, overrides));
         }
-        const message = await then?.(answer);
+        const message = await then?.(answer.data);
         if (typeof message === "string") setDone(message);
       } catch {
+        // The actions never throw; loading the form checks (`latchkey/forms`) can.
         setError("The app could not reach the server. Check your connection and try again.");
       } finally {
         if (!leaving.current) {
@@ -164,11 +160,6 @@ export function useSubmit(overrides?: Record<string, string>): Submit {
       }
     },
   };
-}
-
-/** A 401 about the session (not a wrong password, which is the form's own error). */
-function sessionRefused(answer: Answer): boolean {
-  return answer.response.status === 401 && errorCode(answer.error) !== "invalid_credentials";
 }
 
 /**

@@ -82,6 +82,7 @@ test("an email change applies once the link sent to the new address is followed"
   assert.ok(link.startsWith(`${run.stack.appUrl}/confirm-email#token=`), link);
   await page.goto(link);
   await page.getByText("your account now uses this email address").waitFor();
+  await shot(page, "12-confirm-email");
   await page.goto("/profile");
   assert.equal(await page.getByTestId("profile-email").innerText(), moved);
   // The session was refreshed after the change, so the locally verified one agrees.
@@ -92,6 +93,22 @@ test("an email change applies once the link sent to the new address is followed"
   await signIn(page, moved, password);
   await page.waitForURL("**/dashboard");
   assert.equal((await context.cookies()).length, 2);
+});
+
+test("an unblock link is spent only when its owner clicks, and a bad one is named plainly", async () => {
+  const { page } = await run.person();
+  let posts = 0;
+  page.on("request", (r) => r.url().endsWith("/api/auth/unblock") && posts++);
+  await page.goto("/unblock#token=not-a-real-token");
+  const button = page.getByRole("button", { name: "Unblock sign-in" }).and(page.locator(":enabled"));
+  await button.waitFor();
+  assert.equal(new URL(page.url()).hash, "", "the token leaves the address bar once read");
+  assert.equal(posts, 0, "opening the link does nothing by itself");
+  await shot(page, "13-unblock");
+  await button.click();
+  await page.getByText("This link is invalid, expired or already used.").waitFor();
+  assert.equal(posts, 1);
+  await shot(page, "13b-unblock-bad-link");
 });
 
 test("the protected pages need a verified token: no header or forged cookie gets past the proxy", async () => {

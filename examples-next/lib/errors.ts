@@ -13,24 +13,24 @@ function minChars(setting: string | undefined): number {
   return Number.isInteger(n) && n >= 1 && n <= 128 ? n : 8;
 }
 
-/** The stable code in an API error body (`{ error: "rate_limited", … }`), or "". */
-export function errorCode(body: unknown): string {
-  return typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
-}
-
 /**
- * The sentence for an API error body (`{ error, message }`) and its response (a 429's
- * `Retry-After` goes in the sentence); `overrides` words a code for one form (a wrong current
- * password is not a failed sign-in).
+ * The sentence for an error code: an action's `error` from `latchkey/react` (a 429's
+ * `retryAfter` goes in the sentence), or a code from `latchkey/forms` or an API body.
+ * `overrides` words a code for one form (a wrong current password is not a failed sign-in).
  */
-export function describeError(body: unknown, response?: Response, overrides?: Record<string, string>): string {
-  const code = errorCode(body);
-  const retryAfter = Number(response?.headers.get("retry-after"));
-  return messageFor(isErrorCode(code) ? code : "internal_error", {
+export function describe(error: { code: string; retryAfter?: number }, overrides?: Record<string, string>): string {
+  return messageFor(isErrorCode(error.code) ? error.code : "internal_error", {
     overrides,
-    retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    retryAfter: error.retryAfter,
     minPasswordChars: PASSWORD_MIN_CHARS,
   });
+}
+
+/** The same for an API answer a server action got (`{ error: "<code>", … }` and its response). */
+export function describeAnswer(body: unknown, response: Response): string {
+  const code = typeof body === "object" && body !== null && "error" in body ? String(body.error) : "";
+  const retryAfter = Number(response.headers.get("retry-after"));
+  return describe({ code, retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined });
 }
 
 /** For forms that ask for the current password: a wrong one is not a failed sign-in. */

@@ -3,7 +3,7 @@
  * normalisation, the password policy with its common-password list), from `latchkey/forms`.
  * The module is loaded on first use, so pages without a password field never download it.
  */
-import { PASSWORD_MIN_CHARS, describeError } from "./errors";
+import { PASSWORD_MIN_CHARS, describe } from "./errors";
 
 type Forms = typeof import("latchkey/forms");
 let forms: Promise<Forms> | undefined;
@@ -20,7 +20,7 @@ const UNKNOWN_ADDRESS = "x@example.com";
 /** A sentence saying what is wrong with `email`, or null. */
 export async function emailProblem(email: string): Promise<string | null> {
   const checked = (await load()).normalizeEmail(email);
-  return checked.ok ? null : describeError({ error: checked.error.code });
+  return checked.ok ? null : describe(checked.error);
 }
 
 /**
@@ -30,5 +30,5 @@ export async function emailProblem(email: string): Promise<string | null> {
  */
 export async function passwordProblem(password: string, email: string | null): Promise<string | null> {
   const checked = (await load()).checkPassword(password, email ?? UNKNOWN_ADDRESS, PASSWORD_MIN_CHARS);
-  return checked.ok ? null : describeError({ error: checked.error.code });
+  return checked.ok ? null : describe(checked.error);
 }

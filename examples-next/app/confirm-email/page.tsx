@@ -10,7 +10,7 @@ export default function ConfirmEmailPage() {
       <h1>Confirm your new email</h1>
       <div className="card">
         <LinkConfirmation
-          op="/api/v1/auth/confirm-email-change"
+          op="confirm-email-change"
           success="Done: your account now uses this email address. Sign in with it from now on."
         />
       </div>

@@ -1,7 +1,8 @@
 "use client";
 
+import { forgotPassword } from "latchkey/react";
+
 import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 import { emailProblem } from "@/lib/validate";
 
 export function ForgotForm() {
@@ -13,7 +14,7 @@ export function ForgotForm() {
         const email = field("email");
         void submit.run(
           () => emailProblem(email),
-          () => auth.POST("/api/v1/auth/forgot-password", { body: { email } }),
+          () => forgotPassword({ email }),
           // The server answers the same whether or not the address has an account.
           () => "If that address has an account, a reset link is on its way. It works for one hour.",
         );

@@ -1,7 +1,8 @@
 "use client";
 
+import { changeEmail } from "latchkey/react";
+
 import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 import { WRONG_PASSWORD } from "@/lib/errors";
 import { emailProblem } from "@/lib/validate";
 
@@ -17,7 +18,7 @@ export function ChangeEmailForm({ current }: { current: string }) {
             (await emailProblem(email)) ??
             (email.toLowerCase() === current.toLowerCase() ? "That is already your address." : null) ??
             (password ? null : "Enter your password to confirm it's you."),
-          () => auth.POST("/api/v1/auth/change-email", { body: { newEmail: email, password } }),
+          () => changeEmail({ newEmail: email, password }),
           () => {
             form.reset();
             // The same answer whether or not the address is free: nothing here reveals accounts.

@@ -1,7 +1,8 @@
 "use client";
 
+import { changePassword } from "latchkey/react";
+
 import { ApiForm, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 import { WRONG_PASSWORD } from "@/lib/errors";
 import { passwordProblem } from "@/lib/validate";
 
@@ -15,10 +16,7 @@ export function ChangePasswordForm({ email }: { email: string }) {
         const signOutOthers = field("signOutOthers") === "on";
         void submit.run(
           async () => (current ? passwordProblem(next, email) : "Enter your current password."),
-          () =>
-            auth.POST("/api/v1/auth/change-password", {
-              body: { currentPassword: current, newPassword: next, revokeOtherSessions: signOutOthers },
-            }),
+          () => changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: signOutOthers }),
           () => {
             form.reset();
             return signOutOthers ? "Password changed. Your other devices have been signed out." : "Password changed.";

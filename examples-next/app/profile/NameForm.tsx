@@ -1,9 +1,9 @@
 "use client";
 
+import { updateProfile } from "latchkey/react";
 import { useRouter } from "next/navigation";
 
 import { ApiForm, Field, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 
 export function NameForm({ name }: { name: string }) {
   const router = useRouter();
@@ -16,7 +16,7 @@ export function NameForm({ name }: { name: string }) {
         void submit.run(
           () => null,
           // An empty name clears it (null), as the contract says.
-          () => auth.PATCH("/api/v1/auth/me", { body: { name: value || null } }),
+          () => updateProfile({ name: value || null }),
           () => {
             router.refresh();
             return "Saved.";

@@ -1,10 +1,9 @@
 "use client";
 
+import { resetPassword, useLinkToken } from "latchkey/react";
 import Link from "next/link";
 
 import { Alert, ApiForm, DoneThenSignIn, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
-import { useLinkToken } from "latchkey/react";
 import { passwordProblem } from "@/lib/validate";
 
 export function ResetForm() {
@@ -30,7 +29,7 @@ export function ResetForm() {
           const [password, repeat] = [field("password"), field("repeat")];
           void submit.run(
             async () => (password !== repeat ? "The two passwords are not the same." : passwordProblem(password, null)),
-            () => auth.POST("/api/v1/auth/reset-password", { body: { token, newPassword: password } }),
+            () => resetPassword({ token, newPassword: password }),
             () => "Your password has been changed, and every device has been signed out.",
           );
         }}

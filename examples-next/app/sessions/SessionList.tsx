@@ -1,10 +1,9 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { type DeviceSession, type Result, revokeSession, signOut } from "latchkey/react";
+import { useRouter } from "next/navigation";
 
-import { Messages, useHydrated } from "@/components/form";
-import type { SessionInfo } from "@/lib/api/types";
-import { revokeOtherSessions, revokeSession } from "./actions";
+import { Messages, useSubmit } from "@/components/form";
 
 const BROWSERS: [RegExp, string][] = [
   [/Edg\//, "Edge"],
@@ -31,26 +30,25 @@ function device(agent: string | null | undefined): string {
 const when = (iso: string) =>
   new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
 
-export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
-  const [error, setError] = useState<string | null>(null);
-  const [pending, start] = useTransition();
-  const hydrated = useHydrated();
+export function SessionList({ sessions }: { sessions: DeviceSession[] }) {
+  const router = useRouter();
+  const submit = useSubmit();
   // Enabled while a revocation is on its way (a disabled button drops the keyboard focus); a
   // second press is ignored instead, and the focus moves to the heading once the row is gone.
-  const act = (work: () => Promise<{ error?: string }>) => {
-    if (pending) return;
-    start(async () => {
-      setError(null);
-      const outcome = await work();
-      if (outcome.error) setError(outcome.error);
-      else document.getElementById("sessions-heading")?.focus();
-    });
-  };
+  const act = <T,>(send: () => Promise<Result<T>>) =>
+    void submit.run(
+      () => null,
+      send,
+      () => {
+        router.refresh();
+        document.getElementById("sessions-heading")?.focus();
+      },
+    );
   const others = sessions.filter((s) => !s.current).length;
 
   return (
     <>
-      <Messages error={error} done={null} />
+      <Messages error={submit.error} done={null} />
       <ul className="sessions" data-testid="sessions">
         {sessions.map((s) => (
           <li key={s.id} data-testid={s.current ? "session-current" : "session-other"}>
@@ -67,8 +65,8 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
               <button
                 type="button"
                 className="danger"
-                disabled={!hydrated}
-                aria-disabled={pending || undefined}
+                disabled={!submit.ready}
+                aria-disabled={submit.busy || undefined}
                 aria-label={`Sign out ${device(s.userAgent)}, signed in ${when(s.createdAt)}`}
                 onClick={() => act(() => revokeSession(s.id))}
               >
@@ -83,9 +81,9 @@ export function SessionList({ sessions }: { sessions: SessionInfo[] }) {
           <button
             type="button"
             className="danger"
-            disabled={!hydrated}
-            aria-disabled={pending || undefined}
-            onClick={() => act(revokeOtherSessions)}
+            disabled={!submit.ready}
+            aria-disabled={submit.busy || undefined}
+            onClick={() => act(() => signOut({ scope: "others" }))}
           >
             Sign out all other devices ({others})
           </button>

@@ -1,7 +1,8 @@
 "use client";
 
+import { signUp } from "latchkey/react";
+
 import { ApiForm, DoneThenSignIn, Field, NewPasswordField, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
 import { emailProblem, passwordProblem } from "@/lib/validate";
 
 export function SignUpForm() {
@@ -17,11 +18,11 @@ export function SignUpForm() {
         const [name, email, password] = [field("name").trim(), field("email"), field("password")];
         void submit.run(
           async () => (await emailProblem(email)) ?? (await passwordProblem(password, email)),
-          () => auth.POST("/api/v1/auth/register", { body: { email, password, name: name || undefined } }),
-          ({ response }) => {
-            // 201: signed in (cookies set). 202: this server confirms addresses before the
-            // first sign-in, and says the same whether or not the address already had an account.
-            if (response.status === 202) return "Check your inbox: we've sent you a link to confirm your address.";
+          () => signUp({ email, password, name: name || undefined }),
+          (result) => {
+            // Signed in (cookies set), or this server confirms addresses before the first
+            // sign-in, and says the same whether or not the address already had an account.
+            if (!result.signedIn) return "Check your inbox: we've sent you a link to confirm your address.";
             submit.leave("/dashboard");
           },
         );

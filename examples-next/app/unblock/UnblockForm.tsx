@@ -1,10 +1,9 @@
 "use client";
 
+import { unblockSignIn, useLinkToken } from "latchkey/react";
 import Link from "next/link";
 
 import { Alert, ApiForm, DoneThenSignIn, SubmitButton, useSubmit } from "@/components/form";
-import { auth } from "@/lib/api/browser";
-import { useLinkToken } from "latchkey/react";
 
 /**
  * Spends the unblock link's token only when its owner clicks: mail scanners that open links
@@ -33,7 +32,7 @@ export function UnblockForm() {
         onFields={() => {
           void submit.run(
             async () => null,
-            () => auth.POST("/api/v1/auth/unblock", { body: { token } }),
+            () => unblockSignIn({ token }),
             () => "Sign-in is unblocked: sign in with your password.",
           );
         }}

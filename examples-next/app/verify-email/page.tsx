@@ -9,7 +9,7 @@ export default function VerifyEmailPage() {
     <main className="narrow">
       <h1>Confirm your email</h1>
       <div className="card">
-        <LinkConfirmation op="/api/v1/auth/verify-email" success="Thanks! Your email address is confirmed." />
+        <LinkConfirmation op="verify-email" success="Thanks! Your email address is confirmed." />
       </div>
     </main>
   );

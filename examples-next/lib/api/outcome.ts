@@ -1,4 +1,4 @@
-import { describeError } from "@/lib/errors";
+import { describeAnswer } from "@/lib/errors";
 
 import { toSignIn } from "./server";
 
@@ -24,6 +24,6 @@ export interface Outcome {
  */
 export function outcomeOf(result: { error?: unknown; response: Response }, from: string): Outcome {
   if (result.response.status === 401) toSignIn(from);
-  if (result.error !== undefined || !result.response.ok) return { error: describeError(result.error, result.response) };
+  if (result.error !== undefined || !result.response.ok) return { error: describeAnswer(result.error, result.response) };
   return {};
 }

@@ -2,5 +2,3 @@
 import type { components } from "./schema";
 
 export type Task = components["schemas"]["TaskView"];
-export type User = components["schemas"]["UserView"];
-export type SessionInfo = components["schemas"]["SessionView"];
