@@ -293,6 +293,21 @@ test("a link to the sign-in page cannot sign anyone out", async () => {
   await enabled.waitFor();
 });
 
+test("signing out in one tab signs out the other tab's header without a reload", async () => {
+  const { page, context } = await signUp(`ida-${unique()}@example.com`, "lanterns drifting down the canal");
+  const other = await context.newPage();
+  await other.goto("/profile");
+  await other.getByTestId("signed-in-as").waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL("**/signin");
+  // latchkey/react's provider hears the sign-out (BroadcastChannel): no navigation in `other`.
+  await other.getByTestId("signed-in-as").waitFor({ state: "detached" });
+  await other.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" }).waitFor();
+  assert.equal(new URL(other.url()).pathname, "/profile");
+  await shot(other, "14-other-tab-signed-out");
+  await other.close();
+});
+
 test("the development mailbox does not exist in a production build", async () => {
   const res = await fetch(`${run.stack.appUrl}/dev/mail`);
   assert.equal(res.status, 404);
