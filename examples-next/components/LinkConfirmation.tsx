@@ -26,9 +26,7 @@ export function LinkConfirmation({ op, success }: { op: keyof typeof ACTIONS; su
     void (async () => {
       const { error } = await ACTIONS[op]({ token });
       if (error) return setOutcome({ ok: false, text: describe(error) });
-      // Signed in on this device? Then pick up the change now rather than at the next refresh.
-      // latchkey/react has no action for the bridge's `POST refresh`, so it is called here.
-      await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => undefined);
+      // The action renewed this device's cookies; the header reads them again now.
       await refresh();
       setOutcome({ ok: true, text: success });
     })();

@@ -160,8 +160,11 @@ test("verifyEmail confirms the address; resendVerification is limited, then has 
   assertError(early, "rate_limited", 429);
   assert.ok(early.error.retryAfter >= 1);
   const token = await emailedToken(server, email, "Confirm your email address");
+  assert.equal((await client.getSession()).data.user.emailVerified, false);
   const verified = await client.verifyEmail({ token });
   assert.equal(verified.data.emailVerified, true);
+  // This browser's cookies were renewed: the local read says so without asking the server.
+  assert.equal((await client.getSession()).data.user.emailVerified, true);
   assertError(await client.verifyEmail({ token }), "invalid_or_expired_token", 400);
   assertError(await client.resendVerification(), "email_already_verified", 409);
 });
@@ -183,6 +186,7 @@ test("changeEmail and confirmEmailChange move the account to a new address", asy
   const token = await emailedToken(server, to, "Confirm your new email address");
   const moved = await client.confirmEmailChange({ token });
   assert.equal(moved.data.email, to);
+  assert.equal((await client.getSession()).data.user.email, to, "the cookies carry the new address");
   assertError(await client.confirmEmailChange({ token }), "invalid_or_expired_token", 400);
 });
 

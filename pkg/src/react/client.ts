@@ -49,9 +49,17 @@ export interface AuthClient {
   signOut(options?: { scope?: SignOutScope }): Promise<Result<SignedOut>>;
   forgotPassword(input: { email: string }): Promise<Result<Accepted>>;
   resetPassword(input: { token: string; newPassword: string }): Promise<Result<null>>;
+  /**
+   * Confirms the address. Signed in on this browser, the session's cookies are renewed at
+   * once, so `emailVerified` is true in this tab and the others without waiting for the
+   * next refresh.
+   */
   verifyEmail(input: { token: string }): Promise<Result<Account>>;
   resendVerification(): Promise<Result<Accepted>>;
+  /** Moves the account to the new address; renews this browser's cookies as `verifyEmail` does. */
   confirmEmailChange(input: { token: string }): Promise<Result<Account>>;
+  /** Renews this browser's session cookies now (the bridge's `POST refresh`). */
+  refreshSession(): Promise<Result<Opened>>;
   unblockSignIn(input: { token: string }): Promise<Result<null>>;
   changePassword(input: {
     currentPassword: string;
@@ -110,6 +118,19 @@ export function createAuthClient(options: ClientOptions = {}): AuthClient {
     return result;
   };
 
+  /**
+   * Runs `action`; when it succeeds, renews this browser's cookies (their claims changed;
+   * signed out here, the refresh is refused, which is fine) and tells the tabs.
+   */
+  const renewing = async <T>(action: Promise<Result<T>>) => {
+    const result = await action;
+    if (!result.error) {
+      await call("POST", "refresh");
+      announce("changed");
+    }
+    return result;
+  };
+
   const signOutHere = async (): Promise<Result<SignedOut>> => {
     const got = await call<{ code?: string; serverStatus?: number | null; serverError?: string | null } | null>("POST", "signout");
     if (got.error) return got;
@@ -159,9 +180,10 @@ export function createAuthClient(options: ClientOptions = {}): AuthClient {
     },
     forgotPassword: (input) => call("POST", "forgot-password", input),
     resetPassword: (input) => call("POST", "reset-password", input),
-    verifyEmail: (input) => changing(call("POST", "verify-email", input)),
+    verifyEmail: (input) => renewing(call("POST", "verify-email", input)),
     resendVerification: () => call("POST", "resend-verification"),
-    confirmEmailChange: (input) => changing(call("POST", "confirm-email-change", input)),
+    confirmEmailChange: (input) => renewing(call("POST", "confirm-email-change", input)),
+    refreshSession: () => changing(call<Opened>("POST", "refresh")),
     unblockSignIn: (input) => call("POST", "unblock", input),
     changePassword: (input) => changing(call("POST", "change-password", input)),
     changeEmail: (input) => call("POST", "change-email", input),

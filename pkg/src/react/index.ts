@@ -35,6 +35,7 @@ export const {
   verifyEmail,
   resendVerification,
   confirmEmailChange,
+  refreshSession,
   unblockSignIn,
   changePassword,
   changeEmail,
