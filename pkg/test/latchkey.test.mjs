@@ -138,7 +138,21 @@ test("serverAction runs a bridge operation as the browser's request and sets the
   const { email, cookie } = await signedUp();
   const set = [];
   const cookies = { set: (c) => set.push(c) };
-  const as = (cookieHeader) => ({ headers: new Headers({ cookie: cookieHeader, host: "localhost:3000" }), cookies });
+  // What a server action's request carries: the browser's cookies and its own origin.
+  const as = (cookieHeader, origin = "http://localhost:3000") =>
+    ({ headers: new Headers({ cookie: cookieHeader, host: "localhost:3000", ...(origin ? { origin } : {}) }), cookies });
+
+  // Called where a cross-site page could trigger it (no origin, or another one): refused.
+  for (const origin of [null, "https://evil.example"]) {
+    const forged = await latchkey.serverAction("signout", {}, as(cookie, origin));
+    assert.equal(forged.status, 403, String(origin));
+    assert.equal((await forged.json()).error, "csrf_rejected");
+  }
+  // An op is a name, never a path.
+  for (const op of ["sessions/x/%2e%2e", "../v1/sessions", "sessions?all", "Signout"]) {
+    assert.equal((await latchkey.serverAction(op, { method: "DELETE" }, as(cookie))).status, 404, op);
+  }
+  assert.equal(set.length, 0);
 
   const changed = await latchkey.serverAction(
     "change-password",
@@ -160,4 +174,42 @@ test("serverAction runs a bridge operation as the browser's request and sets the
   assert.equal(out.status, 204);
   assert.ok(set.length === 2 && set.every((c) => c.value === "" && c.maxAge === 0));
   assert.equal(await latchkey.getSession({ fresh: true, source: renewed }), null);
+});
+
+test("a refresh that cannot be made now is answered as such, never as signed out; nothing is cached", async () => {
+  const { email, cookie } = await signedUp();
+  // Only the refresh cookie: the access token has expired, so every call as the user must renew.
+  const refreshOnly = cookie.split("; ").filter((pair) => pair.startsWith("latchkey.rt=")).join("; ");
+  let refused = 0;
+  const outage = createAuthHandler({
+    apiUrl: server.url,
+    appUrl: APP,
+    secret: SECRET,
+    fetch: (url, init) => {
+      if (String(url).endsWith("/api/v1/auth/refresh")) {
+        refused++;
+        return Promise.resolve(Response.json({ error: "rate_limited", message: "later" }, { status: 429, headers: { "retry-after": "7" } }));
+      }
+      return fetch(url, init);
+    },
+  });
+  for (const [label, call] of [
+    ["GET session", () => outage.GET(request("GET", "session", { cookie: refreshOnly }))],
+    ["GET me", () => outage.GET(request("GET", "me", { cookie: refreshOnly }))],
+    ["GET sessions", () => outage.GET(request("GET", "sessions", { cookie: refreshOnly }))],
+    ["DELETE sessions", () => outage.DELETE(request("DELETE", "sessions", { cookie: refreshOnly }))],
+    ["POST resend-verification", () => outage.POST(request("POST", "resend-verification", { cookie: refreshOnly }))],
+  ]) {
+    const res = await call();
+    assert.equal(res.status, 429, label);
+    assert.equal(res.headers.get("retry-after"), "7", label);
+    assert.equal(res.headers.get("cache-control"), "no-store", label);
+    assert.deepEqual(res.headers.getSetCookie(), [], `${label}: the cookies stay`);
+  }
+  assert.equal(refused, 5);
+  // Once the server renews again, the same cookie is a live session.
+  const res = await latchkey.handlers.GET(request("GET", "me", { cookie: refreshOnly }));
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).email, email);
+  assert.equal(res.headers.get("cache-control"), "no-store");
 });

@@ -93,9 +93,13 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
   /**
    * The bearer for a call made as the user: the live access cookie, or, once it has expired,
    * a new one from the refresh cookie (its `Set-Cookie` lines go on the answer). A refresh
-   * the server refuses leaves the call without a bearer: the server's 401 says why.
+   * the server refuses (401) leaves the call without a bearer: the server's 401 says why.
+   * A refresh that could not be made now (429, an outage) is `failed`: the session may well
+   * be alive, so the caller answers with that, never with "signed out".
    */
-  const userBearer = async (request: Request): Promise<{ bearer: string | null; setCookies: string[] }> => {
+  const userBearer = async (
+    request: Request,
+  ): Promise<{ bearer: string | null; setCookies: string[]; failed?: Response }> => {
     const bearer = await liveAccess(request);
     if (bearer) return { bearer, setCookies: [] };
     const cookies = host.cookies(request.url);
@@ -104,14 +108,17 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
     const got = await host.refresh(rt, cookies, passOn(request, null));
     if (!(got instanceof Response)) return { bearer: got.access, setCookies: got.setCookies };
     // 401: the session is over (revoked, expired, reused): its cookies go, so the browser
-    // stops presenting them. Anything else (429, an outage) keeps them for a later try.
-    const clear = got.status === 401 ? [cookies.clearCookie("access"), cookies.clearCookie("refresh")] : [];
-    return { bearer: null, setCookies: clear };
+    // stops presenting them. Anything else keeps them for a later try.
+    if (got.status === 401) {
+      return { bearer: null, setCookies: [cookies.clearCookie("access"), cookies.clearCookie("refresh")] };
+    }
+    return { bearer: null, setCookies: [], failed: got };
   };
 
   /** The user's call to the server, with any refreshed cookies on its answer. */
   const asUser = async (request: Request, method: string, path: string, body: string | null): Promise<Response> => {
-    const { bearer, setCookies } = await userBearer(request);
+    const { bearer, setCookies, failed } = await userBearer(request);
+    if (failed) return relay(failed, await failed.clone().text());
     const res = await host.call(method, path, body, passOn(request, bearer));
     const keep = new Headers();
     for (const line of setCookies) keep.append("set-cookie", line);
@@ -121,7 +128,8 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
   /** `GET /session`: who the cookies say is signed in (`fresh`: as the server says it now). */
   const readSession = async (request: Request): Promise<Response> => {
     const fresh = new URL(request.url).searchParams.get("fresh") === "1";
-    const { bearer, setCookies } = await userBearer(request);
+    const { bearer, setCookies, failed } = await userBearer(request);
+    if (failed) return relay(failed, await failed.clone().text());
     const found = fresh ? await host.freshSession(bearer, passOn(request, null)) : await host.session(bearer);
     const res = found
       ? Response.json({ user: found.user, claims: found.claims }, { headers: { "cache-control": "no-store" } })
@@ -214,7 +222,10 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
     // made as the user, and for signing in again, which replaces the session this browser
     // holds (the server ends the one the request names). A refresh spends the old refresh
     // cookie, so a refused call keeps the refreshed ones.
-    const { bearer, setCookies: refreshed } = await userBearer(request);
+    const { bearer, setCookies: refreshed, failed } = await userBearer(request);
+    // Signing in or up again needs no old session; every other call is answered with why
+    // the session could not be renewed, not with a 401 that would sign the browser out.
+    if (failed && op !== "signin" && op !== "register") return relay(failed, await failed.clone().text());
     const res = await host.call("POST", `/api/v1/auth/${op}`, body || null, passOn(request, bearer));
     const text = await res.text();
     if (res.ok && text) {
@@ -293,9 +304,13 @@ function parseObject(text: string): Record<string, unknown> | null {
   }
 }
 
-/** The server's answer as it was (status, body, retry hints), plus any cookie changes. */
+/**
+ * The server's answer as it was (status, body, retry hints), plus any cookie changes; never
+ * stored by a cache on the way (it may carry renewed cookies and the user's own data).
+ */
 function relay(res: Response, text: string, extra?: Headers): Response {
   const headers = new Headers(extra);
+  headers.set("cache-control", "no-store");
   // x-request-id: the id the server logged this request under, for a user to quote.
   for (const name of ["content-type", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-request-id"]) {
     const value = res.headers.get(name);

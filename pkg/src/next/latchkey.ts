@@ -16,7 +16,7 @@ import type { NextRequest, NextResponse } from "next/server.js";
 
 import { type CookieStore, applySetCookies } from "./cookies.js";
 import { type AuthHandlerConfig, type AuthHandlers, createAuthHandler } from "./handler.js";
-import type { Session } from "./host.js";
+import { type Session, errorResponse } from "./host.js";
 import { type AuthProxyConfig, authProxy } from "./proxy.js";
 import { type CookieSource, type SessionOptions, fetchApi, getSession } from "./session.js";
 
@@ -38,7 +38,11 @@ export interface Latchkey {
    * In a server action: runs one bridge operation (`"signout"`, `"change-password"`,
    * `"sessions/<id>"` with `method: "DELETE"`, …) in-process as the browser's own request,
    * and sets the cookies it answers with through `cookies()` (so a sign-in, a renewal or a
-   * sign-out in an action reaches the browser). Returns the bridge's answer.
+   * sign-out in an action reaches the browser). Returns the bridge's answer. The browser's
+   * `Origin` and `Sec-Fetch-Site` go with it, so the bridge's CSRF rule still applies: called
+   * outside a real server action (a GET route, a page render a cross-site link opened), a
+   * change is refused (403 `csrf_rejected`). An `op` that is not an operation's name (with
+   * a session id after `sessions/`) is 404 `not_found`, never a path.
    * `context` replaces the current request's headers and cookie store (for tests).
    */
   serverAction(
@@ -62,17 +66,17 @@ export function createLatchkey(config: CreateLatchkeyConfig = {}): Latchkey {
     getSession: (sourceOrOptions) => getSession(sourceOrOptions, shared),
     fetchApi: (path, init, source) => fetchApi(path, init, source, shared),
     async serverAction(op, init = {}, context) {
+      if (!OPERATION.test(op)) return errorResponse(404, "not_found");
       const incoming = context?.headers ?? (await (await import("next/headers.js")).headers());
       const origin = appOrigin(shared.appUrl, incoming);
       const method = init.method ?? "POST";
-      // The browser's own headers (its cookies, the platform's address header); the origin is
-      // the app's, since Next.js has already checked that the action came from it.
+      // The browser's own headers: its cookies, the platform's address header, and its
+      // Origin and Sec-Fetch-Site, which the bridge checks as for any request.
       const headers = new Headers(incoming);
-      for (const name of ["content-length", "transfer-encoding", "content-type", "origin"]) headers.delete(name);
-      headers.set("origin", origin);
+      for (const name of ["content-length", "transfer-encoding", "content-type"]) headers.delete(name);
       if (init.body !== undefined) headers.set("content-type", "application/json");
       const base = (shared.basePath ?? "/api/auth").replace(/\/+$/, "");
-      const request = new Request(`${origin}${base}/${op.replace(/^\/+/, "")}`, {
+      const request = new Request(`${origin}${base}/${op}`, {
         method,
         headers,
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -83,6 +87,9 @@ export function createLatchkey(config: CreateLatchkeyConfig = {}): Latchkey {
     },
   };
 }
+
+/** A bridge operation's name, or `sessions/<id>`: nothing a URL parser could turn into another path. */
+const OPERATION = /^[a-z][a-z0-9-]*(\/[0-9a-fA-F-]{1,64})?$/;
 
 /** The app's origin: the configured URL, else (in development) the request's own host. */
 function appOrigin(appUrl: string | undefined, headers: Headers): string {
