@@ -231,12 +231,7 @@ async fn a_refresh_rotation_is_won_by_exactly_one_of_many_racing_requests() {
             };
             racers.spawn(async move { sessions.rotate_refresh(&rotation).await.unwrap() });
         }
-        let won = racers
-            .join_all()
-            .await
-            .into_iter()
-            .filter(|won| *won)
-            .count();
+        let won = winners(racers).await;
         assert_eq!(won, 1, "{}", backend.name);
 
         let spent = store.sessions.find_refresh("h0").await.unwrap().unwrap();
@@ -448,12 +443,7 @@ async fn an_imported_session_is_exchanged_exactly_once() {
                     .unwrap()
             });
         }
-        let won = racers
-            .join_all()
-            .await
-            .into_iter()
-            .filter(|won| *won)
-            .count();
+        let won = winners(racers).await;
         assert_eq!(won, 1, "{}", backend.name);
         let mut opened = 0;
         for i in 0..10 {
@@ -855,4 +845,14 @@ async fn the_hash_kinds_are_one_hash_of_each_format_and_parameters() {
         assert_eq!(kinds, expected, "{}", backend.name);
         backend.drop().await;
     }
+}
+
+/// How many of the racers won (answered true).
+async fn winners(racers: JoinSet<bool>) -> usize {
+    racers
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|won| *won)
+        .count()
 }
