@@ -143,9 +143,11 @@ test("serverAction runs a bridge operation as the browser's request and sets the
     ({ headers: new Headers({ cookie: cookieHeader, host: "localhost:3000", ...(origin ? { origin } : {}) }), cookies });
 
   // Called where a cross-site page could trigger it (no origin, or another one): refused.
-  for (const origin of [null, "https://evil.example"]) {
-    const forged = await latchkey.serverAction("signout", {}, as(cookie, origin));
-    assert.equal(forged.status, 403, String(origin));
+  // So is a page render, even one the site's own link opened: a GET carries no Origin.
+  const render = { ...as(cookie, null), headers: new Headers({ cookie, host: "localhost:3000", "sec-fetch-site": "same-origin" }) };
+  for (const [what, context] of [["none", as(cookie, null)], ["another", as(cookie, "https://evil.example")], ["render", render]]) {
+    const forged = await latchkey.serverAction("signout", {}, context);
+    assert.equal(forged.status, 403, what);
     assert.equal((await forged.json()).error, "csrf_rejected");
   }
   // An op is a name, never a path.
@@ -212,4 +214,37 @@ test("a refresh that cannot be made now is answered as such, never as signed out
   assert.equal(res.status, 200);
   assert.equal((await res.json()).email, email);
   assert.equal(res.headers.get("cache-control"), "no-store");
+});
+
+test("createLatchkey's parts share one host: with EdDSA the JWKS is fetched once for the route, the proxy and getSession", async () => {
+  const eddsa = await startServer({ LATCHKEY_JWT_ALG: "EdDSA" });
+  try {
+    let jwksFetches = 0;
+    const counting = (url, init) => {
+      if (new URL(url).pathname === "/.well-known/jwks.json") jwksFetches++;
+      return fetch(url, init);
+    };
+    // With EdDSA the secret only signs client addresses; tokens are verified with the
+    // server's published keys.
+    const shared = createLatchkey({
+      apiUrl: eddsa.url,
+      appUrl: APP,
+      alg: "EdDSA",
+      secret: SECRET,
+      fetch: counting,
+      clientAddress: () => "198.51.100.11",
+      proxy: { protect: ["/dashboard"] },
+    });
+    const email = `jwks-${Date.now()}@example.com`;
+    const res = await shared.handlers.POST(request("POST", "register", { body: { email, password: PASSWORD } }));
+    assert.equal(res.status, 201);
+    const cookie = jar(res);
+    assert.equal((await (await shared.handlers.GET(request("GET", "session", { cookie }))).json()).user.email, email);
+    const through = await shared.proxy(new NextRequest(`${APP}/dashboard`, { headers: { cookie } }));
+    assert.equal(through.headers.get("location"), null, "the proxy let the signed-in user through");
+    assert.equal((await shared.getSession(cookie)).user.email, email);
+    assert.equal(jwksFetches, 1);
+  } finally {
+    eddsa.stop();
+  }
 });

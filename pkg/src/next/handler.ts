@@ -58,7 +58,11 @@ const ONE_SESSION = /^sessions\/([0-9a-fA-F-]{1,64})$/;
  * Nothing the browser sends about its own address is passed on: see `clientAddress`.
  */
 export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers {
-  const host = new Host(config);
+  return authHandlerOn(new Host(config), config);
+}
+
+/** `createAuthHandler` on a given Host, so `createLatchkey`'s parts share one verifier. */
+export function authHandlerOn(host: Host, config: AuthHandlerConfig): AuthHandlers {
   const client = new ClientAddress(config.clientAddress, host.sharedSecret(), () => host.now());
   const base = (config.basePath ?? "/api/auth").replace(/\/+$/, "");
 
@@ -118,7 +122,7 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
   /** The user's call to the server, with any refreshed cookies on its answer. */
   const asUser = async (request: Request, method: string, path: string, body: string | null): Promise<Response> => {
     const { bearer, setCookies, failed } = await userBearer(request);
-    if (failed) return relay(failed, await failed.clone().text());
+    if (failed) return relay(failed, await failed.text());
     const res = await host.call(method, path, body, passOn(request, bearer));
     const keep = new Headers();
     for (const line of setCookies) keep.append("set-cookie", line);
@@ -129,11 +133,11 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
   const readSession = async (request: Request): Promise<Response> => {
     const fresh = new URL(request.url).searchParams.get("fresh") === "1";
     const { bearer, setCookies, failed } = await userBearer(request);
-    if (failed) return relay(failed, await failed.clone().text());
+    if (failed) return relay(failed, await failed.text());
     const found = fresh ? await host.freshSession(bearer, passOn(request, null)) : await host.session(bearer);
     const res = found
-      ? Response.json({ user: found.user, claims: found.claims }, { headers: { "cache-control": "no-store" } })
-      : errorResponse(401, "missing_token", new Headers({ "cache-control": "no-store" }));
+      ? Response.json({ user: found.user, claims: found.claims })
+      : errorResponse(401, "missing_token");
     for (const line of setCookies) res.headers.append("set-cookie", line);
     return res;
   };
@@ -151,10 +155,11 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
         const moved = await host.exchange(header, cookies, client.headers(request));
         if (moved) {
           const session = moved.tokens && (await host.session(moved.tokens.access));
-          const res = session
-            ? Response.json(session, { headers: { "cache-control": "no-store" } })
-            : errorResponse(401, "missing_token");
-          for (const line of [...(moved.tokens?.setCookies ?? []), ...moved.clear]) res.headers.append("set-cookie", line);
+          const res = session ? Response.json(session) : errorResponse(401, "missing_token");
+          // Cookies only for a session this answer also reports: never "signed out" while
+          // setting tokens (ones that do not verify here would be of no use anyway).
+          const set = session ? (moved.tokens?.setCookies ?? []) : [];
+          for (const line of [...set, ...moved.clear]) res.headers.append("set-cookie", line);
           return res;
         }
       }
@@ -185,7 +190,7 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
       const { value: rt } = host.read(cookies, cookieHeader, "refresh");
       if (!rt) return errorResponse(401, "invalid_refresh_token", cleared);
       const got = await host.refresh(rt, cookies, passOn(request, null));
-      if (got instanceof Response) return relay(got, await got.clone().text(), got.status === 401 ? cleared : undefined);
+      if (got instanceof Response) return relay(got, await got.text(), got.status === 401 ? cleared : undefined);
       return withCookies(Response.json(got.body), got.setCookies);
     }
 
@@ -225,13 +230,15 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
     const { bearer, setCookies: refreshed, failed } = await userBearer(request);
     // Signing in or up again needs no old session; every other call is answered with why
     // the session could not be renewed, not with a 401 that would sign the browser out.
-    if (failed && op !== "signin" && op !== "register") return relay(failed, await failed.clone().text());
+    if (failed && op !== "signin" && op !== "register") return relay(failed, await failed.text());
     const res = await host.call("POST", `/api/v1/auth/${op}`, body || null, passOn(request, bearer));
     const text = await res.text();
     if (res.ok && text) {
       const parsed = parseObject(text);
       const tokens = parsed && host.takeTokens(parsed, cookies);
       if (tokens) return withCookies(Response.json(tokens.body, { status: res.status }), tokens.setCookies);
+      // Tokens that cannot become cookies are never handed to the page's JavaScript instead.
+      if (parsed && ("accessToken" in parsed || "refreshToken" in parsed)) return errorResponse(502, "internal_error");
     }
     const keep = new Headers();
     for (const line of refreshed) keep.append("set-cookie", line);
@@ -266,15 +273,23 @@ export function createAuthHandler(config: AuthHandlerConfig = {}): AuthHandlers 
   return { GET: guarded(GET), POST: guarded(POST), PATCH: guarded(PATCH), DELETE: guarded(DELETE) };
 }
 
-/** The server's keys out of reach is an outage: 503 `unavailable`, as the server says it. */
+/**
+ * Every answer is `no-store` (it may carry cookies and the user's own data), and the server's
+ * keys out of reach is an outage: 503 `unavailable`, as the server says it.
+ */
 function guarded(handler: RouteHandler): RouteHandler {
-  return async (request) => {
+  const answer = async (request: Request): Promise<Response> => {
     try {
       return await handler(request);
     } catch (err) {
       if (err instanceof ServerUnavailable) return errorResponse(503, "unavailable");
       throw err;
     }
+  };
+  return async (request) => {
+    const res = await answer(request);
+    res.headers.set("cache-control", "no-store");
+    return res;
   };
 }
 
@@ -289,7 +304,6 @@ async function signedOutLocally(res: Response, cleared: Headers): Promise<Respon
   const parsed = down ? null : parseObject(await res.text().catch(() => ""));
   const serverError = typeof parsed?.error === "string" ? parsed.error : null;
   const headers = new Headers(cleared);
-  headers.set("cache-control", "no-store");
   headers.set("content-type", "application/json");
   const body = { code: "signed_out_locally", serverStatus: down ? null : res.status, serverError };
   return new Response(JSON.stringify(body), { status: 200, headers });
@@ -305,12 +319,10 @@ function parseObject(text: string): Record<string, unknown> | null {
 }
 
 /**
- * The server's answer as it was (status, body, retry hints), plus any cookie changes; never
- * stored by a cache on the way (it may carry renewed cookies and the user's own data).
+ * The server's answer as it was (status, body, retry hints), plus any cookie changes.
  */
 function relay(res: Response, text: string, extra?: Headers): Response {
   const headers = new Headers(extra);
-  headers.set("cache-control", "no-store");
   // x-request-id: the id the server logged this request under, for a user to quote.
   for (const name of ["content-type", "retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-request-id"]) {
     const value = res.headers.get(name);
@@ -322,6 +334,5 @@ function relay(res: Response, text: string, extra?: Headers): Response {
 
 function withCookies(res: Response, setCookies: string[]): Response {
   for (const line of setCookies) res.headers.append("set-cookie", line);
-  res.headers.set("cache-control", "no-store");
   return res;
 }

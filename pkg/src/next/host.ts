@@ -118,6 +118,16 @@ const JWKS_RETRY_MS = 30 * 1000;
 const env = (name: string): string | undefined =>
   typeof process === "undefined" ? undefined : process.env?.[name] || undefined;
 
+let defaultHost: Host | undefined;
+/** One Host per config object: its verifier, fetched JWKS and refreshes in flight are shared. */
+const hosts = new WeakMap<LatchkeyConfig, Host>();
+export function hostFor(config?: LatchkeyConfig): Host {
+  if (!config) return (defaultHost ??= new Host());
+  let host = hosts.get(config);
+  if (!host) hosts.set(config, (host = new Host(config)));
+  return host;
+}
+
 export class Host {
   readonly apiUrl: string;
   private readonly config: LatchkeyConfig;
@@ -125,9 +135,9 @@ export class Host {
   private verifier?: Verifier;
   private jwksFetchedAt = 0;
   /** Refreshes in flight, by refresh token: concurrent requests share one server call. */
-  private readonly inFlight = new Map<string, Promise<Refreshed | Response>>();
+  private readonly inFlight = new Map<string, Promise<Refreshed | Shared>>();
   /** Better Auth cookie exchanges by cookie, with when they began (see EXCHANGE_REUSE_SECS). */
-  private readonly exchanges = new Map<string, { at: number; result: Promise<Refreshed | Response> }>();
+  private readonly exchanges = new Map<string, { at: number; result: Promise<Refreshed | Shared> }>();
   /** Better Auth's cookies as read on http (`false`) and on https (`true`) apps. */
   private readonly betterAuthCookies = new Map<boolean, BetterAuthCookies>();
   /** Until when (Unix seconds) the server is taken at its word that it does not exchange. */
@@ -218,19 +228,26 @@ export class Host {
    * the same moment. Returns the new tokens and their cookies, or the server's error answer.
    */
   refresh(refreshToken: string, cookies: AuthCookies, headers: HeadersInit = {}): Promise<Refreshed | Response> {
-    const pending = this.inFlight.get(refreshToken);
-    if (pending) return pending;
-    const call = this.call("POST", "/api/v1/auth/refresh", JSON.stringify({ refreshToken }), headers)
-      .then(async (res) => {
-        if (!res.ok) return res;
-        const body = (await res.json()) as TokenBody;
-        const tokens = this.takeTokens(body, cookies);
-        if (!tokens) return new Response(JSON.stringify({ error: "internal_error" }), { status: 502 });
-        return tokens;
-      })
-      .finally(() => this.inFlight.delete(refreshToken));
-    this.inFlight.set(refreshToken, call);
-    return call;
+    let call = this.inFlight.get(refreshToken);
+    if (!call) {
+      call = this.call("POST", "/api/v1/auth/refresh", JSON.stringify({ refreshToken }), headers)
+        .then(async (res) => this.tokensOf(res, cookies))
+        .finally(() => this.inFlight.delete(refreshToken));
+      this.inFlight.set(refreshToken, call);
+    }
+    return call.then(own);
+  }
+
+  /**
+   * A server answer that should carry tokens: its tokens as cookies, or a shared copy of the
+   * refusal. A success without usable tokens (not JSON, a token missing or not fit for a
+   * cookie) is a bad gateway, never a crash.
+   */
+  private async tokensOf(res: Response, cookies: AuthCookies): Promise<Refreshed | Shared> {
+    if (!res.ok) return share(res);
+    const body = (await res.json().catch(() => null)) as TokenBody | null;
+    const tokens = body !== null && typeof body === "object" ? this.takeTokens(body, cookies) : null;
+    return tokens ?? share(errorResponse(502, "internal_error"));
   }
 
   /**
@@ -293,19 +310,17 @@ export class Host {
       if (now - entry.at > EXCHANGE_REUSE_SECS) this.exchanges.delete(key);
     }
     const known = this.exchanges.get(cookie);
-    if (known) return known.result;
+    if (known) return known.result.then(own);
     const result = this.call("POST", "/api/v1/auth/exchange/better-auth", JSON.stringify({ cookie }), headers).then(
       async (res) => {
-        const body = res.ok ? ((await res.json().catch(() => null)) as TokenBody | null) : null;
-        const tokens = body && this.takeTokens(body, cookies);
-        if (tokens) return tokens;
+        const got = await this.tokensOf(res, cookies);
         // Only a success is handed to the requests that follow.
-        this.exchanges.delete(cookie);
-        return res.ok ? new Response(JSON.stringify({ error: "internal_error" }), { status: 502 }) : res;
+        if (typeof got === "function") this.exchanges.delete(cookie);
+        return got;
       },
     );
     this.exchanges.set(cookie, { at: now, result });
-    return result;
+    return result.then(own);
   }
 
   /** Moves the tokens out of a server answer into `Set-Cookie` lines for the app's domain. */
@@ -384,6 +399,27 @@ const unreachableAnswers = new WeakSet<Response>();
 export function unreachable(res: Response): boolean {
   return unreachableAnswers.has(res);
 }
+
+/**
+ * A refusal several waiting requests are given: each gets its own copy, since a body can be
+ * read only once (one waiter reading it must not break the others).
+ */
+type Shared = () => Response;
+
+async function share(res: Response): Promise<Shared> {
+  const text = await res.text().catch(() => "");
+  const down = unreachable(res);
+  return () => {
+    const copy = new Response(res.status === 204 || res.status === 304 ? null : text, {
+      status: res.status,
+      headers: res.headers,
+    });
+    if (down) unreachableAnswers.add(copy);
+    return copy;
+  };
+}
+
+const own = (got: Refreshed | Shared): Refreshed | Response => (typeof got === "function" ? got() : got);
 
 /**
  * In production the app's URL must be configured: deriving it from the request would let

@@ -15,9 +15,9 @@
 import type { NextRequest, NextResponse } from "next/server.js";
 
 import { type CookieStore, applySetCookies } from "./cookies.js";
-import { type AuthHandlerConfig, type AuthHandlers, createAuthHandler } from "./handler.js";
-import { type Session, errorResponse } from "./host.js";
-import { type AuthProxyConfig, authProxy } from "./proxy.js";
+import { type AuthHandlerConfig, type AuthHandlers, authHandlerOn } from "./handler.js";
+import { type Session, errorResponse, hostFor } from "./host.js";
+import { type AuthProxyConfig, authProxyOn } from "./proxy.js";
 import { type CookieSource, type SessionOptions, fetchApi, getSession } from "./session.js";
 
 export interface CreateLatchkeyConfig extends AuthHandlerConfig {
@@ -40,8 +40,8 @@ export interface Latchkey {
    * and sets the cookies it answers with through `cookies()` (so a sign-in, a renewal or a
    * sign-out in an action reaches the browser). Returns the bridge's answer. The browser's
    * `Origin` and `Sec-Fetch-Site` go with it, so the bridge's CSRF rule still applies: called
-   * outside a real server action (a GET route, a page render a cross-site link opened), a
-   * change is refused (403 `csrf_rejected`). An `op` that is not an operation's name (with
+   * outside a real server action (a GET route, a page render, which carry no `Origin`), it
+   * is refused (403 `csrf_rejected`), as it is for an action posted from another site. An `op` that is not an operation's name (with
    * a session id after `sessions/`) is 404 `not_found`, never a path.
    * `context` replaces the current request's headers and cookie store (for tests).
    */
@@ -54,13 +54,17 @@ export interface Latchkey {
 
 export function createLatchkey(config: CreateLatchkeyConfig = {}): Latchkey {
   const { proxy: proxyConfig, ...shared } = config;
-  const handlers = createAuthHandler(shared);
+  // One Host for the parts that share a module instance (the route, getSession, fetchApi,
+  // serverAction; Next.js may bundle proxy.ts apart): the JWKS is fetched once, and
+  // concurrent refreshes of one token share one server call.
+  const host = hostFor(shared);
+  const handlers = authHandlerOn(host, shared);
   // Made on first use: an app without proxy.ts should not pay for (or need) its settings.
   let guard: ((request: NextRequest) => Promise<NextResponse>) | undefined;
   return {
     handlers,
     proxy: (request) => {
-      guard ??= authProxy({ ...shared, protect: proxyConfig?.protect ?? [], signInPath: proxyConfig?.signInPath });
+      guard ??= authProxyOn(host, { ...shared, protect: proxyConfig?.protect ?? [], signInPath: proxyConfig?.signInPath });
       return guard(request);
     },
     getSession: (sourceOrOptions) => getSession(sourceOrOptions, shared),
@@ -68,6 +72,10 @@ export function createLatchkey(config: CreateLatchkeyConfig = {}): Latchkey {
     async serverAction(op, init = {}, context) {
       if (!OPERATION.test(op)) return errorResponse(404, "not_found");
       const incoming = context?.headers ?? (await (await import("next/headers.js")).headers());
+      // A server action is a POST, which browsers always send with an Origin. Without one this
+      // runs in a page render (a GET navigation, which says `Sec-Fetch-Site: same-origin` even
+      // for a link posted on the app itself): a change must not happen there.
+      if (!incoming.get("origin")) return errorResponse(403, "csrf_rejected");
       const origin = appOrigin(shared.appUrl, incoming);
       const method = init.method ?? "POST";
       // The browser's own headers: its cookies, the platform's address header, and its

@@ -31,7 +31,11 @@ export interface AuthProxyConfig extends LatchkeyConfig {
  * signed out; when the server cannot answer, the cookie is kept for the next request.
  */
 export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Promise<NextResponse> {
-  const host = new Host(config);
+  return authProxyOn(new Host(config), config);
+}
+
+/** `authProxy` on a given Host, so `createLatchkey`'s parts share one verifier. */
+export function authProxyOn(host: Host, config: AuthProxyConfig): (request: NextRequest) => Promise<NextResponse> {
   const client = new ClientAddress(config.clientAddress, host.sharedSecret(), () => host.now());
   const signInPath = config.signInPath ?? "/signin";
   const isProtected =
@@ -40,7 +44,7 @@ export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Pr
       : (path: string) =>
           (config.protect as string[]).some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
 
-  return async (request) => {
+  const guard = async (request: NextRequest): Promise<NextResponse> => {
     const { pathname } = request.nextUrl;
     const guarded = isProtected(pathname) && pathname !== signInPath;
     const cookies = host.cookies(request.url);
@@ -107,6 +111,14 @@ export function authProxy(config: AuthProxyConfig): (request: NextRequest) => Pr
     );
     const res = NextResponse.next({ request: { headers: requestHeaders } });
     for (const line of got.setCookies) res.headers.append("set-cookie", line);
+    return res;
+  };
+  return async (request) => {
+    const res = await guard(request);
+    // A page answered with this user's new cookies must never be stored by a shared cache
+    // (a CDN keeping a static page for a year would hand their tokens to every visitor):
+    // Next.js leaves a prerendered page's `s-maxage` in place unless one is set here.
+    if (res.headers.has("set-cookie")) res.headers.set("cache-control", "private, no-store");
     return res;
   };
 }

@@ -3,20 +3,10 @@
  * Both read the access cookie and verify it locally on every call: a route handler is safe
  * even if a request slipped past the proxy.
  */
-import { type LatchkeyConfig, type Session, Host } from "./host.js";
+import { type LatchkeyConfig, type Session, hostFor } from "./host.js";
 
 /** Where the cookies come from: a `Request`, its `Headers`, a raw `Cookie` header, or (by default) the current Next.js request. */
 export type CookieSource = Request | Headers | string | undefined;
-
-let defaultHost: Host | undefined;
-/** One Host per config object: its verifier and fetched JWKS are kept between calls. */
-const hosts = new WeakMap<LatchkeyConfig, Host>();
-const hostFor = (config?: LatchkeyConfig): Host => {
-  if (!config) return (defaultHost ??= new Host());
-  let host = hosts.get(config);
-  if (!host) hosts.set(config, (host = new Host(config)));
-  return host;
-};
 
 async function cookieHeaderOf(source: CookieSource): Promise<{ header: string | null; url?: string }> {
   if (typeof source === "string") return { header: source };

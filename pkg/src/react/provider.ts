@@ -123,7 +123,7 @@ export function useSession(): SessionState {
   return value;
 }
 
-/** Only the user's identity, whatever else the answer carried (claims stay on the server). */
+/** Only the user's identity, whatever else the answer carried (the token's claims are not kept here). */
 function pickUser(user: User): User {
   return { id: user.id, email: user.email, emailVerified: user.emailVerified };
 }
