@@ -30,9 +30,10 @@ export async function launch() {
  * A fresh browser profile (its own cookies). `problems` collects console errors, uncaught
  * exceptions and any 5xx answer; a refused request (4xx) is an expected outcome here, and
  * Chromium logs each as "Failed to load resource", so those lines are left to the tests.
+ * `options`: more of Playwright's context options (`javaScriptEnabled: false`, say).
  */
-export async function newUser(browser, appUrl, userAgent) {
-  const context = await browser.newContext({ baseURL: appUrl, viewport: { width: 1100, height: 800 }, userAgent });
+export async function newUser(browser, appUrl, userAgent, options = {}) {
+  const context = await browser.newContext({ baseURL: appUrl, viewport: { width: 1100, height: 800 }, userAgent, ...options });
   const page = await context.newPage();
   const problems = [];
   page.on("console", (m) => {
@@ -61,8 +62,8 @@ export async function finish(users, prefix) {
 
 /**
  * One test file's stack and browser: started before its tests, stopped after them, and
- * every page checked for errors at the end. `person(agent?)` opens a new browser profile;
- * `serverEnv` configures the Latchkey server.
+ * every page checked for errors at the end. `person(agent?, options?)` opens a new browser
+ * profile; `serverEnv` configures the Latchkey server.
  */
 export function suite(prefix, serverEnv = {}) {
   const state = { stack: null, browser: null, users: [] };
@@ -76,8 +77,8 @@ export function suite(prefix, serverEnv = {}) {
     state.stack?.stop();
     assert.deepEqual(problems, [], "no console errors, exceptions or 5xx");
   });
-  state.person = async (agent) => {
-    const u = await newUser(state.browser, state.stack.appUrl, agent);
+  state.person = async (agent, options) => {
+    const u = await newUser(state.browser, state.stack.appUrl, agent, options);
     state.users.push(u);
     return u;
   };

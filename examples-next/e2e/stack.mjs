@@ -114,8 +114,51 @@ export async function startStack(serverEnv = {}) {
     rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", stop);
+  // The Latchkey server alone, so a test can see the app meet an outage; the app keeps running.
+  const stopServer = () =>
+    new Promise((resolve) => {
+      if (server.child.exitCode !== null || server.child.signalCode !== null) return resolve();
+      server.child.once("exit", resolve);
+      server.child.kill();
+    });
   const databaseUrl = `sqlite://${dir}/latchkey.db`;
-  return { apiUrl, appUrl, mailDir, secret, databaseUrl, bin, stop, logs: () => `${server.log()}\n${app.log()}` };
+  return { apiUrl, appUrl, mailDir, secret, databaseUrl, bin, stop, stopServer, logs: () => `${server.log()}\n${app.log()}` };
+}
+
+/**
+ * `next dev` beside a started stack, on its own port and against the same Latchkey server,
+ * with the development mailbox reading the server's outbox (for /dev/mail, which `next start`
+ * answers 404). Next.js 16 builds a dev server into `.next/dev/`, apart from `next build`'s
+ * output, so the production build the other tests run stays as it was.
+ */
+export async function startDevApp(stack) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const next = join(appDir, "node_modules", "next", "dist", "bin", "next");
+  // Its own process group: `next dev` runs the server in a child process, stopped with it.
+  const app = run(process.execPath, [next, "dev", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: appDir,
+    detached: true,
+    env: {
+      ...process.env,
+      NODE_ENV: "development",
+      NEXT_TELEMETRY_DISABLED: "1",
+      LATCHKEY_API_URL: stack.apiUrl,
+      LATCHKEY_APP_URL: url,
+      LATCHKEY_SECRET: stack.secret,
+      LATCHKEY_DEV_MAILBOX: stack.mailDir,
+    },
+  });
+  const stop = () => {
+    try {
+      process.kill(-app.child.pid);
+    } catch {
+      // already gone
+    }
+  };
+  process.on("exit", stop);
+  await waitFor(`${url}/dev/mail`, app.child, "next dev", app.log);
+  return { url, stop, log: app.log };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 
 import { api, dataOr401 } from "@/lib/api/server";
+import { signOutEverywhere } from "./actions";
 import { SessionList } from "./SessionList";
 
 export const metadata: Metadata = { title: "Sessions" };
@@ -17,6 +18,17 @@ export default async function SessionsPage() {
       </p>
       <section className="card" aria-label="Signed-in devices">
         <SessionList sessions={sessions} />
+      </section>
+      {/* A plain form with a server action: it works before the page's JavaScript has loaded,
+          and in a browser that runs none. */}
+      <section className="card" aria-labelledby="everywhere-heading">
+        <h2 id="everywhere-heading">Sign out everywhere</h2>
+        <p className="muted small">Ends every session of your account, this one included.</p>
+        <form action={signOutEverywhere}>
+          <button type="submit" className="danger">
+            Sign out everywhere
+          </button>
+        </form>
       </section>
     </main>
   );

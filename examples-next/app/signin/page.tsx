@@ -16,6 +16,12 @@ export default async function SignInPage({
     <main className="narrow">
       <h1>Sign in</h1>
       <p className="lead">Welcome back. Sign in to see your tasks.</p>
+      {/* From "Sign out everywhere" when the server did not confirm every step. */}
+      {params.partial !== undefined ? (
+        <p className="alert error" role="status" data-testid="signed-out-partly">
+          You are signed out here, but other devices may still be signed in. Sign in and try again from Sessions.
+        </p>
+      ) : null}
       <div className="card">
         <SignInForm next={safeNext(params.next)} ended={params.ended !== undefined} />
       </div>

@@ -3,6 +3,6 @@
 // in HttpOnly cookies. Configured from LATCHKEY_API_URL, LATCHKEY_SECRET and LATCHKEY_APP_URL,
 // and in deployment LATCHKEY_CLIENT_IP_HEADER (e.g. x-vercel-forwarded-for), so the server
 // counts each browser's own address (see the README: Deploying the bridge).
-import { createAuthHandler } from "latchkey/next";
+import { latchkey } from "@/lib/latchkey";
 
-export const { GET, POST, PATCH, DELETE } = createAuthHandler();
+export const { GET, POST, PATCH, DELETE } = latchkey.handlers;
