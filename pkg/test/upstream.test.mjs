@@ -111,16 +111,27 @@ test("a sign-in answer whose tokens cannot become cookies never hands them to th
   }
 });
 
-test("an exchanged Better Auth session whose tokens do not verify here sets no cookies", async () => {
+test("a Better Auth cookie exchanged for tokens that do not verify here yet is an outage: the tokens are kept", async () => {
+  // As just after the server's keys rotated: the exchange spent the Better Auth cookie, so
+  // dropping its replacement would sign the user out for good.
   const upstream = rewriting("/api/v1/auth/exchange/better-auth", async () =>
     Response.json({ accessToken: "not.a.jwt", refreshToken: "r".repeat(43), expiresIn: 900 }),
   );
   const bridge = createAuthHandler(config(upstream.fetch));
   const res = await bridge.GET(request("GET", "session", { cookie: "better-auth.session_token=abc.def" }));
   assert.equal(upstream.calls, 1);
-  assert.equal(res.status, 401);
-  const lines = res.headers.getSetCookie();
-  assert.ok(lines.length > 0 && lines.every((l) => l.startsWith("better-auth.session_token=;")), lines.join("\n"));
+  assert.equal(res.status, 503);
+  assert.deepEqual(await res.json(), { error: "unavailable" });
+  const names = res.headers.getSetCookie().map((l) => l.split(";")[0]);
+  assert.deepEqual(names, ["latchkey.at=not.a.jwt", `latchkey.rt=${"r".repeat(43)}`, "better-auth.session_token="]);
+});
+
+test("an answer the server sends without a body (205) is relayed, not a crash", async () => {
+  const { cookie } = await signedUp();
+  const upstream = rewriting("/api/v1/auth/me", async () => new Response(null, { status: 205 }));
+  const res = await createAuthHandler(config(upstream.fetch)).GET(request("GET", "me", { cookie }));
+  assert.equal(upstream.calls, 1);
+  assert.equal(res.status, 205);
 });
 
 test("no answer of the bridge is stored by a cache: refusals, outages and successes", async () => {
@@ -140,7 +151,7 @@ test("no answer of the bridge is stored by a cache: refusals, outages and succes
   for (const res of answers) assert.equal(res.headers.get("cache-control"), "no-store", `${res.status}`);
 });
 
-test("a proxy answer that sets cookies is private and never stored; one that does not is left alone", async () => {
+test("a protected page, and any page answered with cookies, is private and never stored; a public one is left alone", async () => {
   const { cookie } = await signedUp();
   // An hour on: the access token has expired, and the proxy refreshes.
   const later = authProxy({ ...config(fetch), protect: ["/dashboard"], now: () => Date.now() / 1000 + 3600 });
@@ -148,6 +159,12 @@ test("a proxy answer that sets cookies is private and never stored; one that doe
   assert.equal(renewed.headers.getSetCookie().length, 2);
   assert.equal(renewed.headers.get("cache-control"), "private, no-store");
   const now = authProxy({ ...config(fetch), protect: ["/dashboard"] });
+  // One user's page, and the redirect a signed-out visitor gets instead of it.
+  const mine = await now(new NextRequest(`${APP}/dashboard`, { headers: { cookie } }));
+  assert.equal(mine.headers.get("x-middleware-next"), "1");
+  const away = await now(new NextRequest(`${APP}/dashboard`));
+  assert.equal(away.status, 307);
+  for (const res of [mine, away]) assert.equal(res.headers.get("cache-control"), "private, no-store");
   const through = await now(new NextRequest(`${APP}/`, { headers: { cookie } }));
-  assert.equal(through.headers.get("cache-control"), null, "a page without cookies keeps its own caching");
+  assert.equal(through.headers.get("cache-control"), null, "a public page without cookies keeps its own caching");
 });

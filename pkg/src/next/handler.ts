@@ -4,7 +4,7 @@
  * ever talks to the app (no CORS, no credentials across origins, no token in JavaScript).
  */
 import { type ClientAddressSource, ClientAddress } from "./address.js";
-import { type LatchkeyConfig, Host, ServerUnavailable, errorResponse, unreachable } from "./host.js";
+import { type LatchkeyConfig, Host, ServerUnavailable, bodiless, errorResponse, unreachable } from "./host.js";
 import { readBody } from "./body.js";
 
 export interface AuthHandlerConfig extends LatchkeyConfig {
@@ -142,6 +142,19 @@ export function authHandlerOn(host: Host, config: AuthHandlerConfig): AuthHandle
     return res;
   };
 
+  /**
+   * The session a Better Auth cookie was just exchanged for. Tokens that do not verify here
+   * yet (the server's keys just rotated, or are out of reach) are an outage, never "signed
+   * out": the browser keeps them, and the next read verifies them.
+   */
+  const exchanged = async (access: string): Promise<Response> => {
+    const session = await host.session(access).catch((err: unknown) => {
+      if (err instanceof ServerUnavailable) return null;
+      throw err;
+    });
+    return session ? Response.json(session) : errorResponse(503, "unavailable");
+  };
+
   const GET: RouteHandler = async (request) => {
     const op = operation(request);
     if (!op) return errorResponse(404, "not_found");
@@ -154,12 +167,9 @@ export function authHandlerOn(host: Host, config: AuthHandlerConfig): AuthHandle
         // No Latchkey session, but maybe Better Auth's: exchanged, as authProxy does.
         const moved = await host.exchange(header, cookies, client.headers(request));
         if (moved) {
-          const session = moved.tokens && (await host.session(moved.tokens.access));
-          const res = session ? Response.json(session) : errorResponse(401, "missing_token");
-          // Cookies only for a session this answer also reports: never "signed out" while
-          // setting tokens (ones that do not verify here would be of no use anyway).
-          const set = session ? (moved.tokens?.setCookies ?? []) : [];
-          for (const line of [...set, ...moved.clear]) res.headers.append("set-cookie", line);
+          const res = moved.tokens ? await exchanged(moved.tokens.access) : errorResponse(401, "missing_token");
+          // The server has spent the Better Auth cookie: its replacement is always installed.
+          for (const line of [...(moved.tokens?.setCookies ?? []), ...moved.clear]) res.headers.append("set-cookie", line);
           return res;
         }
       }
@@ -328,8 +338,7 @@ function relay(res: Response, text: string, extra?: Headers): Response {
     const value = res.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  const noBody = res.status === 204 || res.status === 304;
-  return new Response(noBody ? null : text, { status: res.status, headers });
+  return new Response(bodiless(res.status) ? null : text, { status: res.status, headers });
 }
 
 function withCookies(res: Response, setCookies: string[]): Response {

@@ -216,8 +216,11 @@ export class Host {
     const h = new Headers(headers);
     h.set("authorization", `Bearer ${token}`);
     const res = await this.call("GET", "/api/v1/auth/me", null, h);
-    if (res.status === 401 || res.status === 403) return null;
-    if (!res.ok) return local;
+    if (!res.ok) {
+      // Unread, the answer would hold its connection until collected.
+      await res.body?.cancel().catch(() => undefined);
+      return res.status === 401 || res.status === 403 ? null : local;
+    }
     const user = (await res.json().catch(() => null)) as Partial<Session["user"]> | null;
     if (!user || user.id !== local.user.id || typeof user.email !== "string") return local;
     return { user: { id: user.id, email: user.email, emailVerified: user.emailVerified === true }, claims: local.claims };
@@ -410,7 +413,7 @@ async function share(res: Response): Promise<Shared> {
   const text = await res.text().catch(() => "");
   const down = unreachable(res);
   return () => {
-    const copy = new Response(res.status === 204 || res.status === 304 ? null : text, {
+    const copy = new Response(bodiless(res.status) ? null : text, {
       status: res.status,
       headers: res.headers,
     });
@@ -418,6 +421,9 @@ async function share(res: Response): Promise<Shared> {
     return copy;
   };
 }
+
+/** Statuses a `Response` must be made without a body for. */
+export const bodiless = (status: number): boolean => status === 204 || status === 205 || status === 304;
 
 const own = (got: Refreshed | Shared): Refreshed | Response => (typeof got === "function" ? got() : got);
 

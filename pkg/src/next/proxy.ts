@@ -44,9 +44,7 @@ export function authProxyOn(host: Host, config: AuthProxyConfig): (request: Next
       : (path: string) =>
           (config.protect as string[]).some((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`));
 
-  const guard = async (request: NextRequest): Promise<NextResponse> => {
-    const { pathname } = request.nextUrl;
-    const guarded = isProtected(pathname) && pathname !== signInPath;
+  const guard = async (request: NextRequest, guarded: boolean): Promise<NextResponse> => {
     const cookies = host.cookies(request.url);
     const header = request.headers.get("cookie");
     const access = host.read(cookies, header, "access");
@@ -114,11 +112,14 @@ export function authProxyOn(host: Host, config: AuthProxyConfig): (request: Next
     return res;
   };
   return async (request) => {
-    const res = await guard(request);
-    // A page answered with this user's new cookies must never be stored by a shared cache
-    // (a CDN keeping a static page for a year would hand their tokens to every visitor):
+    const { pathname } = request.nextUrl;
+    const guarded = isProtected(pathname) && pathname !== signInPath;
+    const res = await guard(request, guarded);
+    // Neither a protected page (one user's, or the redirect and outage answers standing in for
+    // it) nor a page answered with a user's new cookies may be stored by a shared cache: a CDN
+    // keeping it would show it to visitors the proxy never sees, or hand them the tokens.
     // Next.js leaves a prerendered page's `s-maxage` in place unless one is set here.
-    if (res.headers.has("set-cookie")) res.headers.set("cache-control", "private, no-store");
+    if (guarded || res.headers.has("set-cookie")) res.headers.set("cache-control", "private, no-store");
     return res;
   };
 }
