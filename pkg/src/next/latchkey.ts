@@ -41,8 +41,9 @@ export interface Latchkey {
    * sign-out in an action reaches the browser). Returns the bridge's answer. The browser's
    * `Origin` and `Sec-Fetch-Site` go with it, so the bridge's CSRF rule still applies: called
    * outside a real server action (a GET route, a page render, which carry no `Origin`), it
-   * is refused (403 `csrf_rejected`), as it is for an action posted from another site. An `op` that is not an operation's name (with
-   * a session id after `sessions/`) is 404 `not_found`, never a path.
+   * is refused (403 `csrf_rejected`), as it is for an action posted from another site. An
+   * `op` that is not an operation's name (with a session id after `sessions/`) is 404
+   * `not_found`, never a path.
    * `context` replaces the current request's headers and cookie store (for tests).
    */
   serverAction(
