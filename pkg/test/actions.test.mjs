@@ -110,12 +110,16 @@ test("listSessions and revokeSession manage the user's devices", async () => {
   assertError(await browser().listSessions(), "missing_token", 401);
 });
 
+/** `count` more browsers, each signed in to `email`'s account. */
+async function signedInBrowsers(email, count) {
+  const browsers = Array.from({ length: count }, () => browser());
+  for (const b of browsers) await b.signIn({ email, password: PASSWORD });
+  return browsers;
+}
+
 test("signOut: this browser, the others, or all; the cookies go whatever the server says", async () => {
   const { client, email } = await signedUp();
-  const second = browser();
-  const third = browser();
-  await second.signIn({ email, password: PASSWORD });
-  await third.signIn({ email, password: PASSWORD });
+  const [second] = await signedInBrowsers(email, 2);
 
   const others = await client.signOut({ scope: "others" });
   assert.deepEqual(others.data, { serverConfirmed: true, revoked: 2 });
@@ -127,10 +131,7 @@ test("signOut: this browser, the others, or all; the cookies go whatever the ser
   assert.equal((await client.getSession()).data, null);
   assertError(await client.signOut({ scope: "others" }), "missing_token", 401);
 
-  const a = browser();
-  const b = browser();
-  await a.signIn({ email, password: PASSWORD });
-  await b.signIn({ email, password: PASSWORD });
+  const [a, b] = await signedInBrowsers(email, 2);
   const all = await a.signOut({ scope: "all" });
   assert.deepEqual(all.data, { serverConfirmed: true, revoked: 1 });
   assert.equal((await a.getSession()).data, null);
